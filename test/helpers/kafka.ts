@@ -1,0 +1,187 @@
+/**
+ * Kafka helpers for integration tests. Everything these factories create
+ * cleans itself up: inside a test when the test finishes (onTestFinished),
+ * elsewhere (describe body, beforeAll) when the file's tests are done.
+ * Names get a unique suffix so tests never see each other's topics or groups,
+ * even against a long-lived broker from SLUICE_KAFKA_BROKERS.
+ *
+ *   const topic = await createTopic('orders', 4);
+ *   const kafka = kafkaClient();
+ *   const producer = kafka.producer();  // disconnected automatically
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type AdminConfig,
+  type Consumer,
+  type ConsumerConfig,
+  type KafkaConfig,
+  type logCreator,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
+import { afterAll, inject, onTestFinished } from 'vitest';
+
+type Cleanup = () => Promise<void> | void;
+
+/** Cleanups registered outside a running test; run after the file's last test. */
+const fileCleanups: Cleanup[] = [];
+
+// This module is evaluated while the test file is collected, so this hook
+// belongs to the file's root suite and runs once all its tests are done.
+afterAll(async () => {
+  await runAll(fileCleanups.splice(0).reverse());
+});
+
+/** Runs `cleanup` when the current test finishes, or after the file if called outside a test. */
+export function registerCleanup(cleanup: Cleanup): void {
+  try {
+    onTestFinished(async () => {
+      await cleanup();
+    });
+  } catch {
+    // onTestFinished throws when there is no current test (describe body, beforeAll).
+    fileCleanups.push(cleanup);
+  }
+}
+
+async function runAll(cleanups: Cleanup[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, `${errors.length} Kafka cleanup(s) failed`);
+}
+
+/** The broker the integration global setup started (or found in SLUICE_KAFKA_BROKERS). */
+export function kafkaBrokers(): string[] {
+  const brokers = inject('kafkaBrokers') || process.env.SLUICE_KAFKA_BROKERS;
+  if (!brokers) {
+    throw new Error(
+      'No Kafka broker: run this file in the `integration` vitest project (test/integration/**), ' +
+        'whose global setup starts one, or set SLUICE_KAFKA_BROKERS.',
+    );
+  }
+  return brokers.split(',').map((b) => b.trim());
+}
+
+/** `prefix-<time>-<random>`: unique per call, sortable, and valid as a topic or group name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestKafka {
+  /** The underlying kafkajs client, for anything the helpers below do not cover. */
+  kafka: Kafka;
+  /** An admin client, disconnected at cleanup. Call connect() yourself. */
+  admin(config?: AdminConfig): Admin;
+  /** A producer using the Java client's murmur2 partitioner, disconnected at cleanup. */
+  producer(config?: ProducerConfig): Producer;
+  /** A consumer, disconnected (leaving its group) at cleanup. */
+  consumer(config: ConsumerConfig): Consumer;
+}
+
+/**
+ * A kafkajs client for the test broker. Logging is WARN and up, minus the
+ * retried-request noise (see testLogCreator): kafkajs' INFO output (every
+ * group join) drowns the test report. KAFKAJS_LOG_LEVEL=info shows it all.
+ */
+export function kafkaClient(config: Partial<KafkaConfig> = {}): TestKafka {
+  const kafka = new Kafka({
+    clientId: 'sluice-test',
+    logLevel: logLevel.WARN,
+    logCreator: testLogCreator,
+    ...config,
+    brokers: config.brokers ?? kafkaBrokers(),
+  });
+  return {
+    kafka,
+    admin(adminConfig) {
+      const admin = kafka.admin(adminConfig);
+      registerCleanup(() => admin.disconnect());
+      return admin;
+    },
+    producer(producerConfig) {
+      // An explicit partitioner also silences kafkajs' "switched default
+      // partitioner" warning. DefaultPartitioner is the Java-compatible one.
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...producerConfig });
+      registerCleanup(() => producer.disconnect());
+      return producer;
+    },
+    consumer(consumerConfig) {
+      const consumer = kafka.consumer(consumerConfig);
+      registerCleanup(() => consumer.disconnect());
+      return consumer;
+    },
+  };
+}
+
+/**
+ * Creates `<name>-<unique suffix>` with the given partition count, waits until
+ * every partition has a leader, and deletes the topic at cleanup. Returns the
+ * full topic name.
+ */
+export async function createTopic(name: string, partitions = 4, configEntries: Record<string, string> = {}): Promise<string> {
+  const topic = uniqueName(name);
+  const kafka = new Kafka({
+    clientId: 'sluice-test-admin',
+    brokers: kafkaBrokers(),
+    logLevel: logLevel.WARN,
+    logCreator: testLogCreator,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(configEntries).map(([key, value]) => ({ name: key, value })),
+        },
+      ],
+    });
+    if (!created) throw new Error(`topic ${topic} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
+  registerCleanup(async () => {
+    const cleanupAdmin = kafka.admin();
+    await cleanupAdmin.connect();
+    try {
+      await cleanupAdmin.deleteTopics({ topics: [topic] });
+    } finally {
+      await cleanupAdmin.disconnect();
+    }
+  });
+  return topic;
+}
+
+/**
+ * kafkajs logs every error response at ERROR, including the retriable ones it
+ * retries by itself (coordinator still loading, CONCURRENT_TRANSACTIONS right
+ * after a commit). Those are noise: if the retries run out, the promise the
+ * test awaits rejects with the error. We drop them and print the rest in
+ * kafkajs' usual JSON format. KAFKAJS_LOG_LEVEL=info|debug (read by kafkajs
+ * itself) turns the filter off and shows everything.
+ */
+const testLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
+  const { message, ...extra } = log;
+  if (!process.env.KAFKAJS_LOG_LEVEL) {
+    const retriedResponse = namespace === 'Connection' && message.startsWith('Response ');
+    if (retriedResponse || 'retryCount' in extra) return;
+  }
+  const line = JSON.stringify({ level: label, ...extra, message: namespace ? `[${namespace}] ${message}` : message });
+  if (level === logLevel.ERROR) console.error(line);
+  else if (level === logLevel.WARN) console.warn(line);
+  else console.log(line);
+};
