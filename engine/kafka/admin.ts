@@ -1,0 +1,168 @@
+/**
+ * Topic and group administration the engine needs: plan partition counts,
+ * create (compacted) changelog topics, read group progress, reset groups.
+ * Connects lazily on first use; every call is safe to repeat.
+ */
+import { type Admin as KafkaJsAdmin, AssignerProtocol } from 'kafkajs';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import { createKafka, toKafkaError } from './client.ts';
+import { fromAssignment } from './partitions.ts';
+import type { Admin, GroupDescription, KafkaClientConfig, TopicPartition } from './types.ts';
+
+/** The `type` of a kafkajs protocol error, looking through retry wrappers (cause chains). */
+export function errorType(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const t = (e as { type?: unknown }).type;
+    if (typeof t === 'string') return t;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+export function createAdmin(cfg: KafkaClientConfig): Admin {
+  const kafka = createKafka(cfg, 'admin');
+  const admin: KafkaJsAdmin = kafka.admin();
+  let connecting: Promise<void> | null = null;
+
+  function ready(): Promise<void> {
+    connecting ??= admin.connect().catch((err: unknown) => {
+      connecting = null;
+      throw toKafkaError(err, 'admin failed to connect');
+    });
+    return connecting;
+  }
+
+  async function call<T>(context: string, fn: () => Promise<T>): Promise<T> {
+    await ready();
+    try {
+      return await fn();
+    } catch (err) {
+      throw toKafkaError(err, context);
+    }
+  }
+
+  async function partitionCount(topic: string): Promise<number | undefined> {
+    await ready();
+    try {
+      // The admin client never asks the broker to auto-create (kafkajs sets allowAutoTopicCreation false for it).
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const t = topics.find((x) => x.name === topic);
+      return t ? t.partitions.length : undefined;
+    } catch (err) {
+      if (errorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+      throw toKafkaError(err, `partitionCount(${topic})`);
+    }
+  }
+
+  /** Without an explicit factor: as many replicas as brokers, at most 3 (the usual production setting). */
+  async function defaultReplicationFactor(): Promise<number> {
+    const { brokers } = await admin.describeCluster();
+    return Math.max(1, Math.min(3, brokers.length));
+  }
+
+  return {
+    partitionCount,
+
+    async ensureTopic(name, partitions, configs = {}, options = {}) {
+      if (!Number.isInteger(partitions) || partitions < 1) {
+        throw new SluiceError(ErrorCodes.CONFIG, `ensureTopic(${name}): partitions must be a positive integer`);
+      }
+      const existing = await partitionCount(name);
+      let created = false;
+      if (existing === undefined) {
+        created = await call(`ensureTopic(${name})`, async () =>
+          admin.createTopics({
+            topics: [
+              {
+                topic: name,
+                numPartitions: partitions,
+                replicationFactor: options.replicationFactor ?? (await defaultReplicationFactor()),
+                configEntries: Object.entries(configs).map(([k, v]) => ({ name: k, value: String(v) })),
+              },
+            ],
+            // Returns false (not an error) on TOPIC_ALREADY_EXISTS, e.g. a concurrent creator won the race.
+            waitForLeaders: true,
+          }),
+        );
+      }
+      const actual = created ? partitions : (existing ?? (await partitionCount(name)));
+      if (actual !== partitions) {
+        throw new SluiceError(
+          ErrorCodes.PARTITION_MISMATCH,
+          `topic ${name} exists with ${actual ?? 'unknown'} partitions, expected ${partitions}`,
+        );
+      }
+      return created;
+    },
+
+    async describeGroup(groupId): Promise<GroupDescription> {
+      const { groups } = await call(`describeGroup(${groupId})`, () => admin.describeGroups([groupId]));
+      const g = groups.find((x) => x.groupId === groupId);
+      if (!g) return { groupId, state: 'Dead', protocol: '', members: [] };
+      return {
+        groupId,
+        state: g.state,
+        protocol: g.protocol,
+        members: g.members.map((m) => {
+          let assignment: TopicPartition[] = [];
+          try {
+            const decoded = m.memberAssignment?.length ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+            if (decoded) assignment = fromAssignment(decoded.assignment);
+          } catch {
+            // A non-consumer protocol (e.g. Connect) uses its own assignment format.
+          }
+          return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment };
+        }),
+      };
+    },
+
+    async fetchCommittedOffsets(groupId, topic) {
+      const res = await call(`fetchCommittedOffsets(${groupId}, ${topic})`, () =>
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      );
+      const out = new Map<number, number>();
+      for (const t of res) {
+        if (t.topic !== topic) continue;
+        for (const p of t.partitions) {
+          const offset = Number(p.offset);
+          if (offset >= 0) out.set(p.partition, offset);
+        }
+      }
+      return out;
+    },
+
+    async topicEndOffsets(topic) {
+      const res = await call(`topicEndOffsets(${topic})`, () => admin.fetchTopicOffsets(topic));
+      return new Map(res.map((p) => [p.partition, Number(p.high)]));
+    },
+
+    async deleteGroupOffsets(groupId) {
+      await ready();
+      try {
+        await admin.deleteGroups([groupId]);
+      } catch (err) {
+        const groups = (err as { groups?: Array<{ error?: { type?: string } }> }).groups;
+        const notFound = errorType(err) === 'GROUP_ID_NOT_FOUND' || groups?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND');
+        if (!notFound) throw toKafkaError(err, `deleteGroupOffsets(${groupId})`);
+      }
+    },
+
+    async resetGroup(groupId, topic, to = 'earliest') {
+      // Concrete offsets rather than kafkajs' resetOffsets, which commits the -1/-2 sentinels.
+      const offsets = await call(`resetGroup(${groupId}, ${topic})`, () => admin.fetchTopicOffsets(topic));
+      const partitions = offsets.map((p) => ({ partition: p.partition, offset: to === 'earliest' ? p.low : p.high }));
+      await call(`resetGroup(${groupId}, ${topic})`, () => admin.setOffsets({ groupId, topic, partitions }));
+    },
+
+    async close() {
+      if (!connecting) return;
+      connecting = null;
+      try {
+        await admin.disconnect();
+      } catch (err) {
+        throw toKafkaError(err, 'admin failed to disconnect');
+      }
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The engine's producer on top of kafkajs: acks=-1 always, idempotent or
+ * transactional on request.
+ *
+ * Sends are coalesced: a send issued while a request is in flight joins the
+ * next request, and sends issued in the same event-loop turn share one. Only
+ * one request is in flight at a time, which keeps records in submission order
+ * per partition (an idempotent kafkajs producer needs that anyway:
+ * maxInFlightRequests 1). If a request fails, every send in it rejects; the
+ * broker may have written some of its partitions, so a retry can duplicate
+ * unless the consumer side is idempotent. Retries are finite (a send must
+ * fail eventually), so after a failed send an idempotent producer's sequence
+ * numbers may be out of step with the broker: disconnect it and create a new
+ * one (new producer id) before sending again.
+ *
+ * With a transactionalId each request group is one Kafka transaction: a send
+ * is never split across transactions, so its records become visible to
+ * read_committed consumers together or not at all.
+ */
+import { Partitioners, type Producer as KafkaJsProducer } from 'kafkajs';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import { createKafka, toKafkaError } from './client.ts';
+import { chunkRecords, DEFAULT_MAX_REQUEST_BYTES, estimateRecordBytes, toTopicMessages } from './produce-batches.ts';
+import type { KafkaClientConfig, Producer, ProducerOptions, ProducerRecord } from './types.ts';
+
+interface PendingSend {
+  records: ProducerRecord[];
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {}): Producer {
+  const transactional = Boolean(opts.transactionalId);
+  const idempotent = transactional || opts.idempotent === true;
+  const kafka = createKafka(cfg, 'producer');
+  const producer: KafkaJsProducer = kafka.producer({
+    // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent,
+    transactionalId: opts.transactionalId,
+    maxInFlightRequests: idempotent ? 1 : undefined,
+    allowAutoTopicCreation: false,
+  });
+
+  let connected = false;
+  let queue: PendingSend[] = [];
+  let draining: Promise<void> | null = null;
+
+  async function write(records: ProducerRecord[]): Promise<void> {
+    const chunks = chunkRecords(records, DEFAULT_MAX_REQUEST_BYTES);
+    if (!transactional) {
+      for (const chunk of chunks) await producer.sendBatch({ topicMessages: toTopicMessages(chunk), acks: -1 });
+      return;
+    }
+    const txn = await producer.transaction();
+    try {
+      for (const chunk of chunks) await txn.sendBatch({ topicMessages: toTopicMessages(chunk), acks: -1 });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Takes whole sends from the queue up to about one request's worth (always at least one send). */
+  function takeGroup(): PendingSend[] {
+    let size = 0;
+    let n = 0;
+    while (n < queue.length) {
+      const bytes = queue[n].records.reduce((sum, r) => sum + estimateRecordBytes(r), 0);
+      if (n > 0 && size + bytes > DEFAULT_MAX_REQUEST_BYTES) break;
+      size += bytes;
+      n++;
+    }
+    const group = queue.slice(0, n);
+    queue = queue.slice(n);
+    return group;
+  }
+
+  /** Never rejects: each group's outcome goes to its sends. */
+  async function drain(): Promise<void> {
+    // Let the rest of this event-loop turn add its sends to the first request.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (queue.length > 0) {
+      const group = takeGroup();
+      try {
+        await write(group.flatMap((p) => p.records));
+        for (const p of group) p.resolve();
+      } catch (err) {
+        const e = toKafkaError(err, 'send failed');
+        for (const p of group) p.reject(e);
+      }
+    }
+  }
+
+  function schedule(): void {
+    if (draining) return;
+    draining = drain().finally(() => {
+      draining = null;
+      if (queue.length > 0) schedule();
+    });
+  }
+
+  return {
+    async connect() {
+      try {
+        await producer.connect();
+        connected = true;
+      } catch (err) {
+        throw toKafkaError(err, 'producer failed to connect');
+      }
+    },
+
+    send(records) {
+      if (!connected) return Promise.reject(new SluiceError(ErrorCodes.ILLEGAL_STATE, 'producer is not connected'));
+      if (records.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ records, resolve, reject });
+        schedule();
+      });
+    },
+
+    async flush() {
+      while (draining) await draining;
+    },
+
+    async disconnect() {
+      while (draining) await draining;
+      connected = false;
+      try {
+        await producer.disconnect();
+      } catch (err) {
+        throw toKafkaError(err, 'producer failed to disconnect');
+      }
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * sluice's own narrow view of a Kafka client. Nothing here mentions kafkajs,
+ * so the engine can move to another client (librdkafka bindings, a Rust
+ * consumer) by re-implementing engine/kafka/{consumer,producer,admin}.ts only.
+ *
+ * Offsets and timestamps are plain numbers: Kafka offsets are int64 but a
+ * partition would need 2^53 records (9e15) before a double loses precision,
+ * and converting once at the edge keeps every hot path free of bigint/Long.
+ */
+
+/** One partition of one topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A record as the engine sees it, converted once from the client's form. */
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Milliseconds since the epoch (CreateTime or LogAppendTime, whichever the topic uses). */
+  timestamp: number;
+  /**
+   * Present only when the record has headers. A header key that occurs more
+   * than once keeps its last value (Kafka's `lastHeader` semantics).
+   */
+  headers?: Record<string, Buffer | string>;
+}
+
+/** What `onBatch` receives: records of one partition, in offset order. */
+export interface KafkaBatch {
+  topic: string;
+  partition: number;
+  records: KafkaRecord[];
+  /** The partition's high watermark when the batch was fetched (offset of the next record to be written). */
+  highWatermark: number;
+}
+
+export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaSaslConfig {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+export interface KafkaClientConfig {
+  /** host:port of one or more bootstrap brokers. */
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: KafkaSaslConfig;
+  /** TCP connect timeout; kafkajs' default of 1 s is short for a busy CI machine. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Client log level; WARN and above go to stderr by default. Env SLUICE_KAFKA_LOG_LEVEL overrides. */
+  logLevel?: KafkaLogLevel;
+  retry?: {
+    retries?: number;
+    initialRetryTimeMs?: number;
+    maxRetryTimeMs?: number;
+  };
+}
+
+/** Map key for a partition: `${topic}:${partition}`. Topic names cannot contain ':'. */
+export type PartitionKey = string;
+
+/** The next offset to read for each newly assigned partition; -1 means "use the group's committed offset, else earliest". */
+export type AssignedOffsets = Map<PartitionKey, number>;
+
+export interface GroupConsumerHandlers {
+  /**
+   * Called after every group join with every partition this member now owns.
+   * No record of these partitions is delivered until the returned promise
+   * resolves and the consumer has sought each partition to its offset.
+   * Partitions missing from the map are treated as -1.
+   */
+  onAssigned(tps: TopicPartition[]): Promise<AssignedOffsets>;
+  /**
+   * Called before partitions are released (rebalance, stop, crash), after the
+   * last `onBatch` for them and before any other member can be assigned them.
+   * See consumer.ts for why this is every owned partition on each rebalance.
+   */
+  onRevoked(tps: TopicPartition[]): Promise<void>;
+  /** Synchronous and fast: hand the batch to a worker and return. */
+  onBatch(batch: KafkaBatch): void;
+  /** Errors the consumer cannot return to a caller (crash, a failing handler). */
+  onError?(err: Error): void;
+  /** Observability: group joins, rebalances, crashes. */
+  onEvent?(event: GroupConsumerEvent): void;
+}
+
+export type GroupConsumerEvent =
+  | { type: 'group-join'; generation: number; assigned: TopicPartition[] }
+  | { type: 'rebalancing'; reason: string }
+  | { type: 'revoked'; partitions: TopicPartition[] }
+  | { type: 'ready'; partitions: TopicPartition[] }
+  | { type: 'crash'; error: Error; restart: boolean }
+  | { type: 'stopped' };
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topics: string[];
+  handlers: GroupConsumerHandlers;
+  /** Default 30 000. The broker evicts a member that sends no heartbeat for this long. */
+  sessionTimeoutMs?: number;
+  /** Default 3 000 (a tenth of the session timeout, rounded). */
+  heartbeatIntervalMs?: number;
+  /** Default 60 000: how long the broker waits for every member to rejoin. */
+  rebalanceTimeoutMs?: number;
+  /** Default 4. */
+  partitionsConsumedConcurrently?: number;
+  /** Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** Default 8 MiB. */
+  maxBytes?: number;
+  /** Default 1. */
+  minBytes?: number;
+  /** Default 200. Also bounds how late a resume or seek takes effect. */
+  maxWaitTimeMs?: number;
+}
+
+/** An offset to commit: `offset` is the NEXT offset to read, as in Kafka's own commit semantics. */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+export interface GroupConsumer {
+  /** Connects, joins the group, and starts fetching. Resolves after the first join. */
+  start(): Promise<void>;
+  /** Revokes everything owned (onRevoked), leaves the group and disconnects. */
+  stop(): Promise<void>;
+  pause(tps: TopicPartition[]): void;
+  resume(tps: TopicPartition[]): void;
+  /** Commits group offsets (progress/lag reporting only; positions come from the engine's checkpoints). */
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Partitions owned in the current generation (ready or not). */
+  assignment(): TopicPartition[];
+  /** highWatermark - position per owned partition whose position and high watermark are known. */
+  lag(): Map<PartitionKey, number>;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  /** When omitted, the default (Java-compatible murmur2) partitioner picks it from the key. */
+  partition?: number;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string>;
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number;
+}
+
+export interface ProducerOptions {
+  /** Exactly-once per partition session: no duplicates on retry, order kept. Default false. */
+  idempotent?: boolean;
+  /** Makes every flushed batch one Kafka transaction. Implies idempotent. */
+  transactionalId?: string;
+}
+
+export interface Producer {
+  connect(): Promise<void>;
+  /** Resolves when the broker has acknowledged the records (acks=-1). Concurrent sends are coalesced. */
+  send(records: ProducerRecord[]): Promise<void>;
+  /** Resolves when every send issued so far has settled. */
+  flush(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocol: string;
+  members: Array<{ memberId: string; clientId: string; clientHost: string; assignment: TopicPartition[] }>;
+}
+
+export interface Admin {
+  /** undefined when the topic does not exist (the lookup never auto-creates it). */
+  partitionCount(topic: string): Promise<number | undefined>;
+  /**
+   * Creates the topic unless it exists; resolves true if it created it. Throws
+   * PARTITION_MISMATCH if it exists with another partition count.
+   */
+  ensureTopic(
+    name: string,
+    partitions: number,
+    configs?: Record<string, string>,
+    options?: { replicationFactor?: number },
+  ): Promise<boolean>;
+  describeGroup(groupId: string): Promise<GroupDescription>;
+  /** Committed next offsets of a group for one topic; partitions without a commit are absent. */
+  fetchCommittedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
+  /** High watermark per partition. */
+  topicEndOffsets(topic: string): Promise<Map<number, number>>;
+  /** Deletes the whole group (offsets included). The group must have no live members. */
+  deleteGroupOffsets(groupId: string): Promise<void>;
+  /** Sets the group's committed offsets for a topic to earliest or latest. The group must have no live members. */
+  resetGroup(groupId: string, topic: string, to?: 'earliest' | 'latest'): Promise<void>;
+  close(): Promise<void>;
+}
