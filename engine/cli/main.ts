@@ -1,0 +1,176 @@
+/**
+ * `sluice`: the runner.
+ *
+ *   sluice run <job> [options]   run a built-in job by name, or a job module by path
+ *   sluice list                  list the built-in jobs
+ *   sluice help | --help
+ *
+ * Exit codes: 0 done (input finished, or drained after SIGINT/SIGTERM);
+ * 1 the job failed; 2 bad usage or configuration; 3 job not found;
+ * 4 the drain did not finish within --shutdown-timeout.
+ */
+import { parseArgs } from 'node:util';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import { builtinJobs } from '../../jobs/registry.ts';
+import { applySettings, loadJob, resolveJobModule } from '../runtime/job-loader.ts';
+import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';
+import { resolveRunOptions, type RawCli } from './options.ts';
+import { ProgressReporter } from './progress.ts';
+
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, DRAIN_TIMEOUT: 4 } as const;
+
+const HELP = `sluice: a stream-processing engine for Node.js
+
+Usage:
+  sluice run <job> [options]    run a built-in job, or the job module at a path
+  sluice list                   list the built-in jobs
+  sluice help                   show this help
+
+Options for run:
+  --workers N                   worker threads (default: the number of cores)
+  --brokers host:port,...       Kafka bootstrap servers (env SLUICE_BROKERS)
+  --state-dir DIR               LMDB state directory (default .sluice/state/<job>)
+  --output-dir DIR              local output directory (default .sluice/output/<job>)
+  --set key=value               a job setting; repeatable (env SLUICE_SET="k=v,k=v")
+  --config FILE                 JSON file with options and "settings"
+  --checkpoint-interval MS      checkpoint interval (default 1000)
+  --group-id ID                 Kafka consumer group (default sluice-<job>)
+  --cache-max-entries N         hot state entries kept in memory per partition
+  --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
+  --progress / --no-progress    a progress line on stderr (default: when stderr is a terminal)
+
+Exit codes: 0 done, 1 job failed, 2 usage/config error, 3 job not found, 4 drain timed out.
+`;
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string', short: 'w' },
+        brokers: { type: 'string', short: 'b' },
+        'state-dir': { type: 'string' },
+        'output-dir': { type: 'string' },
+        set: { type: 'string', multiple: true, short: 's' },
+        config: { type: 'string', short: 'c' },
+        'checkpoint-interval': { type: 'string' },
+        'group-id': { type: 'string' },
+        'cache-max-entries': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        progress: { type: 'boolean' },
+        'no-progress': { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    io.err(`sluice: ${(err as Error).message}\n\n${HELP}`);
+    return EXIT.USAGE;
+  }
+  const [cmd, ...rest] = parsed.positionals;
+  if (parsed.values.help || cmd === undefined || cmd === 'help') {
+    io.out(HELP);
+    return cmd === undefined && !parsed.values.help ? EXIT.USAGE : EXIT.OK;
+  }
+  if (cmd === 'list') {
+    for (const [name, j] of Object.entries(builtinJobs)) io.out(`${name.padEnd(24)} ${j.description}\n`);
+    return EXIT.OK;
+  }
+  if (cmd !== 'run') {
+    io.err(`sluice: unknown command "${cmd}"\n\n${HELP}`);
+    return EXIT.USAGE;
+  }
+  if (rest.length !== 1) {
+    io.err(`sluice run: give exactly one job (a built-in name or a path)\n`);
+    return EXIT.USAGE;
+  }
+  return run(rest[0], parsed.values as RawCli, io);
+}
+
+async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
+  let runner: JobRunner;
+  try {
+    const opts = resolveRunOptions(cli);
+    const moduleUrl = resolveJobModule(jobArg);
+    const job = await loadJob(moduleUrl);
+    const settings = applySettings(job.settings, opts.set);
+    runner = new JobRunner({
+      jobModule: moduleUrl,
+      job,
+      settings,
+      workers: opts.workers,
+      brokers: opts.brokers,
+      stateDir: opts.stateDir,
+      outputDir: opts.outputDir,
+      checkpointIntervalMs: opts.checkpointIntervalMs,
+      cacheMaxEntries: opts.cacheMaxEntries,
+      groupId: opts.groupId,
+      shutdownTimeoutMs: opts.shutdownTimeoutMs,
+    });
+    io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
+    const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
+    let signalled = false;
+    const onSignal = (sig: string): void => {
+      if (signalled) {
+        io.err(`sluice: second ${sig}, exiting without a final checkpoint\n`);
+        process.exit(EXIT.DRAIN_TIMEOUT);
+      }
+      signalled = true;
+      io.err(`sluice: ${sig}: draining (final checkpoint, output delivered)...\n`);
+      runner.stop().catch(() => {});
+      // The bound: if the drain hangs, exit anyway; the next start resumes from the last checkpoint.
+      setTimeout(() => {
+        io.err(`sluice: drain did not finish within ${opts.shutdownTimeoutMs} ms\n`);
+        process.exit(EXIT.DRAIN_TIMEOUT);
+      }, opts.shutdownTimeoutMs + 2_000).unref();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await runner.start();
+      progress?.start();
+      const summary = await runner.wait();
+      progress?.stop();
+      printSummary(summary, io);
+      return EXIT.OK;
+    } finally {
+      progress?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } catch (err) {
+    const e = err as SluiceError;
+    io.err(`sluice: ${e.message}${e.cause instanceof Error ? ` (cause: ${e.cause.message})` : ''}\n`);
+    if (e.code === ErrorCodes.JOB_NOT_FOUND) return EXIT.NOT_FOUND;
+    if (e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH) return EXIT.USAGE;
+    if (e.code === ErrorCodes.TIMEOUT) return EXIT.DRAIN_TIMEOUT;
+    return EXIT.FAILED;
+  }
+}
+
+function printSummary(s: JobSummary, io: CliIo): void {
+  const secs = s.elapsedMs / 1000;
+  const out = Object.values(s.recordsOut).reduce((a, b) => a + b, 0);
+  const dlq = Object.values(s.deadLetters).reduce((a, b) => a + b, 0);
+  io.out(
+    [
+      `job ${s.job}: ${s.state} after ${secs.toFixed(1)} s`,
+      `  records in:   ${s.recordsIn} (${Math.round(s.recordsIn / Math.max(secs, 0.001))} records/s)`,
+      `  records out:  ${out} ${JSON.stringify(s.recordsOut)}`,
+      `  dead letters: ${dlq} ${dlq ? JSON.stringify(s.deadLetters) : ''}`,
+      ...Object.entries(s.operatorCounts).map(([k, v]) => `  ${k}: ${v}`),
+      `  checkpoints:  ${s.checkpoints}`,
+      `  output:       ${s.outputDir}`,
+      `  state:        ${s.stateDir}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Runner options from, in rising precedence: defaults, a JSON config file
+ * (--config), environment variables (SLUICE_*), and the command line.
+ *
+ *   SLUICE_WORKERS, SLUICE_BROKERS (comma separated), SLUICE_STATE_DIR,
+ *   SLUICE_OUTPUT_DIR, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_GROUP_ID,
+ *   SLUICE_SET ("key=value,key=value": job settings)
+ *
+ * The config file holds the same options in camelCase plus "settings":
+ *   { "workers": 2, "brokers": ["127.0.0.1:9092"], "settings": { "topic": "events" } }
+ */
+import { readFileSync } from 'node:fs';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+
+export interface RunOptions {
+  workers?: number;
+  brokers: string[];
+  stateDir?: string;
+  outputDir?: string;
+  checkpointIntervalMs?: number;
+  groupId?: string;
+  cacheMaxEntries?: number;
+  shutdownTimeoutMs: number;
+  progress: boolean;
+  set: Record<string, string>;
+}
+
+export interface RawCli {
+  workers?: string;
+  brokers?: string;
+  'state-dir'?: string;
+  'output-dir'?: string;
+  'checkpoint-interval'?: string;
+  'group-id'?: string;
+  'cache-max-entries'?: string;
+  'shutdown-timeout'?: string;
+  config?: string;
+  progress?: boolean;
+  'no-progress'?: boolean;
+  set?: string[];
+}
+
+function int(name: string, v: string | number | undefined, min = 1): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new SluiceError(ErrorCodes.CONFIG, `${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function pairs(list: string[], where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new SluiceError(ErrorCodes.CONFIG, `${where}: expected key=value, got "${item}"`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
+  let file: Record<string, unknown> = {};
+  if (cli.config) {
+    try {
+      file = JSON.parse(readFileSync(cli.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new SluiceError(ErrorCodes.CONFIG, `cannot read config file ${cli.config}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const fileSettings = (file.settings ?? {}) as Record<string, unknown>;
+  const set: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(fileSettings).map(([k, v]) => [k, String(v)])),
+    ...(env.SLUICE_SET ? pairs(env.SLUICE_SET.split(','), 'SLUICE_SET') : {}),
+    ...pairs(cli.set ?? [], '--set'),
+  };
+  const brokersRaw = cli.brokers ?? env.SLUICE_BROKERS ?? (Array.isArray(file.brokers) ? (file.brokers as string[]).join(',') : (file.brokers as string | undefined));
+  return {
+    workers: int('--workers', cli.workers ?? env.SLUICE_WORKERS ?? (file.workers as number | undefined)),
+    brokers: brokersRaw ? brokersRaw.split(',').map((b) => b.trim()).filter(Boolean) : [],
+    stateDir: cli['state-dir'] ?? env.SLUICE_STATE_DIR ?? (file.stateDir as string | undefined),
+    outputDir: cli['output-dir'] ?? env.SLUICE_OUTPUT_DIR ?? (file.outputDir as string | undefined),
+    checkpointIntervalMs: int('--checkpoint-interval', cli['checkpoint-interval'] ?? env.SLUICE_CHECKPOINT_INTERVAL_MS ?? (file.checkpointIntervalMs as number | undefined), 10),
+    groupId: cli['group-id'] ?? env.SLUICE_GROUP_ID ?? (file.groupId as string | undefined),
+    cacheMaxEntries: int('--cache-max-entries', cli['cache-max-entries'] ?? (file.cacheMaxEntries as number | undefined)),
+    shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
+    progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
+    set,
+  };
+}

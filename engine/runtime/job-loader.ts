@@ -1,0 +1,63 @@
+/**
+ * Loads a job module: a built-in job's name (jobs/registry.ts) or a path to
+ * a user's module. The module's default export (or its `job` export) must be
+ * a JobDefinition.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { builtinJobs } from '../../jobs/registry.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+
+/** Resolves a job name or path to a module URL. */
+export function resolveJobModule(nameOrPath: string, cwd = process.cwd()): string {
+  const builtin = builtinJobs[nameOrPath];
+  if (builtin) return builtin.href;
+  const looksLikePath = /[\\/]|\.[cm]?[jt]s$/.test(nameOrPath);
+  if (looksLikePath) {
+    const p = isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath);
+    if (!existsSync(p)) throw new SluiceError(ErrorCodes.JOB_NOT_FOUND, `job module not found: ${p}`);
+    return pathToFileURL(p).href;
+  }
+  throw new SluiceError(
+    ErrorCodes.JOB_NOT_FOUND,
+    `unknown job "${nameOrPath}". Built-in jobs: ${Object.keys(builtinJobs).join(', ')}; or give the path to a job module`,
+  );
+}
+
+export async function loadJob(moduleUrl: string): Promise<JobDefinition<Settings>> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (err) {
+    throw new SluiceError(ErrorCodes.JOB_NOT_FOUND, `cannot load job module ${moduleUrl}: ${(err as Error).message}`, { cause: err });
+  }
+  const def = (mod.default ?? mod.job) as JobDefinition<Settings> | undefined;
+  if (!def || typeof def !== 'object' || typeof def.name !== 'string' || typeof def.pipeline !== 'function') {
+    throw new SluiceError(ErrorCodes.CONFIG, `${moduleUrl} does not export a job (default export of defineJob({...}))`);
+  }
+  return def;
+}
+
+/** Applies `key=value` overrides to a job's default settings, coercing to each default's type. */
+export function applySettings(defaults: Settings | undefined, overrides: Record<string, string>): Settings {
+  const out: Settings = { ...(defaults ?? {}) };
+  for (const [k, raw] of Object.entries(overrides)) {
+    if (!(k in out)) {
+      throw new SluiceError(ErrorCodes.CONFIG, `unknown setting "${k}"; this job's settings: ${Object.keys(out).join(', ') || '(none)'}`);
+    }
+    const d = out[k];
+    if (typeof d === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new SluiceError(ErrorCodes.CONFIG, `setting "${k}" must be a number, got "${raw}"`);
+      out[k] = n;
+    } else if (typeof d === 'boolean') {
+      if (!/^(true|false|1|0|yes|no)$/i.test(raw)) throw new SluiceError(ErrorCodes.CONFIG, `setting "${k}" must be true or false, got "${raw}"`);
+      out[k] = /^(true|1|yes)$/i.test(raw);
+    } else {
+      out[k] = raw;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,269 @@
+/**
+ * The main thread of a job: it plans the partitions, starts the workers,
+ * places one partition actor per partition on them, feeds Kafka batches (via
+ * kafka-input.ts) or lets embedded sources run, and drains on stop.
+ *
+ * Job lifecycle (an illegal transition throws):
+ *
+ *   CREATED ──start()──▶ STARTING ──▶ RUNNING ──stop()/input done──▶ DRAINING ──▶ STOPPED
+ *      │                    │            │                               │
+ *      └────────────────────┴────────────┴─────── failure ───────────────┴──▶ FAILED
+ *
+ * Partition p of every source is one actor, `p<p>`, placed on worker p mod N.
+ */
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { resolveJob } from '../../jobs/api/job.ts';
+import type { SourceSpec } from '../../jobs/api/sources.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import { KafkaInput } from './kafka-input.ts';
+import { Lifecycle } from './lifecycle.ts';
+import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
+import { WorkerHandle } from './worker-handle.ts';
+
+export type JobState = 'CREATED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
+
+const LEGAL: Record<JobState, readonly JobState[]> = {
+  CREATED: ['STARTING', 'FAILED'],
+  STARTING: ['RUNNING', 'DRAINING', 'FAILED'],
+  RUNNING: ['DRAINING', 'FAILED'],
+  DRAINING: ['STOPPED', 'FAILED'],
+  STOPPED: [],
+  FAILED: [],
+};
+
+export interface JobRunnerOptions {
+  jobModule: string;
+  job: JobDefinition<Settings>;
+  settings: Settings;
+  workers?: number;
+  brokers?: string[];
+  stateDir?: string;
+  outputDir?: string;
+  checkpointIntervalMs?: number;
+  cacheMaxEntries?: number;
+  groupId?: string;
+  shutdownTimeoutMs?: number;
+  /** Test hook, passed to workers. */
+  crashAt?: { point: string; afterCheckpoints: number };
+}
+
+export interface JobSummary {
+  job: string;
+  state: JobState;
+  elapsedMs: number;
+  recordsIn: number;
+  recordsOut: Record<string, number>;
+  deadLetters: Record<string, number>;
+  operatorCounts: Record<string, number>;
+  checkpoints: number;
+  outputDir: string;
+  stateDir: string;
+}
+
+export class JobRunner {
+  readonly lifecycle = new Lifecycle<JobState>('job', 'CREATED', LEGAL);
+  readonly runtime: RuntimeConfig;
+  private workers: WorkerHandle[] = [];
+  private partitions = 0;
+  private sources: Record<string, SourceSpec> = {};
+  private kafka: KafkaInput | undefined;
+  /** Latest stats per actor, kept after an actor closes so totals survive rebalances. */
+  readonly stats = new Map<string, ActorStats>();
+  private readonly finished = new Set<string>();
+  private startedAt = 0;
+  private done!: Promise<void>;
+  private resolveDone!: () => void;
+  private failure: Error | undefined;
+  private readonly listeners: Array<(msg: FromWorker) => void> = [];
+
+  constructor(private readonly o: JobRunnerOptions) {
+    const name = o.job.name;
+    const stateDir = resolve(o.stateDir ?? join('.sluice', 'state', name));
+    this.runtime = {
+      job: name,
+      stateDir,
+      outputDir: resolve(o.outputDir ?? join('.sluice', 'output', name)),
+      brokers: o.brokers ?? [],
+      embedded: true,
+      checkpointIntervalMs: o.checkpointIntervalMs ?? 1000,
+      cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
+      pullBatch: 1024,
+    };
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  get state(): JobState {
+    return this.lifecycle.state;
+  }
+
+  get partitionCount(): number {
+    return this.partitions;
+  }
+
+  onWorkerMessage(fn: (msg: FromWorker) => void): void {
+    this.listeners.push(fn);
+  }
+
+  async start(): Promise<void> {
+    this.lifecycle.transition('STARTING');
+    this.startedAt = Date.now();
+    try {
+      this.sources = resolveJob(this.o.job, this.o.settings).sources;
+      const kinds = new Set(Object.values(this.sources).map((s) => s.kind));
+      if (kinds.size === 0) throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} declares no sources`);
+      if (kinds.has('kafka') && kinds.size > 1) {
+        throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} mixes Kafka and embedded sources; use one kind`);
+      }
+      const embedded = !kinds.has('kafka');
+      (this.runtime as { embedded: boolean }).embedded = embedded;
+      if (!embedded && this.runtime.brokers.length === 0) {
+        throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} reads Kafka: give --brokers (or SLUICE_BROKERS)`);
+      }
+      if (embedded) this.partitions = embeddedPartitions(this.sources);
+      else {
+        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`);
+        this.partitions = await this.kafka.checkPartitions();
+      }
+      const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
+      this.workers = Array.from({ length: n }, (_, i) =>
+        new WorkerHandle(
+          { workerId: i, jobModule: this.o.jobModule, settings: this.o.settings, runtime: this.runtime, crashAt: this.o.crashAt },
+          (w, msg) => this.onMessage(w, msg),
+          (w, err) => this.fail(err),
+        ),
+      );
+      await Promise.all(this.workers.map((w) => w.start()));
+      if (embedded) await Promise.all(Array.from({ length: this.partitions }, (_, p) => this.openActor(p)));
+      else await this.kafka!.start();
+      this.lifecycle.transition('RUNNING');
+    } catch (err) {
+      await this.abort(err as Error);
+      throw err;
+    }
+  }
+
+  workerFor(partition: number): WorkerHandle {
+    return this.workers[partition % this.workers.length];
+  }
+
+  async openActor(partition: number): Promise<Record<string, number>> {
+    const msg = await this.workerFor(partition).request<Extract<FromWorker, { t: 'opened' }>>({ t: 'open', actorId: `p${partition}`, partition });
+    return msg.positions;
+  }
+
+  async closeActor(partition: number): Promise<Record<string, number>> {
+    const msg = await this.workerFor(partition).request<Extract<FromWorker, { t: 'closed' }>>({ t: 'close', actorId: `p${partition}` });
+    return msg.positions;
+  }
+
+  private onMessage(_w: WorkerHandle, msg: FromWorker): void {
+    switch (msg.t) {
+      case 'stats':
+        for (const a of msg.actors) this.stats.set(a.actorId, a);
+        break;
+      case 'finished':
+        this.finished.add(msg.actorId);
+        if (this.runtime.embedded && this.finished.size === this.partitions && this.lifecycle.is('RUNNING')) void this.stop();
+        break;
+      case 'failed':
+        this.fail(new SluiceError(msg.error.code, `${msg.actorId ?? 'worker'}: ${msg.error.message}`));
+        break;
+      default:
+        this.kafka?.onWorkerMessage(msg);
+    }
+    for (const l of this.listeners) l(msg);
+  }
+
+  /** Resolves when the job has stopped (input done, stop(), or failure). */
+  async wait(): Promise<JobSummary> {
+    await this.done;
+    if (this.failure) throw this.failure;
+    return this.summary();
+  }
+
+  /** Drains: stop consuming, every actor takes a final checkpoint and delivers its output, workers exit. */
+  async stop(): Promise<JobSummary> {
+    if (this.lifecycle.is('STARTING', 'RUNNING')) {
+      this.lifecycle.transition('DRAINING');
+      const timeout = this.o.shutdownTimeoutMs ?? 30_000;
+      try {
+        await this.kafka?.stop();
+        await Promise.all(this.workers.map((w) => w.stop(timeout)));
+        this.lifecycle.transition('STOPPED');
+      } catch (err) {
+        this.failure ??= err as Error;
+        this.lifecycle.transition('FAILED');
+        for (const w of this.workers) w.destroy();
+      }
+      this.resolveDone();
+    }
+    await this.done;
+    if (this.failure) throw this.failure;
+    return this.summary();
+  }
+
+  private fail(err: Error): void {
+    if (this.lifecycle.is('STOPPED', 'FAILED')) return;
+    void this.abort(err);
+  }
+
+  private async abort(err: Error): Promise<void> {
+    if (this.lifecycle.is('STOPPED', 'FAILED')) return;
+    this.failure ??= err;
+    this.lifecycle.transition('FAILED');
+    for (const w of this.workers) w.destroy();
+    await this.kafka?.destroy();
+    this.resolveDone();
+  }
+
+  summary(): JobSummary {
+    let recordsIn = 0;
+    const recordsOut: Record<string, number> = {};
+    const deadLetters: Record<string, number> = {};
+    const operatorCounts: Record<string, number> = {};
+    let checkpoints = 0;
+    const add = (into: Record<string, number>, from: Record<string, number>): void => {
+      for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+    };
+    for (const a of this.stats.values()) {
+      recordsIn += a.recordsIn.reduce((x, y) => x + y, 0);
+      add(recordsOut, a.recordsOut);
+      add(deadLetters, a.deadLetters);
+      add(operatorCounts, a.operatorCounts);
+      checkpoints += a.checkpoints;
+    }
+    return {
+      job: this.o.job.name,
+      state: this.lifecycle.state,
+      elapsedMs: Date.now() - this.startedAt,
+      recordsIn,
+      recordsOut,
+      deadLetters,
+      operatorCounts,
+      checkpoints,
+      outputDir: this.runtime.outputDir,
+      stateDir: this.runtime.stateDir,
+    };
+  }
+
+  /** Consumer lag per Kafka partition (empty in embedded mode). */
+  lag(): Map<string, number> {
+    return this.kafka?.lag() ?? new Map();
+  }
+}
+
+function embeddedPartitions(sources: Record<string, SourceSpec>): number {
+  const counts = Object.entries(sources).map(([id, s]) => [id, s.kind === 'generator' ? s.partitions : s.kind === 'file' ? (s.partitions ?? 1) : 0] as const);
+  const first = counts[0][1];
+  const bad = counts.find(([, n]) => n !== first);
+  if (bad) {
+    throw new SluiceError(
+      ErrorCodes.PARTITION_MISMATCH,
+      `sources are not co-partitioned: ${counts.map(([id, n]) => `${id}=${n}`).join(', ')}; every source of a job needs the same partition count`,
+    );
+  }
+  if (!Number.isInteger(first) || first < 1) throw new SluiceError(ErrorCodes.CONFIG, `partition count must be a positive integer, got ${first}`);
+  return first;
+}

@@ -1,0 +1,231 @@
+/**
+ * Kafka input of a job, on the main thread: the consumer group, the mapping
+ * from (topic, partition) to partition actors, backpressure, and the group
+ * offset commits that report progress.
+ *
+ * Positions live in the actors' checkpoints. On assignment the actor opens
+ * (waiting for the previous owner's lease on a shared state dir) and its
+ * positions become the consumer's seek offsets, so no record is delivered
+ * twice to the pipeline and none is skipped. On revoke the actor drains and
+ * checkpoints before the partition is released. Group offsets are committed
+ * only after an epoch's output is delivered: they show progress and lag, and
+ * are never read back as positions when a checkpoint exists.
+ *
+ * Backpressure: records posted to a worker but not yet processed are counted
+ * per actor. Above HIGH_WATER the actor's partitions are paused; they resume
+ * below LOW_WATER, and only once the actor's sinks have caught up.
+ */
+import type { SourceSpec } from '../../jobs/api/sources.ts';
+import { createAdmin } from '../kafka/admin.ts';
+import { createGroupConsumer } from '../kafka/consumer.ts';
+import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import type { JobRunner } from './job-runner.ts';
+import type { FromWorker } from './protocol.ts';
+import { encodeRecordBatch, type RawRecord } from './record-batch.ts';
+
+const HIGH_WATER = 50_000;
+const LOW_WATER = 10_000;
+const COMMIT_EVERY_MS = 1000;
+
+interface ActorFeed {
+  inflight: number;
+  paused: boolean;
+  backpressured: boolean;
+}
+
+export class KafkaInput {
+  private readonly cfg: KafkaClientConfig;
+  private readonly topics: string[];
+  private readonly inputOfTopic = new Map<string, number>();
+  private readonly sourceIds: string[];
+  private consumer: GroupConsumer | undefined;
+  private readonly feeds = new Map<number, ActorFeed>();
+  private readonly toCommit = new Map<string, TopicPartitionOffset>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  rebalances = 0;
+  pausedMs = 0;
+  private readonly pausedSince = new Map<number, number>();
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly sources: Record<string, SourceSpec>,
+    private readonly groupId: string,
+  ) {
+    this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}` };
+    this.sourceIds = Object.keys(sources);
+    this.topics = this.sourceIds.map((id, i) => {
+      const s = sources[id];
+      if (s.kind !== 'kafka') throw new SluiceError(ErrorCodes.CONFIG, `source ${id} is not a Kafka source`);
+      if (this.inputOfTopic.has(s.topic)) throw new SluiceError(ErrorCodes.CONFIG, `two sources read topic ${s.topic}`);
+      this.inputOfTopic.set(s.topic, i);
+      return s.topic;
+    });
+  }
+
+  /** Co-partitioning check: every source topic exists and has the same number of partitions. */
+  async checkPartitions(): Promise<number> {
+    const admin = createAdmin(this.cfg);
+    try {
+      const counts = await Promise.all(this.topics.map(async (t) => [t, await admin.partitionCount(t)] as const));
+      const missing = counts.filter(([, n]) => n === undefined).map(([t]) => t);
+      if (missing.length) throw new SluiceError(ErrorCodes.CONFIG, `source topic(s) do not exist: ${missing.join(', ')}`);
+      const first = counts[0][1]!;
+      if (counts.some(([, n]) => n !== first)) {
+        throw new SluiceError(
+          ErrorCodes.PARTITION_MISMATCH,
+          `source topics are not co-partitioned: ${counts.map(([t, n]) => `${t}=${n}`).join(', ')}. ` +
+            'Records of one key must land in the same partition number of every topic; give the topics the same partition count.',
+        );
+      }
+      return first;
+    } finally {
+      await admin.close();
+    }
+  }
+
+  async start(): Promise<void> {
+    this.consumer = createGroupConsumer(this.cfg, {
+      groupId: this.groupId,
+      topics: this.topics,
+      handlers: {
+        onAssigned: (tps) => this.onAssigned(tps),
+        onRevoked: (tps) => this.onRevoked(tps),
+        onBatch: (b) => this.onBatch(b),
+        onError: (err) => process.stderr.write(`sluice: kafka consumer: ${err.message}\n`),
+        onEvent: (e) => {
+          if (e.type === 'rebalancing') this.rebalances++;
+        },
+      },
+    });
+    await this.consumer.start();
+    this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS);
+    this.resumeTimer = setInterval(() => this.maybeResumeAll(), 100);
+  }
+
+  private partitionsOf(tps: TopicPartition[]): number[] {
+    return [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
+  }
+
+  private async onAssigned(tps: TopicPartition[]): Promise<AssignedOffsets> {
+    const out: AssignedOffsets = new Map();
+    await Promise.all(
+      this.partitionsOf(tps).map(async (p) => {
+        const positions = await this.runner.openActor(p);
+        this.feeds.set(p, { inflight: 0, paused: false, backpressured: false });
+        this.sourceIds.forEach((id, i) => {
+          const pos = positions[id] ?? 0;
+          out.set(`${this.topics[i]}:${p}`, pos > 0 ? pos : -1);
+        });
+      }),
+    );
+    return out;
+  }
+
+  private async onRevoked(tps: TopicPartition[]): Promise<void> {
+    await Promise.all(
+      this.partitionsOf(tps).map(async (p) => {
+        this.feeds.delete(p);
+        this.pausedSince.delete(p);
+        try {
+          await this.runner.closeActor(p);
+        } catch (err) {
+          // The actor could not checkpoint; the next owner restarts from its last checkpoint.
+          process.stderr.write(`sluice: closing p${p} on revoke failed: ${(err as Error).message}\n`);
+        }
+      }),
+    );
+    await this.commit();
+  }
+
+  private onBatch(b: KafkaBatch): void {
+    const feed = this.feeds.get(b.partition);
+    const input = this.inputOfTopic.get(b.topic);
+    if (!feed || input === undefined || b.records.length === 0) return;
+    const recs: RawRecord[] = b.records as unknown as RawRecord[];
+    const wire = encodeRecordBatch(recs);
+    this.runner.workerFor(b.partition).sendBatch(`p${b.partition}`, input, wire);
+    feed.inflight += b.records.length;
+    if (feed.inflight > HIGH_WATER) this.pause(b.partition, feed);
+  }
+
+  onWorkerMessage(msg: FromWorker): void {
+    if (msg.t === 'processed') {
+      const p = Number(msg.actorId.slice(1));
+      const feed = this.feeds.get(p);
+      if (!feed) return;
+      feed.inflight -= msg.records;
+      feed.backpressured = msg.backpressured;
+      if (feed.backpressured) this.pause(p, feed);
+      else this.maybeResume(p, feed);
+    } else if (msg.t === 'delivered') {
+      const p = Number(msg.actorId.slice(1));
+      this.sourceIds.forEach((id, i) => {
+        const offset = msg.positions[id];
+        if (offset > 0) this.toCommit.set(`${this.topics[i]}:${p}`, { topic: this.topics[i], partition: p, offset });
+      });
+    }
+  }
+
+  private tpsOf(p: number): TopicPartition[] {
+    return this.topics.map((topic) => ({ topic, partition: p }));
+  }
+
+  private pause(p: number, feed: ActorFeed): void {
+    if (feed.paused) return;
+    feed.paused = true;
+    this.pausedSince.set(p, Date.now());
+    this.consumer?.pause(this.tpsOf(p));
+  }
+
+  private maybeResume(p: number, feed: ActorFeed): void {
+    if (!feed.paused || feed.inflight > LOW_WATER || feed.backpressured) return;
+    feed.paused = false;
+    this.pausedMs += Date.now() - (this.pausedSince.get(p) ?? Date.now());
+    this.pausedSince.delete(p);
+    this.consumer?.resume(this.tpsOf(p));
+  }
+
+  /** Sinks catching up are seen in the workers' stats, not in 'processed' messages. */
+  private maybeResumeAll(): void {
+    for (const [p, feed] of this.feeds) {
+      if (!feed.paused) continue;
+      const s = this.runner.stats.get(`p${p}`);
+      if (s && feed.backpressured && !s.backpressured) feed.backpressured = false;
+      this.maybeResume(p, feed);
+    }
+  }
+
+  private async commit(): Promise<void> {
+    if (!this.consumer || this.toCommit.size === 0) return;
+    const list = [...this.toCommit.values()];
+    this.toCommit.clear();
+    try {
+      await this.consumer.commitOffsets(list);
+    } catch (err) {
+      // Progress reporting only: the next round commits newer offsets.
+      process.stderr.write(`sluice: group offset commit failed (lag reporting only): ${(err as Error).message}\n`);
+    }
+  }
+
+  lag(): Map<string, number> {
+    return this.consumer?.lag() ?? new Map();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.commitTimer);
+    clearInterval(this.resumeTimer);
+    // stop() revokes every partition first (onRevoked closes the actors), then leaves the group.
+    await this.consumer?.stop();
+    this.consumer = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    clearInterval(this.commitTimer);
+    clearInterval(this.resumeTimer);
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.stop().catch(() => {});
+  }
+}

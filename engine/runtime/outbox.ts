@@ -1,0 +1,137 @@
+/**
+ * The in-memory half of the outbox: records that sink nodes received during
+ * the current epoch, waiting for the checkpoint that makes them durable, and
+ * the queue that delivers durable epochs to the sink drivers in order.
+ *
+ * Record ids are `<partition>-<epoch>-<sink seq>`: deterministic because the
+ * outbox content is fixed by the committed checkpoint, so a redelivery after a
+ * crash carries the same ids.
+ */
+import type { Key } from '../../jobs/api/operator.ts';
+import type { SinkDriver, SinkRecord } from '../../jobs/api/sinks.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+
+export interface OutboxEntry {
+  epoch: number;
+  sinkId: string;
+  records: SinkRecord[];
+}
+
+export class OutboxBuffer {
+  private readonly bySink = new Map<string, SinkRecord[]>();
+  private size = 0;
+
+  constructor(private readonly partition: number) {}
+
+  get pending(): number {
+    return this.size;
+  }
+
+  append(sinkId: string, epoch: number, values: unknown[], times: number[], keys: Array<Key | undefined> | undefined): void {
+    let list = this.bySink.get(sinkId);
+    if (!list) this.bySink.set(sinkId, (list = []));
+    const prefix = `${this.partition}-${epoch}-`;
+    for (let i = 0; i < values.length; i++) {
+      const k = keys?.[i];
+      list.push({ id: prefix + list.length, key: k === undefined ? null : String(k), value: values[i], time: times[i] });
+    }
+    this.size += values.length;
+  }
+
+  /** Takes this epoch's records, sink by sink, and empties the buffer. */
+  take(): Array<{ sinkId: string; records: SinkRecord[] }> {
+    const out = [...this.bySink].map(([sinkId, records]) => ({ sinkId, records }));
+    this.bySink.clear();
+    this.size = 0;
+    return out;
+  }
+}
+
+/**
+ * Delivers durable outbox entries, one epoch at a time and in epoch order, to
+ * each sink's driver; retries retryable failures with backoff. `delivered`
+ * is the highest epoch every sink has acknowledged.
+ */
+export class DeliveryQueue {
+  private readonly queue: OutboxEntry[][] = [];
+  private running: Promise<void> | undefined;
+  private failure: Error | undefined;
+  delivered: number;
+  retries = 0;
+  errors = 0;
+
+  constructor(
+    private readonly actorId: string,
+    private readonly partition: number,
+    private readonly sinks: ReadonlyMap<string, SinkDriver>,
+    deliveredUpTo: number,
+    private readonly onDelivered: (epoch: number, records: number) => void,
+    private readonly maxRetries = 8,
+  ) {
+    this.delivered = deliveredUpTo;
+  }
+
+  /** Epochs committed but not yet delivered. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  push(epoch: number, entries: OutboxEntry[]): void {
+    if (this.failure) throw this.failure;
+    this.queue.push(entries.length ? entries : [{ epoch, sinkId: '', records: [] }]);
+    if (!this.running) this.running = this.run();
+  }
+
+  /** Resolves when everything queued so far is delivered (or rejects with the failure). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.failure) throw this.failure;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.failure) {
+        const entries = this.queue[0];
+        let n = 0;
+        for (const e of entries) {
+          if (e.records.length === 0) continue;
+          await this.deliverOne(e);
+          n += e.records.length;
+        }
+        this.queue.shift();
+        this.delivered = entries[0].epoch;
+        this.onDelivered(this.delivered, n);
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async deliverOne(e: OutboxEntry): Promise<void> {
+    const sink = this.sinks.get(e.sinkId);
+    if (!sink) {
+      this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: outbox names unknown sink "${e.sinkId}"`);
+      throw this.failure;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sink.deliver({ sinkId: e.sinkId, actorId: this.actorId, partition: this.partition, epoch: e.epoch, records: e.records });
+        return;
+      } catch (err) {
+        this.errors++;
+        const retryable = !(err instanceof SluiceError) || err.retryable;
+        if (!retryable || attempt >= this.maxRetries) {
+          this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: sink "${e.sinkId}" failed for epoch ${e.epoch}`, { cause: err });
+          throw this.failure;
+        }
+        this.retries++;
+        const delay = Math.min(5_000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * A partition actor: partition p of every source of a job, one pipeline
+ * instance, its keyed state, and its checkpoints. Exactly one actor in the
+ * whole deployment owns a partition at a time.
+ *
+ * Lifecycle (an illegal transition throws):
+ *
+ *   CREATED ──open()──▶ RESTORING ──▶ RUNNING ──close()──▶ CLOSING ──▶ CLOSED
+ *      │                    │            │                    │
+ *      └────────────────────┴────────────┴──── destroy(err) ──┴──▶ FAILED
+ *
+ * Checkpoint, in three phases (after Kafka Streams' prepareCommit / commit /
+ * postCommit):
+ *   1. prepare: operators' onCheckpoint, then take this epoch's outbox and the
+ *      source positions (the NEXT offset to read of each input);
+ *   2. commit: ONE durable LMDB transaction with the dirty state, timers,
+ *      positions and outbox (and the ack of epochs already delivered);
+ *   3. post: the sinks deliver the outbox idempotently; once every sink has
+ *      it, the epoch counts as delivered (acked in the next transaction) and
+ *      the positions are reported for the Kafka group commit (lag only).
+ * On restart the actor resumes from the committed positions and redelivers
+ * every outbox epoch not yet acked. A crash at any point thus loses nothing,
+ * and idempotent sinks see no duplicate.
+ */
+import type { Key } from '../../jobs/api/operator.ts';
+import type { PipelineNode } from '../../jobs/api/pipeline.ts';
+import type { SinkDriver } from '../../jobs/api/sinks.ts';
+import { serializeError } from '../errors.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { DeliveryQueue, OutboxBuffer, type OutboxEntry } from './outbox.ts';
+import type { ActorStore } from './store-contract.ts';
+import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
+import { WatermarkTracker, type WatermarkInputSpec } from './watermark-tracker.ts';
+
+export type ActorState = 'CREATED' | 'RESTORING' | 'RUNNING' | 'CLOSING' | 'CLOSED' | 'FAILED';
+
+const LEGAL: Record<ActorState, readonly ActorState[]> = {
+  CREATED: ['RESTORING', 'FAILED'],
+  RESTORING: ['RUNNING', 'FAILED'],
+  RUNNING: ['CLOSING', 'FAILED'],
+  CLOSING: ['CLOSED', 'FAILED'],
+  CLOSED: [],
+  FAILED: [],
+};
+
+/** Points between checkpoint phases where tests inject a crash. */
+export type FaultPoint = 'after-prepare' | 'after-commit' | 'after-deliver' | 'after-ack';
+
+export interface ActorInput {
+  sourceId: string;
+  watermark: WatermarkInputSpec;
+}
+
+export interface ActorOptions {
+  job: string;
+  actorId: string;
+  partition: number;
+  inputs: readonly ActorInput[];
+  nodes: readonly PipelineNode[];
+  store: ActorStore;
+  /** Drivers for sinks that go through the outbox, by sink id (the dead-letter sink included). */
+  sinks: ReadonlyMap<string, SinkDriver>;
+  /** Sinks that skip the outbox (discard): output is counted and dropped. */
+  directSinks?: ReadonlySet<string>;
+  checkpointIntervalMs: number;
+  /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
+  onDelivered?: (epoch: number, positions: Record<string, number>) => void;
+  fault?: (point: FaultPoint) => void;
+  now?: () => number;
+}
+
+export interface ActorCounters {
+  recordsIn: number[];
+  skippedReplay: number;
+  recordsOut: Map<string, number>;
+  deadLetters: Map<string, number>;
+  operatorCounts: Map<string, number>;
+  checkpoints: number;
+  lastCheckpointAt: number;
+  lastCheckpointMs: number;
+  lastCheckpointBytes: number;
+}
+
+export class PartitionActor implements TopologyOutput {
+  readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
+  readonly counters: ActorCounters;
+  private readonly positions: number[];
+  private readonly tracker: WatermarkTracker;
+  private readonly outbox: OutboxBuffer;
+  private topology!: Topology;
+  private delivery!: DeliveryQueue;
+  private epoch = 0;
+  private lastCheckpoint = 0;
+  private readonly now: () => number;
+  /** Positions at each committed-but-undelivered epoch, reported once delivered. */
+  private readonly positionsAt = new Map<number, Record<string, number>>();
+  private current: { source?: string; offset?: number } = {};
+
+  constructor(private readonly o: ActorOptions) {
+    this.now = o.now ?? Date.now;
+    this.positions = o.inputs.map(() => 0);
+    this.tracker = new WatermarkTracker(o.inputs.map((i) => i.watermark));
+    this.outbox = new OutboxBuffer(o.partition);
+    this.counters = {
+      recordsIn: o.inputs.map(() => 0),
+      skippedReplay: 0,
+      recordsOut: new Map(),
+      deadLetters: new Map(),
+      operatorCounts: new Map(),
+      checkpoints: 0,
+      lastCheckpointAt: 0,
+      lastCheckpointMs: 0,
+      lastCheckpointBytes: 0,
+    };
+  }
+
+  get id(): string {
+    return this.o.actorId;
+  }
+
+  get state(): ActorState {
+    return this.lifecycle.state;
+  }
+
+  /** Restores positions and timers, queues redelivery of undelivered output, and starts the operators. */
+  open(): Record<string, number> {
+    this.lifecycle.transition('RESTORING');
+    const meta = this.o.store.readMeta();
+    this.epoch = meta?.epoch ?? 0;
+    const acked = (meta?.extra as { acked?: number } | undefined)?.acked ?? 0;
+    this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
+    this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
+    // The store may return one epoch's records for a sink in several chunks: merge them,
+    // because a sink delivers an (epoch, sink) as one unit (the file sink writes one file).
+    const pending = new Map<number, Map<string, OutboxEntry>>();
+    for (const e of this.o.store.readOutbox()) {
+      if (e.epoch <= acked) continue;
+      const bySink = pending.get(e.epoch) ?? new Map<string, OutboxEntry>();
+      const entry = bySink.get(e.sinkId);
+      if (entry) entry.records.push(...(e.records as OutboxEntry['records']));
+      else bySink.set(e.sinkId, { epoch: e.epoch, sinkId: e.sinkId, records: [...(e.records as OutboxEntry['records'])] });
+      pending.set(e.epoch, bySink);
+    }
+    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, [...bySink.values()]);
+    this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
+    this.topology.start();
+    this.lastCheckpoint = this.now();
+    this.lifecycle.transition('RUNNING');
+    return this.positionMap();
+  }
+
+  /** The next offset to read of each input, by source id. */
+  positionMap(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.o.inputs.forEach((inp, i) => (out[inp.sourceId] = this.positions[i]));
+    return out;
+  }
+
+  position(input: number): number {
+    return this.positions[input];
+  }
+
+  /**
+   * Feeds decoded records of input `input`. Records below the input's
+   * position were already processed before a restart, so they are skipped:
+   * this is what makes a replayed fetch harmless.
+   */
+  ingest(input: number, values: unknown[], times: number[], offsets: ArrayLike<number>): void {
+    const pos = this.positions[input];
+    let start = 0;
+    while (start < offsets.length && offsets[start] < pos) start++;
+    if (start > 0) {
+      this.counters.skippedReplay += start;
+      if (start === offsets.length) return;
+      values = values.slice(start);
+      times = times.slice(start);
+    }
+    let maxT = -Infinity;
+    for (let i = 0; i < times.length; i++) if (times[i] > maxT) maxT = times[i];
+    this.current.source = this.o.inputs[input].sourceId;
+    this.topology.pushSource(this.o.inputs[input].sourceId, values, times);
+    this.current.source = undefined;
+    this.positions[input] = offsets[offsets.length - 1] + 1;
+    this.counters.recordsIn[input] += values.length;
+    const now = this.now();
+    this.tracker.observe(input, maxT, now);
+    const wm = this.tracker.advance(now);
+    if (wm !== undefined) this.topology.advanceWatermark(wm);
+  }
+
+  /** Moves a position past records that never reach the pipeline (decode failures already dead-lettered). */
+  skipTo(input: number, nextOffset: number): void {
+    if (nextOffset > this.positions[input]) this.positions[input] = nextOffset;
+  }
+
+  /** A bounded input has no more records. */
+  finishInput(input: number): void {
+    this.tracker.finish(input);
+    const wm = this.tracker.advance(this.now());
+    if (wm !== undefined) this.topology.advanceWatermark(wm);
+  }
+
+  /** Periodic work: idleness, processing-time timers, and the checkpoint when due. */
+  async tick(): Promise<void> {
+    if (!this.lifecycle.is('RUNNING')) return;
+    const now = this.now();
+    const wm = this.tracker.advance(now);
+    if (wm !== undefined) this.topology.advanceWatermark(wm);
+    this.topology.fireProcessingTimers(now);
+    if (now - this.lastCheckpoint >= this.o.checkpointIntervalMs || this.o.store.needsCheckpoint()) await this.checkpoint();
+  }
+
+  /** True when this actor should stop taking input: its sinks are behind. */
+  get backpressured(): boolean {
+    return this.delivery.backlog >= 4 || this.outbox.pending >= 200_000;
+  }
+
+  get undeliveredEpochs(): number {
+    return this.delivery.backlog;
+  }
+
+  get watermarkValue(): number {
+    return this.tracker.watermark;
+  }
+
+  /** Takes a checkpoint now (phases 1 and 2); delivery (phase 3) runs in the background. */
+  async checkpoint(): Promise<void> {
+    const started = this.now();
+    const epoch = this.epoch + 1;
+    // Phase 1: prepare.
+    this.topology.checkpoint(epoch);
+    const entries = this.outbox.take();
+    const positions = this.positionMap();
+    this.o.fault?.('after-prepare');
+    // Phase 2: one durable transaction.
+    const res = this.o.store.commit({
+      epoch,
+      positions,
+      extra: { acked: this.delivery.delivered },
+      outbox: entries,
+      ackEpochsUpTo: this.delivery.delivered,
+    });
+    this.epoch = epoch;
+    this.lastCheckpoint = this.now();
+    const c = this.counters;
+    c.checkpoints++;
+    c.lastCheckpointAt = this.lastCheckpoint;
+    c.lastCheckpointMs = this.lastCheckpoint - started;
+    c.lastCheckpointBytes = res.bytes;
+    this.o.fault?.('after-commit');
+    // Phase 3: deliver, then report (see delivered()).
+    this.positionsAt.set(epoch, positions);
+    this.delivery.push(epoch, entries.map((e) => ({ epoch, sinkId: e.sinkId, records: e.records })));
+    if (this.delivery.failed) throw this.delivery.failed;
+  }
+
+  /** Drains: a final checkpoint, every epoch delivered, the acks committed; then the operators close. */
+  async close(): Promise<void> {
+    if (this.lifecycle.is('CLOSED', 'FAILED')) return;
+    this.lifecycle.transition('CLOSING');
+    try {
+      await this.checkpoint();
+      await this.delivery.drain();
+      this.o.fault?.('after-deliver');
+      this.topology.close();
+      // A last transaction that only acks what was delivered, so a restart redelivers nothing.
+      this.epoch++;
+      this.o.store.commit({ epoch: this.epoch, positions: this.positionMap(), extra: { acked: this.delivery.delivered }, outbox: [], ackEpochsUpTo: this.delivery.delivered });
+      this.o.fault?.('after-ack');
+      this.lifecycle.transition('CLOSED');
+    } catch (err) {
+      this.destroy(err as Error);
+      throw err;
+    }
+  }
+
+  /** Aborts: no checkpoint. What was not committed is redone from the last checkpoint on restart. */
+  destroy(_err?: Error): void {
+    if (this.lifecycle.is('CLOSED', 'FAILED')) return;
+    this.lifecycle.transition('FAILED');
+  }
+
+  // ---- TopologyOutput -------------------------------------------------------
+
+  toSink(sinkId: string, values: unknown[], times: number[], keys: Array<Key | undefined> | undefined): void {
+    const c = this.counters.recordsOut;
+    c.set(sinkId, (c.get(sinkId) ?? 0) + values.length);
+    if (this.o.directSinks?.has(sinkId)) return;
+    this.outbox.append(sinkId, this.epoch + 1, values, times, keys);
+  }
+
+  deadLetter(operatorId: string, value: unknown, reason: string, error?: unknown): void {
+    const d = this.counters.deadLetters;
+    d.set(reason, (d.get(reason) ?? 0) + 1);
+    const err = error === undefined ? undefined : serializeError(error);
+    const record = {
+      job: this.o.job,
+      partition: this.o.partition,
+      operator: operatorId,
+      source: this.current.source,
+      reason,
+      error: err && { code: err.code, name: err.name, message: err.message },
+      value,
+      at: this.now(),
+    };
+    this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [record], [this.now()], [reason]);
+  }
+
+  /** Dead-letters a record that never reached the pipeline (failed decode or validation). */
+  deadLetterInput(input: number, offset: number, value: unknown, reason: string, error?: unknown): void {
+    const prev = this.current;
+    this.current = { source: this.o.inputs[input].sourceId, offset };
+    this.deadLetter(`source-${this.o.inputs[input].sourceId}`, { offset, value }, reason, error);
+    this.current = prev;
+  }
+
+  currentWatermark(): number {
+    return this.tracker.watermark;
+  }
+
+  count(operatorId: string, name: string, n: number): void {
+    const key = `${operatorId}:${name}`;
+    const m = this.counters.operatorCounts;
+    m.set(key, (m.get(key) ?? 0) + n);
+  }
+
+  private delivered(epoch: number): void {
+    const pos = this.positionsAt.get(epoch);
+    for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
+    if (pos) this.o.onDelivered?.(epoch, pos);
+  }
+}

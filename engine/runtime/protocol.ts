@@ -1,0 +1,70 @@
+/**
+ * Typed messages between the main thread and a worker thread. Data moves in
+ * batches (record-batch.ts); control messages carry a correlation id when the
+ * sender awaits an answer. Errors cross as SerializedError (errors.ts).
+ */
+import type { Settings } from '../../jobs/api/job.ts';
+import type { SerializedError } from '../errors.ts';
+import type { RecordBatchWire } from './record-batch.ts';
+
+export interface RuntimeConfig {
+  job: string;
+  stateDir: string;
+  outputDir: string;
+  brokers: string[];
+  embedded: boolean;
+  checkpointIntervalMs: number;
+  cacheMaxEntries: number;
+  /** Records read per turn from an embedded source. */
+  pullBatch: number;
+}
+
+export interface WorkerInit {
+  workerId: number;
+  /** URL of the job module. */
+  jobModule: string;
+  settings: Settings;
+  runtime: RuntimeConfig;
+  /** Test hook: crash (process.exit) at a checkpoint phase, e.g. {point:'after-commit', afterCheckpoints: 3}. */
+  crashAt?: { point: string; afterCheckpoints: number };
+}
+
+export interface ActorStats {
+  actorId: string;
+  partition: number;
+  recordsIn: number[];
+  recordsOut: Record<string, number>;
+  deadLetters: Record<string, number>;
+  operatorCounts: Record<string, number>;
+  checkpoints: number;
+  lastCheckpointAt: number;
+  lastCheckpointMs: number;
+  lastCheckpointBytes: number;
+  watermark: number;
+  undeliveredEpochs: number;
+  stateKeys: number;
+  stateBytes: number;
+  cachedEntries: number;
+  positions: Record<string, number>;
+  finished: boolean;
+  backpressured: boolean;
+}
+
+export type ToWorker =
+  | { t: 'open'; id: number; actorId: string; partition: number }
+  | { t: 'batch'; actorId: string; input: number; wire: RecordBatchWire }
+  | { t: 'close'; id: number; actorId: string }
+  | { t: 'checkpoint'; id: number; actorId: string }
+  | { t: 'shutdown'; id: number };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'opened'; id: number; actorId: string; positions: Record<string, number> }
+  | { t: 'closed'; id: number; actorId: string; positions: Record<string, number> }
+  | { t: 'checkpointed'; id: number; actorId: string }
+  | { t: 'processed'; actorId: string; records: number; backpressured: boolean }
+  | { t: 'delivered'; actorId: string; epoch: number; positions: Record<string, number> }
+  | { t: 'finished'; actorId: string }
+  | { t: 'stats'; actors: ActorStats[] }
+  | { t: 'failed'; id?: number; actorId?: string; error: SerializedError; fatal: boolean }
+  | { t: 'shutdown-done'; id: number };

@@ -1,0 +1,40 @@
+/**
+ * What a partition actor needs from its state store (state/partition-store.ts
+ * implements it). Kept as an interface so the runtime can be tested with
+ * faults injected around the store, and so the store stays replaceable.
+ */
+import type { Key, MapState, ValueState } from '../../jobs/api/operator.ts';
+
+export interface StoredTimer {
+  kind: 'event' | 'processing';
+  ts: number;
+  key: Key;
+  tag?: string;
+}
+
+export interface TimerStore {
+  register(kind: 'event' | 'processing', ts: number, key: Key, tag?: string): void;
+  delete(kind: 'event' | 'processing', ts: number, key: Key, tag?: string): void;
+  popDue(kind: 'event' | 'processing', upTo: number): StoredTimer[];
+  next(kind: 'event' | 'processing'): number | undefined;
+}
+
+export interface CommitInput {
+  epoch: number;
+  positions: Record<string, number>;
+  extra?: unknown;
+  outbox: Array<{ sinkId: string; records: unknown[] }>;
+  ackEpochsUpTo?: number;
+}
+
+export interface ActorStore {
+  valueState<T>(operator: string, name: string): ValueState<T>;
+  mapState<V>(operator: string, name: string): MapState<V>;
+  timers(operator: string): TimerStore;
+  readMeta(): { positions: Record<string, number>; epoch: number; extra?: unknown } | undefined;
+  readOutbox(): Array<{ epoch: number; sinkId: string; records: unknown[] }>;
+  commit(input: CommitInput): { durationMs: number; bytes: number; keysWritten: number };
+  needsCheckpoint(): boolean;
+  stats(): { cachedEntries: number; dirtyEntries: number; stateKeys: number; stateBytes: number };
+  close(): void;
+}

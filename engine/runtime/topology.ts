@@ -1,0 +1,255 @@
+/**
+ * One actor's instance of a job's pipeline, and the loop that moves batches
+ * through it.
+ *
+ * Operators run synchronously, depth first: after an operator's `process`
+ * (or a hook) returns, what it emitted is handed to each downstream node as
+ * one batch. Within an actor there is one thread and no interleaving, so a
+ * checkpoint taken between two calls into the topology is consistent: no
+ * barrier alignment is needed inside an actor. Sink nodes append to the
+ * actor's outbox; dead letters go to a reserved sink.
+ */
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import type { Batch, Key, MapState, Operator, OperatorContext, TimerControl, ValueState } from '../../jobs/api/operator.ts';
+import type { PipelineNode } from '../../jobs/api/pipeline.ts';
+import type { ActorStore, TimerStore } from './store-contract.ts';
+
+export const DEAD_LETTER_SINK = '__dlq';
+
+/** Where the topology's output goes: the actor implements it. */
+export interface TopologyOutput {
+  toSink(sinkId: string, values: unknown[], times: number[], keys: Array<Key | undefined> | undefined): void;
+  deadLetter(operatorId: string, value: unknown, reason: string, error?: unknown): void;
+  currentWatermark(): number;
+  count(operatorId: string, name: string, n: number): void;
+}
+
+interface Edge {
+  node: number;
+  input: number;
+}
+
+class OutputBuffer {
+  values: unknown[] = [];
+  times: number[] = [];
+  keys: Array<Key | undefined> = [];
+  keyed = false;
+}
+
+class NodeContext implements OperatorContext<unknown> {
+  readonly timers: TimerControl;
+  readonly main = new OutputBuffer();
+  readonly side = new Map<string, OutputBuffer>();
+  private readonly values = new Map<string, ValueState<unknown>>();
+  private readonly maps = new Map<string, MapState<unknown>>();
+  readonly timerStore: TimerStore;
+
+  constructor(
+    readonly job: string,
+    readonly operatorId: string,
+    readonly partition: number,
+    private readonly store: ActorStore,
+    private readonly out: TopologyOutput,
+  ) {
+    const t = (this.timerStore = store.timers(operatorId));
+    this.timers = {
+      registerEventTime: (key, ts, tag) => t.register('event', ts, key, tag),
+      registerProcessingTime: (key, ts, tag) => t.register('processing', ts, key, tag),
+      deleteEventTime: (key, ts, tag) => t.delete('event', ts, key, tag),
+      deleteProcessingTime: (key, ts, tag) => t.delete('processing', ts, key, tag),
+    };
+  }
+
+  emit(value: unknown, time: number, key?: Key): void {
+    const b = this.main;
+    b.values.push(value);
+    b.times.push(time);
+    b.keys.push(key);
+    if (key !== undefined) b.keyed = true;
+  }
+
+  sideOutput(tag: string, value: unknown, time: number): void {
+    let b = this.side.get(tag);
+    if (!b) this.side.set(tag, (b = new OutputBuffer()));
+    b.values.push(value);
+    b.times.push(time);
+    b.keys.push(undefined);
+  }
+
+  deadLetter(value: unknown, reason: string, error?: unknown): void {
+    this.out.deadLetter(this.operatorId, value, reason, error);
+  }
+
+  valueState<T>(name: string): ValueState<T> {
+    let s = this.values.get(name);
+    if (!s) this.values.set(name, (s = this.store.valueState<unknown>(this.operatorId, name)));
+    return s as ValueState<T>;
+  }
+
+  mapState<V>(name: string): MapState<V> {
+    let s = this.maps.get(name);
+    if (!s) this.maps.set(name, (s = this.store.mapState<unknown>(this.operatorId, name)));
+    return s as MapState<V>;
+  }
+
+  watermark(): number {
+    return this.out.currentWatermark();
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  count(name: string, n = 1): void {
+    this.out.count(this.operatorId, name, n);
+  }
+}
+
+export class Topology {
+  private readonly ops: Array<Operator | undefined> = [];
+  private readonly ctxs: Array<NodeContext | undefined> = [];
+  private readonly mainEdges: Edge[][] = [];
+  private readonly sideEdges: Array<Map<string, Edge[]>> = [];
+  /** Node index of each source id. */
+  private readonly sourceNodes = new Map<string, number>();
+  /** Operator nodes in topological order (the builder only adds nodes after their inputs). */
+  private readonly operatorOrder: number[] = [];
+
+  constructor(
+    job: string,
+    partition: number,
+    private readonly nodes: readonly PipelineNode[],
+    store: ActorStore,
+    private readonly out: TopologyOutput,
+  ) {
+    nodes.forEach((n, i) => {
+      this.mainEdges.push([]);
+      this.sideEdges.push(new Map());
+      if (n.kind === 'operator') {
+        this.ops[i] = n.operator;
+        this.ctxs[i] = new NodeContext(job, n.id, partition, store, out);
+        this.operatorOrder.push(i);
+      } else if (n.kind === 'source') {
+        this.sourceNodes.set(n.sourceId, i);
+      }
+      n.inputs.forEach((inp, port) => {
+        if (inp.from >= i) throw new SluiceError(ErrorCodes.CONFIG, `pipeline: node ${n.id} reads from a later node`);
+        const edge = { node: i, input: port };
+        if (inp.tag === undefined) this.mainEdges[inp.from].push(edge);
+        else {
+          const m = this.sideEdges[inp.from];
+          const list = m.get(inp.tag) ?? [];
+          list.push(edge);
+          m.set(inp.tag, list);
+        }
+      });
+    });
+  }
+
+  hasSource(sourceId: string): boolean {
+    return this.sourceNodes.has(sourceId);
+  }
+
+  /** Feeds one decoded batch from a source into the pipeline. */
+  pushSource(sourceId: string, values: unknown[], times: number[]): void {
+    const node = this.sourceNodes.get(sourceId);
+    if (node === undefined) return;
+    const batch: Batch = { input: 0, values, times, keys: undefined };
+    for (const e of this.mainEdges[node]) this.deliver(e, batch);
+  }
+
+  start(): void {
+    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onStart(ctx));
+  }
+
+  /** Fires due event-time timers, then onWatermark, operator by operator in topological order. */
+  advanceWatermark(wm: number): void {
+    for (const i of this.operatorOrder) {
+      const ctx = this.ctxs[i]!;
+      this.fireTimers(i, ctx, 'event', wm);
+      this.call(i, (op, c) => op.onWatermark(wm, c));
+    }
+  }
+
+  fireProcessingTimers(now: number): void {
+    for (const i of this.operatorOrder) this.fireTimers(i, this.ctxs[i]!, 'processing', now);
+  }
+
+  checkpoint(epoch: number): void {
+    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onCheckpoint(epoch, ctx));
+  }
+
+  close(): void {
+    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onClose(ctx));
+  }
+
+  private fireTimers(i: number, ctx: NodeContext, kind: 'event' | 'processing', upTo: number): void {
+    const ts = ctx.timerStore;
+    const next = ts.next(kind);
+    if (next === undefined || next > upTo) return;
+    const op = this.ops[i]!;
+    // Timers registered while firing (for a later time) stay for the next round.
+    for (const t of ts.popDue(kind, upTo)) {
+      op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
+      this.drain(i);
+    }
+  }
+
+  private call(i: number, fn: (op: Operator, ctx: NodeContext) => void): void {
+    fn(this.ops[i]!, this.ctxs[i]!);
+    this.drain(i);
+  }
+
+  private deliver(e: Edge, batch: Batch): void {
+    const node = this.nodes[e.node];
+    if (node.kind === 'operator') {
+      const ctx = this.ctxs[e.node]!;
+      const b = e.input === batch.input ? batch : { ...batch, input: e.input };
+      try {
+        this.ops[e.node]!.process(b, ctx);
+      } catch (err) {
+        this.failBatch(ctx, b, err);
+      }
+      this.drain(e.node);
+    } else if (node.kind === 'sink') {
+      this.out.toSink(node.sinkId, batch.values, batch.times, batch.keys);
+    }
+  }
+
+  /**
+   * An operator that throws from `process` broke its contract (bad records
+   * belong in `ctx.deadLetter`; the library operators do that per record).
+   * We cannot know which records it had handled, so nothing is undone: what
+   * it emitted stays, and every record of the batch goes to the dead-letter
+   * destination with reason `operator_failed`, so none is lost silently.
+   */
+  private failBatch(ctx: NodeContext, b: Batch, err: unknown): void {
+    for (let r = 0; r < b.values.length; r++) this.out.deadLetter(ctx.operatorId, b.values[r], 'operator_failed', err);
+  }
+
+  private drain(i: number): void {
+    const ctx = this.ctxs[i]!;
+    const m = ctx.main;
+    if (m.values.length > 0) {
+      const batch: Batch = { input: 0, values: m.values, times: m.times, keys: m.keyed ? (m.keys as Key[]) : undefined };
+      ctx.main.values = [];
+      ctx.main.times = [];
+      ctx.main.keys = [];
+      ctx.main.keyed = false;
+      for (const e of this.mainEdges[i]) this.deliver(e, batch);
+    }
+    if (ctx.side.size > 0) {
+      const side = [...ctx.side];
+      ctx.side.clear();
+      for (const [tag, b] of side) {
+        const edges = this.sideEdges[i].get(tag);
+        if (!edges) {
+          this.out.count(ctx.operatorId, `side_output_dropped_${tag}`, b.values.length);
+          continue;
+        }
+        const batch: Batch = { input: 0, values: b.values, times: b.times, keys: undefined };
+        for (const e of edges) this.deliver(e, batch);
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Event-time watermark of one partition actor.
+ *
+ * Each input (source s, partition p) reports the largest event time it has
+ * seen. Its watermark is that maximum minus the source's bound on
+ * out-of-orderness. The actor's watermark is the minimum over its inputs,
+ * except inputs that have been silent for longer than their idle timeout: an
+ * idle partition must not hold event time back for the others (Flink's
+ * `withIdleness`). A finished bounded input counts as +Infinity, so windows
+ * close at the end of a replay. The watermark never goes backwards.
+ */
+export interface WatermarkInputSpec {
+  maxOutOfOrdernessMs: number;
+  /** 0 or Infinity disables idleness. */
+  idleTimeoutMs: number;
+}
+
+export class WatermarkTracker {
+  private readonly maxSeen: Float64Array;
+  private readonly lastActive: Float64Array;
+  private readonly finished: Uint8Array;
+  private current = -Infinity;
+
+  constructor(private readonly inputs: readonly WatermarkInputSpec[]) {
+    this.maxSeen = new Float64Array(inputs.length).fill(-Infinity);
+    this.lastActive = new Float64Array(inputs.length).fill(0);
+    this.finished = new Uint8Array(inputs.length);
+  }
+
+  /** Records the largest event time of a batch from input `i`. */
+  observe(i: number, maxTime: number, now: number): void {
+    if (maxTime > this.maxSeen[i]) this.maxSeen[i] = maxTime;
+    this.lastActive[i] = now;
+  }
+
+  /** Input `i` is bounded and has no more records. */
+  finish(i: number): void {
+    this.finished[i] = 1;
+  }
+
+  get watermark(): number {
+    return this.current;
+  }
+
+  /**
+   * Recomputes the watermark. Returns the new value if it advanced, or
+   * undefined. Inputs that never produced a record hold the watermark at
+   * -Infinity until they produce one or turn idle.
+   */
+  advance(now: number): number | undefined {
+    let min = Infinity;
+    let anyActive = false;
+    for (let i = 0; i < this.inputs.length; i++) {
+      if (this.finished[i] === 1) continue;
+      const spec = this.inputs[i];
+      const idle = spec.idleTimeoutMs > 0 && spec.idleTimeoutMs !== Infinity && now - this.lastActive[i] >= spec.idleTimeoutMs;
+      if (idle) continue;
+      anyActive = true;
+      const wm = this.maxSeen[i] - spec.maxOutOfOrdernessMs;
+      if (wm < min) min = wm;
+    }
+    if (!anyActive) {
+      // Everything finished: end of event time. Everything idle: hold.
+      const allFinished = this.finished.every((f) => f === 1);
+      if (!allFinished) return undefined;
+      min = Infinity;
+    }
+    if (min > this.current) {
+      this.current = min;
+      return min;
+    }
+    return undefined;
+  }
+}

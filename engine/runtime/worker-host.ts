@@ -1,0 +1,372 @@
+/**
+ * Everything one worker thread runs: the partition actors placed on it, the
+ * sink drivers they share, the embedded-source pull loop, and periodic ticks.
+ *
+ * Worker lifecycle (an illegal transition throws):
+ *
+ *   CREATED ──start()──▶ STARTING ──▶ RUNNING ──shutdown──▶ STOPPING ──▶ STOPPED
+ *      │                    │            │                      │
+ *      └────────────────────┴────────────┴──── fatal error ─────┴──▶ FAILED
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { resolveJob } from '../../jobs/api/job.ts';
+import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
+import type { SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SourceSpec } from '../../jobs/api/sources.ts';
+import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
+import { fileSink } from '../sinks/file-sink.ts';
+import { kafkaSink } from '../sinks/kafka-sink.ts';
+import { resolveCodec, type Codec } from '../sources/codecs.ts';
+import { FileReader, GeneratorReader, type PullReader } from '../sources/pull-reader.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { PartitionActor, type FaultPoint } from './partition-actor.ts';
+import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
+import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
+import { DEAD_LETTER_SINK } from './topology.ts';
+
+export type WorkerState = 'CREATED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'FAILED';
+
+const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
+  CREATED: ['STARTING', 'FAILED'],
+  STARTING: ['RUNNING', 'FAILED'],
+  RUNNING: ['STOPPING', 'FAILED'],
+  STOPPING: ['STOPPED', 'FAILED'],
+  STOPPED: [],
+  FAILED: [],
+};
+
+interface InputBinding {
+  sourceId: string;
+  spec: SourceSpec;
+  codec?: Codec;
+  reader?: PullReader;
+  finished: boolean;
+}
+
+interface Slot {
+  actor: PartitionActor;
+  store: ActorStoreHandle;
+  inputs: InputBinding[];
+  leaseToken: string;
+  finishedReported: boolean;
+}
+
+const TICK_MS = 100;
+const STATS_MS = 1000;
+
+export class WorkerHost {
+  readonly lifecycle = new Lifecycle<WorkerState>('worker', 'CREATED', LEGAL);
+  private def!: JobDefinition<Settings>;
+  private sources!: Record<string, SourceSpec>;
+  private sinkSpecs!: Record<string, SinkSpec>;
+  private readonly drivers = new Map<string, SinkDriver>();
+  private readonly direct = new Set<string>();
+  private env!: StoreEnvHandle;
+  private readonly slots = new Map<string, Slot>();
+  private timers: NodeJS.Timeout[] = [];
+  private pulling = false;
+  private checkpointsTaken = 0;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void,
+    private readonly job: JobDefinition<Settings>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.lifecycle.transition('STARTING');
+    this.def = this.job;
+    const resolved = resolveJob(this.def, this.init.settings);
+    this.sources = resolved.sources;
+    this.sinkSpecs = { ...resolved.sinks, [DEAD_LETTER_SINK]: this.deadLetterSpec() };
+    const rt = this.init.runtime;
+    for (const [id, spec] of Object.entries(this.sinkSpecs)) {
+      if (!spec.outbox) {
+        this.direct.add(id);
+        continue;
+      }
+      const d = spec.create();
+      await d.open({
+        job: rt.job,
+        sinkId: id,
+        workerId: this.init.workerId,
+        runtime: { brokers: rt.brokers, stateDir: rt.stateDir, outputDir: rt.outputDir, embedded: rt.embedded },
+      });
+      this.drivers.set(id, d);
+    }
+    this.env = openStoreEnv(rt.stateDir);
+    this.timers.push(setInterval(() => void this.tickAll(), TICK_MS));
+    this.timers.push(setInterval(() => this.post({ t: 'stats', actors: this.stats() }), STATS_MS));
+    this.lifecycle.transition('RUNNING');
+    this.post({ t: 'ready' });
+  }
+
+  /** Dead letters: `<job>.dlq` on Kafka, or a local JSON-lines directory in embedded mode. */
+  private deadLetterSpec(): SinkSpec {
+    const rt = this.init.runtime;
+    return rt.embedded ? fileSink({ dir: 'dlq', envelope: true }) : kafkaSink({ topic: `${rt.job}.dlq`, codec: 'json' });
+  }
+
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case 'batch':
+        return this.onBatch(msg.actorId, msg.input, msg.wire);
+      case 'open':
+        return void this.reply(msg.id, msg.actorId, () => this.open(msg.id, msg.actorId, msg.partition));
+      case 'close':
+        return void this.reply(msg.id, msg.actorId, () => this.closeActor(msg.id, msg.actorId));
+      case 'checkpoint':
+        return void this.reply(msg.id, msg.actorId, async () => {
+          await this.slot(msg.actorId).actor.checkpoint();
+          this.post({ t: 'checkpointed', id: msg.id, actorId: msg.actorId });
+        });
+      case 'shutdown':
+        return void this.reply(msg.id, undefined, () => this.shutdown(msg.id));
+    }
+  }
+
+  private async reply(id: number, actorId: string | undefined, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.post({ t: 'failed', id, actorId, error: serializeError(err), fatal: false });
+    }
+  }
+
+  private slot(actorId: string): Slot {
+    const s = this.slots.get(actorId);
+    if (!s) throw new SluiceError(ErrorCodes.ILLEGAL_STATE, `worker ${this.init.workerId}: no actor ${actorId}`);
+    return s;
+  }
+
+  private async open(id: number, actorId: string, partition: number): Promise<void> {
+    if (this.slots.has(actorId)) throw new SluiceError(ErrorCodes.ILLEGAL_STATE, `actor ${actorId} is already open on this worker`);
+    const rt = this.init.runtime;
+    const store = openActorStore(this.env, actorId, { cacheMaxEntries: rt.cacheMaxEntries });
+    const leaseToken = randomUUID();
+    await store.acquireLease({ pid: process.pid, host: hostname(), token: leaseToken }, 60_000);
+    const b = new PipelineBuilder();
+    this.def.pipeline(b, this.init.settings);
+    const inputs: InputBinding[] = Object.entries(this.sources).map(([sourceId, spec]) => ({
+      sourceId,
+      spec,
+      codec: spec.kind === 'kafka' ? resolveCodec(spec.codec) : undefined,
+      reader: spec.kind === 'generator' ? new GeneratorReader(spec, partition) : spec.kind === 'file' ? new FileReader(spec, partition) : undefined,
+      finished: false,
+    }));
+    const actor = new PartitionActor({
+      job: rt.job,
+      actorId,
+      partition,
+      inputs: inputs.map((i) => ({
+        sourceId: i.sourceId,
+        watermark: {
+          maxOutOfOrdernessMs: i.spec.watermark?.maxOutOfOrdernessMs ?? 0,
+          idleTimeoutMs: i.spec.watermark?.idleTimeoutMs ?? 0,
+        },
+      })),
+      nodes: b.nodes,
+      store: store.store,
+      sinks: this.drivers,
+      directSinks: this.direct,
+      checkpointIntervalMs: rt.checkpointIntervalMs,
+      onDelivered: (epoch, positions) => this.post({ t: 'delivered', actorId, epoch, positions }),
+      fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
+    });
+    const positions = actor.open();
+    this.slots.set(actorId, { actor, store, inputs, leaseToken, finishedReported: false });
+    this.post({ t: 'opened', id, actorId, positions });
+    if (inputs.some((i) => i.reader)) this.schedulePull();
+  }
+
+  private maybeCrash(point: FaultPoint): void {
+    const c = this.init.crashAt!;
+    if (point === 'after-commit') this.checkpointsTaken++;
+    if (point === c.point && this.checkpointsTaken >= c.afterCheckpoints) {
+      process.stderr.write(`sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
+      process.exit(86);
+    }
+  }
+
+  private async closeActor(id: number, actorId: string): Promise<void> {
+    const s = this.slot(actorId);
+    await s.actor.close();
+    const positions = s.actor.positionMap();
+    // Final counters, so totals survive the actor (the periodic stats may be up to a second old).
+    this.post({ t: 'stats', actors: this.stats().filter((a) => a.actorId === actorId) });
+    s.store.releaseLease(s.leaseToken);
+    s.store.close();
+    this.slots.delete(actorId);
+    this.post({ t: 'closed', id, actorId, positions });
+  }
+
+  private onBatch(actorId: string, input: number, wire: RecordBatchWire): void {
+    const s = this.slots.get(actorId);
+    const n = batchLength(wire);
+    if (!s || !s.actor.lifecycle.is('RUNNING')) {
+      // Revoked while the batch was in flight: the new owner reads it again from the checkpoint.
+      this.post({ t: 'processed', actorId, records: n, backpressured: false });
+      return;
+    }
+    const bind = s.inputs[input];
+    const codec = bind.codec!;
+    const spec = bind.spec;
+    const values: unknown[] = [];
+    const times: number[] = [];
+    const offsets: number[] = [];
+    const meta = wire.meta;
+    for (let i = 0; i < n; i++) {
+      const offset = meta[2 * i];
+      if (offset < s.actor.position(input)) continue;
+      const bytes = valueAt(wire, i);
+      let v: unknown = null;
+      if (bytes !== null) {
+        try {
+          v = codec.decode(bytes);
+        } catch (err) {
+          s.actor.deadLetterInput(input, offset, Buffer.from(bytes).toString('utf8'), 'decode_error', err);
+          continue;
+        }
+      }
+      if (!this.accept(s, input, spec, v, offset)) continue;
+      values.push(v);
+      times.push(spec.timestamp ? this.time(s, input, spec, v, offset, meta[2 * i + 1]) : meta[2 * i + 1]);
+      offsets.push(offset);
+    }
+    if (values.length) s.actor.ingest(input, values, times, offsets);
+    if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
+    this.post({ t: 'processed', actorId, records: n, backpressured: s.actor.backpressured });
+  }
+
+  private accept(s: Slot, input: number, spec: SourceSpec, v: unknown, offset: number): boolean {
+    if (!spec.validate) return true;
+    let reason: string | undefined;
+    try {
+      reason = spec.validate(v as never);
+    } catch (err) {
+      reason = `validator threw: ${(err as Error).message}`;
+    }
+    if (reason === undefined) return true;
+    s.actor.deadLetterInput(input, offset, v, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
+    return false;
+  }
+
+  private time(s: Slot, input: number, spec: SourceSpec, v: unknown, offset: number, fallback: number): number {
+    try {
+      const t = spec.timestamp!(v as never);
+      return Number.isFinite(t) ? t : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  private schedulePull(): void {
+    if (this.pulling) return;
+    this.pulling = true;
+    setImmediate(() => this.pullRound());
+  }
+
+  /** One turn over the actors with embedded sources; yields to the event loop between turns. */
+  private pullRound(): void {
+    this.pulling = false;
+    if (!this.lifecycle.is('RUNNING')) return;
+    let worked = false;
+    let waiting = false;
+    const now = Date.now();
+    for (const s of this.slots.values()) {
+      if (!s.actor.lifecycle.is('RUNNING') || s.actor.backpressured) {
+        waiting ||= s.actor.lifecycle.is('RUNNING');
+        continue;
+      }
+      s.inputs.forEach((bind, i) => {
+        if (!bind.reader || bind.finished) return;
+        const r = bind.reader.read(s.actor.position(i), this.init.runtime.pullBatch, now);
+        for (const f of r.failures) s.actor.deadLetterInput(i, f.offset, f.raw, 'decode_error', f.error);
+        const accepted: number[] = [];
+        const vals: unknown[] = [];
+        const ts: number[] = [];
+        for (let k = 0; k < r.values.length; k++) {
+          if (!this.accept(s, i, bind.spec, r.values[k], r.offsets[k])) continue;
+          vals.push(r.values[k]);
+          ts.push(r.times[k]);
+          accepted.push(r.offsets[k]);
+        }
+        if (vals.length) s.actor.ingest(i, vals, ts, accepted);
+        const last = Math.max(r.offsets.at(-1) ?? -1, r.failures.at(-1)?.offset ?? -1);
+        if (last >= 0) s.actor.skipTo(i, last + 1);
+        if (r.values.length || r.failures.length) worked = true;
+        else if (!r.done) waiting = true;
+        if (r.done) {
+          bind.finished = true;
+          s.actor.finishInput(i);
+        }
+      });
+      if (!s.finishedReported && s.inputs.every((b) => b.reader && b.finished)) {
+        s.finishedReported = true;
+        this.post({ t: 'finished', actorId: s.actor.id });
+      }
+    }
+    if (worked) this.schedulePull();
+    else if (waiting) setTimeout(() => this.schedulePull(), 5);
+  }
+
+  private async tickAll(): Promise<void> {
+    for (const s of this.slots.values()) {
+      try {
+        await s.actor.tick();
+      } catch (err) {
+        s.actor.destroy(err as Error);
+        this.post({ t: 'failed', actorId: s.actor.id, error: serializeError(err), fatal: true });
+      }
+    }
+  }
+
+  stats(): ActorStats[] {
+    return [...this.slots.values()].map((s) => {
+      const a = s.actor;
+      const c = a.counters;
+      const st = s.store.store.stats();
+      return {
+        actorId: a.id,
+        partition: Number(a.id.replace(/^\D+/, '')),
+        recordsIn: [...c.recordsIn],
+        recordsOut: Object.fromEntries(c.recordsOut),
+        deadLetters: Object.fromEntries(c.deadLetters),
+        operatorCounts: Object.fromEntries(c.operatorCounts),
+        checkpoints: c.checkpoints,
+        lastCheckpointAt: c.lastCheckpointAt,
+        lastCheckpointMs: c.lastCheckpointMs,
+        lastCheckpointBytes: c.lastCheckpointBytes,
+        watermark: a.watermarkValue,
+        undeliveredEpochs: a.undeliveredEpochs,
+        stateKeys: st.stateKeys,
+        stateBytes: st.stateBytes,
+        cachedEntries: st.cachedEntries,
+        positions: a.positionMap(),
+        finished: s.finishedReported,
+        backpressured: a.backpressured,
+      };
+    });
+  }
+
+  private async shutdown(id: number): Promise<void> {
+    this.lifecycle.transition('STOPPING');
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const errors: unknown[] = [];
+    await Promise.all(
+      [...this.slots.keys()].map((actorId) => this.closeActor(-1, actorId).catch((e: unknown) => errors.push(e))),
+    );
+    for (const d of this.drivers.values()) await d.close().catch((e: unknown) => errors.push(e));
+    await this.env.close();
+    if (errors.length) {
+      this.lifecycle.transition('FAILED');
+      throw new SluiceError(ErrorCodes.WORKER, `worker ${this.init.workerId}: ${errors.length} error(s) during shutdown`, { cause: errors[0] });
+    }
+    this.lifecycle.transition('STOPPED');
+    this.post({ t: 'shutdown-done', id });
+  }
+}

@@ -1,0 +1,3 @@
+export { fileSink, type FileSinkOptions } from './file-sink.ts';
+export { discardSink } from './discard-sink.ts';
+export { kafkaSink, type KafkaSinkOptions } from './kafka-sink.ts';

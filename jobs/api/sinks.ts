@@ -1,0 +1,66 @@
+/**
+ * Sink declarations and the driver contract.
+ *
+ * Output reaches a sink only after the checkpoint that holds it is durable:
+ * the partition actor writes it to its outbox in the same LMDB transaction as
+ * its state and source positions, then hands it to the sink driver. A crash
+ * before delivery finishes means the outbox entry is delivered again on
+ * restart, so `deliver` must be idempotent: each record carries a
+ * deterministic id (`<partition>-<epoch>-<seq>`) and the key it was emitted with.
+ */
+
+export interface SinkRecord {
+  /** Deterministic record id: the same record gets the same id when redelivered. */
+  readonly id: string;
+  readonly key: string | null;
+  readonly value: unknown;
+  /** Event time, ms. */
+  readonly time: number;
+}
+
+export interface SinkDelivery {
+  readonly sinkId: string;
+  readonly actorId: string;
+  readonly partition: number;
+  readonly epoch: number;
+  readonly records: SinkRecord[];
+}
+
+export interface SinkContext {
+  readonly job: string;
+  readonly sinkId: string;
+  readonly workerId: number;
+  /** Engine settings, e.g. brokers and the state dir. */
+  readonly runtime: RuntimeInfo;
+}
+
+export interface RuntimeInfo {
+  readonly brokers: string[];
+  readonly stateDir: string;
+  readonly outputDir: string;
+  readonly embedded: boolean;
+}
+
+/** One driver per sink per worker. `close()` drains; `destroy()` aborts. */
+export interface SinkDriver {
+  open(ctx: SinkContext): Promise<void>;
+  /** Idempotent: delivering the same (actor, epoch) twice must not duplicate output. */
+  deliver(delivery: SinkDelivery): Promise<void>;
+  close(): Promise<void>;
+  destroy?(err?: Error): void;
+}
+
+export interface SinkSpec {
+  readonly kind: string;
+  /**
+   * The delivery guarantee, as documented to users. For example
+   * "exactly-once (idempotent upsert by key)".
+   */
+  readonly guarantee: string;
+  /**
+   * Whether output goes through the durable outbox. Only sinks whose output
+   * nobody reads (discard, for benchmarks) set false.
+   */
+  readonly outbox: boolean;
+  create(): SinkDriver;
+}

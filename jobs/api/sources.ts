@@ -1,0 +1,83 @@
+/**
+ * Source declarations. A job's sources are co-partitioned: partition p of
+ * every source feeds the same partition actor, so a key's state lives in one
+ * place. The runtime checks that the partition counts agree.
+ */
+
+/** How a Kafka value (or a recorded line) becomes a record. */
+export type ValueCodec =
+  | 'json'
+  | 'msgpack'
+  | 'string'
+  | 'buffer'
+  | { name: string; decode(buf: Uint8Array): unknown; encode(value: unknown): Uint8Array };
+
+export interface WatermarkSpec {
+  /** Records may arrive this much later than the newest event time seen (bounded out-of-orderness). */
+  maxOutOfOrdernessMs?: number;
+  /** A partition silent for this long stops holding the watermark back. */
+  idleTimeoutMs?: number;
+}
+
+// Callbacks use method syntax on purpose: methods are bivariant in their
+// parameters, so a SourceSpec<Order> is usable where a SourceSpec is expected.
+interface SourceCommon<T> {
+  /** Event time of a record, ms. Default: the Kafka record timestamp, or the generator's/file's position time. */
+  timestamp?(value: T): number;
+  watermark?: WatermarkSpec;
+  /**
+   * Optional validation run in the worker after decoding. Return undefined for
+   * a valid record, or a reason: the record then goes to the dead-letter
+   * destination with that reason, and processing goes on.
+   */
+  validate?(value: T): string | undefined;
+}
+
+export interface KafkaSourceSpec<T = unknown> extends SourceCommon<T> {
+  readonly kind: 'kafka';
+  topic: string;
+  codec: ValueCodec;
+  /** Where a partition starts when no checkpoint exists for it. */
+  startFrom?: 'earliest' | 'latest';
+}
+
+/**
+ * A deterministic generator: the record at (partition, offset) depends on
+ * nothing else, so a restart that resumes at offset n replays exactly.
+ */
+export interface GeneratorSourceSpec<T = unknown> extends SourceCommon<T> {
+  readonly kind: 'generator';
+  partitions: number;
+  /** Records per partition; undefined runs until stopped. */
+  count?: number;
+  /** Records per second per partition; undefined runs as fast as it can. */
+  ratePerSec?: number;
+  generate(partition: number, offset: number): T;
+}
+
+/** A recorded file replayed by position (line, SSE event, or array element). */
+export interface FileSourceSpec<T = unknown> extends SourceCommon<T> {
+  readonly kind: 'file';
+  path: string;
+  format: 'ndjson' | 'sse' | 'json-array';
+  /** For json-array: the field of the top-level object holding the array (e.g. "results"). */
+  arrayField?: string;
+  /** Record i goes to partition i % partitions. Default 1. */
+  partitions?: number;
+  /** Replay the file this many times (offsets keep counting). Default 1. */
+  repeat?: number;
+}
+
+export type SourceSpec<T = unknown> = KafkaSourceSpec<T> | GeneratorSourceSpec<T> | FileSourceSpec<T>;
+
+export function kafkaSource<T = unknown>(spec: Omit<KafkaSourceSpec<T>, 'kind'>): KafkaSourceSpec<T> {
+  return { kind: 'kafka', ...spec };
+}
+
+export function generatorSource<T>(spec: Omit<GeneratorSourceSpec<T>, 'kind'>): GeneratorSourceSpec<T> {
+  return { kind: 'generator', ...spec };
+}
+
+export function fileSource<T = unknown>(spec: Omit<FileSourceSpec<T>, 'kind'>): FileSourceSpec<T> {
+  return { kind: 'file', ...spec };
+}
