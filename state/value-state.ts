@@ -1,0 +1,94 @@
+/**
+ * ValueState: one value per key, for one (operator, state name) of one actor.
+ * LMDB key: [actorId, operator, stateName, key] (see state/env.ts).
+ *
+ * Reads hit the cache, else LMDB (`getBinaryFast` + decode) and are cached,
+ * absent keys included, so a first-seen key costs one LMDB lookup, not one per
+ * record. Writes only touch the cache; the checkpoint writes them out.
+ * Values are held by reference until the checkpoint encodes them: mutate a
+ * value only if you `put` it again (mutating without put is not persisted on
+ * eviction paths and makes cached and stored state diverge).
+ */
+import type { StateKey } from './key-order.ts';
+import { checkKey } from './key-order.ts';
+import type { CacheEntry } from './state-cache.ts';
+import { decodeValue } from './codec.ts';
+import type { StateContext, StoredOwner } from './state-context.ts';
+import { checkKeySize } from './state-context.ts';
+
+export interface ValueState<T> {
+  get(key: StateKey): T | undefined;
+  /** Stores a value; `undefined` deletes. */
+  put(key: StateKey, value: T): void;
+  delete(key: StateKey): void;
+}
+
+export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
+  readonly operator: string;
+  readonly name: string;
+  private readonly ctx: StateContext;
+  private readonly entries = new Map<StateKey, CacheEntry>();
+  // Reused for every LMDB access: lmdb-js encodes the key synchronously.
+  private readonly scratch: [string, string, string, StateKey];
+  private readonly prefixBytes: number;
+
+  constructor(ctx: StateContext, operator: string, name: string) {
+    this.ctx = ctx;
+    this.operator = operator;
+    this.name = name;
+    this.scratch = [ctx.actorId, operator, name, 0];
+    this.prefixBytes = ctx.prefixBytes(operator, name);
+  }
+
+  get(key: StateKey): T | undefined {
+    const k = checkKey(key);
+    const e = this.entries.get(k);
+    if (e !== undefined) {
+      this.ctx.cache.touch(e);
+      return e.value as T | undefined;
+    }
+    checkKeySize(this.prefixBytes, k, undefined);
+    this.scratch[3] = k;
+    const buf = this.ctx.db.getBinaryFast(this.scratch);
+    let value: T | undefined;
+    let size = 0;
+    if (buf !== undefined) {
+      size = buf.length;
+      value = decodeValue<T>(buf);
+    }
+    this.entries.set(k, this.ctx.cache.create(this, k, undefined, value, false, size));
+    return value;
+  }
+
+  put(key: StateKey, value: T): void {
+    this.write(checkKey(key), value);
+  }
+
+  delete(key: StateKey): void {
+    this.write(checkKey(key), undefined);
+  }
+
+  private write(k: StateKey, value: unknown): void {
+    const e = this.entries.get(k);
+    if (e !== undefined) {
+      this.ctx.cache.write(e, value);
+      return;
+    }
+    checkKeySize(this.prefixBytes, k, undefined);
+    this.entries.set(k, this.ctx.cache.create(this, k, undefined, value, true, -1));
+  }
+
+  evicted(e: CacheEntry): void {
+    this.entries.delete(e.key);
+  }
+
+  lmdbKey(e: CacheEntry): [string, string, string, StateKey] {
+    this.scratch[3] = e.key;
+    return this.scratch;
+  }
+
+  /** Forgets all cached entries (the store reset its cache, e.g. after drop()). */
+  reset(): void {
+    this.entries.clear();
+  }
+}
