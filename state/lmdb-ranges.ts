@@ -1,0 +1,35 @@
+/**
+ * Deleting a key range inside the current write transaction. lmdb-js has no
+ * range delete, and removing entries under a live cursor is not something it
+ * promises to handle, so keys are collected in bounded batches and removed
+ * after each batch's cursor is done; each batch restarts at `start`, which
+ * the previous batch emptied.
+ */
+import type { Key } from 'lmdb';
+import type { BinaryDb } from './env.ts';
+
+const BATCH = 4096;
+
+export interface RemovedRange {
+  keys: number;
+  bytes: number;
+}
+
+/** Must run inside `transactionSync`. */
+export function removeRange(db: BinaryDb, start: Key, end: Key): RemovedRange {
+  let keys = 0;
+  let bytes = 0;
+  const batch: Key[] = [];
+  for (;;) {
+    for (const { key, value } of db.getRange({ start, end, limit: BATCH })) {
+      batch.push(key);
+      bytes += value.length;
+    }
+    if (batch.length === 0) return { keys, bytes };
+    for (let i = 0; i < batch.length; i++) db.removeSync(batch[i]);
+    keys += batch.length;
+    const full = batch.length === BATCH;
+    batch.length = 0;
+    if (!full) return { keys, bytes };
+  }
+}
