@@ -1,0 +1,59 @@
+import { describe, it, expect } from 'vitest';
+import { StateCache, type CacheEntry, type EntryOwner } from '../../state/state-cache.ts';
+
+function owner(): EntryOwner & { evictedKeys: unknown[] } {
+  const evictedKeys: unknown[] = [];
+  return { evictedKeys, evicted: (e: CacheEntry) => evictedKeys.push(e.key) };
+}
+
+describe('StateCache', () => {
+  it('evicts the least recently used clean entry', () => {
+    const o = owner();
+    const c = new StateCache(3);
+    const a = c.create(o, 'a', undefined, 1, false, 1);
+    c.create(o, 'b', undefined, 2, false, 1);
+    c.create(o, 'c', undefined, 3, false, 1);
+    c.touch(a);
+    c.create(o, 'd', undefined, 4, false, 1);
+    expect(o.evictedKeys).toEqual(['b']);
+    expect(c.size).toBe(3);
+  });
+
+  it('never evicts dirty entries, and lets them exceed the bound until they are clean', () => {
+    const o = owner();
+    const c = new StateCache(2);
+    c.create(o, 'clean', undefined, 0, false, 1);
+    for (let i = 0; i < 5; i++) c.create(o, i, undefined, i, true, -1);
+    expect(o.evictedKeys).toEqual(['clean']);
+    expect(c.size).toBe(5);
+    expect(c.dirtyCount).toBe(5);
+    for (const e of c.dirty) e.pendingSize = 3;
+    c.markAllClean();
+    expect(c.size).toBe(2);
+    expect(c.dirtyCount).toBe(0);
+    // The two most recently dirtied survive.
+    expect(o.evictedKeys).toEqual(['clean', 0, 1, 2]);
+  });
+
+  it('turns a clean entry dirty in place, off the eviction list', () => {
+    const o = owner();
+    const c = new StateCache(1);
+    const a = c.create(o, 'a', undefined, 1, false, 1);
+    c.write(a, 2);
+    c.create(o, 'b', undefined, 1, false, 1);
+    expect(o.evictedKeys).toEqual([]); // 'a' is dirty, the bound is exceeded
+    c.create(o, 'c', undefined, 1, false, 1);
+    expect(o.evictedKeys).toEqual(['b']);
+    expect(a.value).toBe(2);
+  });
+
+  it('recycles evicted entry objects', () => {
+    const o = owner();
+    const c = new StateCache(1);
+    const a = c.create(o, 'a', undefined, 1, false, 1);
+    const b = c.create(o, 'b', undefined, 1, false, 1);
+    const d = c.create(o, 'd', undefined, 1, false, 1);
+    expect(d === a || d === b).toBe(true);
+    expect(d.key).toBe('d');
+  });
+});
