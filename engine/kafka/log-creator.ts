@@ -14,6 +14,8 @@
  *   or rejects the caller's promise (which is where we report it);
  * - entries that carry `retryCount` (attempts kafkajs is about to retry),
  *   except the consumer's crash and restart lines;
+ * - "The group is rebalancing, re-joining": routine, and the consumer reports
+ *   it to the engine as a 'rebalancing' event;
  * - the idempotent producer's note that finite retries may break EoS: we keep
  *   them finite on purpose (a send must fail eventually) and document that a
  *   producer must be recreated after a failed send (producer.ts).
@@ -68,6 +70,8 @@ export function isExpectedNoise(entry: LogEntry): boolean {
   if (entry.namespace === 'Connection' && message.startsWith('Response ')) return true;
   // The consumer's own crash/restart lines also carry retryCount and are news.
   if ('retryCount' in entry.log && entry.namespace !== 'Consumer') return true;
+  // Every rebalance; the consumer reports it to the engine as a 'rebalancing' event.
+  if (entry.namespace === 'Runner' && message.startsWith('The group is rebalancing, re-joining')) return true;
   return message.startsWith('Limiting retries for the idempotent producer');
 }
 

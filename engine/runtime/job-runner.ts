@@ -165,7 +165,7 @@ export class JobRunner {
         break;
       case 'finished':
         this.finished.add(msg.actorId);
-        if (this.runtime.embedded && this.finished.size === this.partitions && this.lifecycle.is('RUNNING')) void this.stop();
+        if (this.runtime.embedded && this.finished.size === this.partitions && this.lifecycle.is('RUNNING')) this.stop().catch(() => {});
         break;
       case 'failed':
         this.fail(new SluiceError(msg.error.code, `${msg.actorId ?? 'worker'}: ${msg.error.message}`));
@@ -191,10 +191,11 @@ export class JobRunner {
       try {
         await this.kafka?.stop();
         await Promise.all(this.workers.map((w) => w.stop(timeout)));
-        this.lifecycle.transition('STOPPED');
+        // A worker may have failed while the others drained.
+        if (this.lifecycle.is('DRAINING')) this.lifecycle.transition('STOPPED');
       } catch (err) {
         this.failure ??= err as Error;
-        this.lifecycle.transition('FAILED');
+        if (!this.lifecycle.is('FAILED')) this.lifecycle.transition('FAILED');
         for (const w of this.workers) w.destroy();
       }
       this.resolveDone();

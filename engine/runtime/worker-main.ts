@@ -13,6 +13,10 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (msg: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(msg, transfer ?? []);
 
+// Anything that escapes reaches the main thread as a coded error, not a bare exit code.
+process.on('unhandledRejection', (err) => post({ t: 'failed', error: serializeError(err), fatal: true }));
+process.on('uncaughtException', (err) => post({ t: 'failed', error: serializeError(err), fatal: true }));
+
 try {
   const job = await loadJob(init.jobModule);
   const host = new WorkerHost(init, post, job);
