@@ -110,6 +110,28 @@ export function openStateEnv(dir: string, options: StateEnvOptions = {}): StateE
   return env;
 }
 
+const READER_CHECK_INTERVAL_MS = 60_000;
+const lastReaderCheck = new WeakMap<StateEnv, number>();
+
+/**
+ * Frees LMDB reader slots left by dead processes (or threads). A stale slot
+ * pins the snapshot it was reading, so LMDB cannot reuse pages freed after
+ * it and the file grows. lmdb-js checks at open and on its asynchronous
+ * write path only; synchronous commits call this, and it acts at most once a
+ * minute per env and thread (it scans the reader table). Returns the number
+ * of slots freed, or undefined when it did not check.
+ */
+export function maybeCheckReaders(env: StateEnv, now = Date.now()): number | undefined {
+  const last = lastReaderCheck.get(env);
+  if (last === undefined) {
+    lastReaderCheck.set(env, now); // lmdb-js just checked at open
+    return undefined;
+  }
+  if (now - last < READER_CHECK_INTERVAL_MS) return undefined;
+  lastReaderCheck.set(env, now);
+  return env.root.readerCheck();
+}
+
 /** Drops one reference; the environment closes when this thread's last user closes it. */
 export async function closeStateEnv(env: StateEnv): Promise<void> {
   const cached = opened.get(env.path);

@@ -15,7 +15,7 @@
  * share, and while the commit is fsync'ed.
  */
 import { hostname } from 'node:os';
-import type { StateEnv, BinaryDb } from './env.ts';
+import { maybeCheckReaders, type StateEnv, type BinaryDb } from './env.ts';
 import type { StateKey } from './key-order.ts';
 import { RANGE_END } from './key-order.ts';
 import { StateCache } from './state-cache.ts';
@@ -162,6 +162,7 @@ export class PartitionStore implements StateContext {
     this.checkOpen();
     checkCommitInput(input);
     const t0 = performance.now();
+    maybeCheckReaders(this.env, Date.now());
     let keys = 0;
     let bytes = 0;
     let next: CheckpointMeta | undefined;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { openStateEnv, closeStateEnv } from '../../state/env.ts';
-import { tempStateDir } from './helpers.ts';
+import { openStateEnv, closeStateEnv, maybeCheckReaders } from '../../state/env.ts';
+import { tempStateDir, spawnFixture, lines, exited } from './helpers.ts';
 
 describe('openStateEnv', () => {
   it('opens each directory once per thread and closes it with the last reference', async () => {
@@ -19,6 +19,29 @@ describe('openStateEnv', () => {
       expect(c).not.toBe(a);
       await closeStateEnv(c);
     } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('maybeCheckReaders', () => {
+  it('frees the reader slot of a killed process, at most once a minute', async () => {
+    const tmp = tempStateDir();
+    const env = openStateEnv(tmp.dir);
+    try {
+      const child = spawnFixture('idle-reader.ts', { dir: tmp.dir });
+      await lines(child).waitFor((l) => l.startsWith('reading'));
+      const pid = String(child.pid);
+      expect(env.root.readerList()).toContain(pid);
+      child.kill('SIGKILL');
+      await exited(child);
+      const t0 = Date.now();
+      expect(maybeCheckReaders(env, t0)).toBeUndefined(); // first call: lmdb-js checked at open
+      expect(maybeCheckReaders(env, t0 + 1_000)).toBeUndefined();
+      expect(maybeCheckReaders(env, t0 + 61_000)).toBeGreaterThanOrEqual(1);
+      expect(env.root.readerList()).not.toContain(` ${pid}`);
+    } finally {
+      await closeStateEnv(env);
       tmp.cleanup();
     }
   });
