@@ -116,7 +116,7 @@ export function hookBroker(broker: CoordinatorBroker, groupId: string, hooks: Co
           ? keepalive(() => heartbeat({ groupId, memberId: req.memberId!, groupGenerationId: lastGeneration! }), hooks)
           : () => {};
       try {
-        void hooks.beforeJoin();
+        await hooks.beforeJoin();
       } finally {
         stopKeepalive();
       }
