@@ -4,7 +4,7 @@
  * together with the machine, the date and the command, so numbers quoted in
  * code comments can be traced back to where they were measured.
  */
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { cpus, platform, arch, totalmem, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 export interface Machine {
@@ -14,6 +14,8 @@ export interface Machine {
   platform: string;
   arch: string;
   totalMemMiB: number;
+  /** 1-minute load average when the results were written: other work skews timings. */
+  loadAvg1m: number;
 }
 
 export function machine(): Machine {
@@ -25,6 +27,7 @@ export function machine(): Machine {
     platform: platform(),
     arch: arch(),
     totalMemMiB: Math.round(totalmem() / 1024 / 1024),
+    loadAvg1m: +loadavg()[0].toFixed(2),
   };
 }
 

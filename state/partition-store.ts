@@ -9,6 +9,12 @@
  * checkpoint. Nothing reaches LMDB any other way (leases aside, which live
  * under their own key and do not touch checkpoint data).
  *
+ * Life of an actor: construct (reads nothing yet) -> tryAcquireLease when
+ * processes share the dir -> readMeta() to seek sources to the saved
+ * positions and readOutbox() to re-deliver -> process records, using state
+ * and timers, and commit whenever needsCheckpoint() says so or the epoch
+ * ends -> close(). commit() is synchronous and durable when it returns.
+ *
  * Threading: a store belongs to one actor on one thread; it is not shared.
  * `commit`, `drop` and the lease calls block the thread while they wait for
  * LMDB's single writer lock, which all threads and processes of the env
