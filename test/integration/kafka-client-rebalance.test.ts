@@ -79,6 +79,7 @@ describe('kafka client: rebalance', () => {
       await waitFor(() => a.count > aAfter + 50, 30_000, () => `A got ${a.count - aAfter} after B left`);
 
       await producer.stop();
+    expect(producer.failure()).toBeUndefined();
       const admin = createAdmin(clientConfig('rebalance-admin'));
       registerCleanup(() => admin.close());
       const ends = await admin.topicEndOffsets(topic);

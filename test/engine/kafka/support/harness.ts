@@ -61,6 +61,7 @@ export async function producePerPartition(producer: Producer, topic: string, par
 export function backgroundProducer(producer: Producer, topic: string, partitions: number, burst = 8, everyMs = 25) {
   let running = true;
   let sent = 0;
+  let failure: unknown;
   const loop = (async () => {
     while (running) {
       const records = Array.from({ length: burst }, (_, i) => ({
@@ -69,13 +70,22 @@ export function backgroundProducer(producer: Producer, topic: string, partitions
         key: null,
         value: `bg-${sent + i}`,
       }));
-      await producer.send(records);
+      try {
+        await producer.send(records);
+      } catch (err) {
+        // Kept for failure(): a rejection here must not surface as an unhandled one.
+        failure = err;
+        return;
+      }
       sent += burst;
       await sleep(everyMs);
     }
   })();
   return {
     sent: () => sent,
+    /** A send that failed while producing (the loop stops at the first). */
+    failure: () => failure,
+    /** Stops producing; never throws, so it is safe in cleanups that may run after the topic is gone. */
     async stop() {
       running = false;
       await loop;
