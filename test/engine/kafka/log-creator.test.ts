@@ -12,19 +12,20 @@ describe('kafkajs log creator', () => {
     const lines: string[] = [];
     const log = createLogCreator(resolveLogLevel(undefined, {}), (l) => lines.push(l))(logLevel.WARN);
     log(entry(logLevel.INFO, 'ConsumerGroup', 'Pausing fetching from 1 topics'));
-    log(entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining', { groupId: 'g' }));
+    log(entry(logLevel.WARN, 'ConsumerGroup', 'Consumer group received unsubscribed topics', { groupId: 'g' }));
     log(entry(logLevel.ERROR, 'Consumer', 'Crash: x', { retryCount: 3 }));
     expect(lines).toEqual([
-      '[kafkajs Runner] WARN The group is rebalancing, re-joining {"groupId":"g"}',
+      '[kafkajs ConsumerGroup] WARN Consumer group received unsubscribed topics {"groupId":"g"}',
       '[kafkajs Consumer] ERROR Crash: x {"retryCount":3}',
     ]);
   });
 
-  it('demotes error responses and retried attempts, which reach the caller anyway', () => {
+  it('demotes error responses, retried attempts and routine rebalances, which reach the caller another way', () => {
     const lines: string[] = [];
     const log = createLogCreator(logLevel.WARN, (l) => lines.push(l))(logLevel.WARN);
     log(entry(logLevel.ERROR, 'Connection', 'Response Metadata(key: 3, version: 6)', { error: 'x' }));
     log(entry(logLevel.ERROR, 'BrokerPool', 'Failed to connect to seed broker', { retryCount: 1 }));
+    log(entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining', { groupId: 'g' }));
     log(entry(logLevel.WARN, 'Producer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'));
     expect(lines).toEqual([]);
     const debug: string[] = [];
