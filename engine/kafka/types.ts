@@ -81,8 +81,11 @@ export interface GroupConsumerHandlers {
   onAssigned(tps: TopicPartition[]): Promise<AssignedOffsets>;
   /**
    * Called before partitions are released (rebalance, stop, crash), after the
-   * last `onBatch` for them and before any other member can be assigned them.
-   * See consumer.ts for why this is every owned partition on each rebalance.
+   * last `onBatch` for them and before any other member can be assigned them:
+   * our JoinGroup/LeaveGroup waits for the returned promise. kafkajs speaks
+   * the eager protocol, so at a rebalance this is every partition handed to
+   * the previous onAssigned (whether or not that resolved); the ones this
+   * member keeps come back through onAssigned. See consumer.ts.
    */
   onRevoked(tps: TopicPartition[]): Promise<void>;
   /** Synchronous and fast: hand the batch to a worker and return. */
