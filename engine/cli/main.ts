@@ -10,7 +10,8 @@
  * 4 the drain did not finish within --shutdown-timeout.
  */
 import { parseArgs } from 'node:util';
-import { ErrorCodes, SluiceError } from '../errors.ts';
+import type { SluiceError } from '../errors.ts';
+import { ErrorCodes } from '../errors.ts';
 import { builtinJobs } from '../../jobs/registry.ts';
 import { applySettings, loadJob, resolveJobModule } from '../runtime/job-loader.ts';
 import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';

@@ -83,7 +83,9 @@ export class DeliveryQueue {
   push(epoch: number, entries: OutboxEntry[]): void {
     if (this.failure) throw this.failure;
     this.queue.push(entries.length ? entries : [{ epoch, sinkId: '', records: [] }]);
-    if (!this.running) this.running = this.run();
+    // Start on a later microtask: run() may finish synchronously (nothing to
+    // deliver), and its `finally` must clear `running` after this assignment.
+    if (!this.running) this.running = Promise.resolve().then(() => this.run());
   }
 
   /** Resolves when everything queued so far is delivered (or rejects with the failure). */

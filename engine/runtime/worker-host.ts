@@ -233,7 +233,7 @@ export class WorkerHost {
       }
       if (!this.accept(s, input, spec, v, offset)) continue;
       values.push(v);
-      times.push(spec.timestamp ? this.time(s, input, spec, v, offset, meta[2 * i + 1]) : meta[2 * i + 1]);
+      times.push(spec.timestamp ? eventTime(spec, v, meta[2 * i + 1]) : meta[2 * i + 1]);
       offsets.push(offset);
     }
     if (values.length) s.actor.ingest(input, values, times, offsets);
@@ -252,15 +252,6 @@ export class WorkerHost {
     if (reason === undefined) return true;
     s.actor.deadLetterInput(input, offset, v, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
     return false;
-  }
-
-  private time(s: Slot, input: number, spec: SourceSpec, v: unknown, offset: number, fallback: number): number {
-    try {
-      const t = spec.timestamp!(v as never);
-      return Number.isFinite(t) ? t : fallback;
-    } catch {
-      return fallback;
-    }
   }
 
   private schedulePull(): void {
@@ -368,5 +359,15 @@ export class WorkerHost {
     }
     this.lifecycle.transition('STOPPED');
     this.post({ t: 'shutdown-done', id });
+  }
+}
+
+/** The source's event time for a record, or the Kafka timestamp when the extractor fails or returns junk. */
+function eventTime(spec: SourceSpec, v: unknown, fallback: number): number {
+  try {
+    const t = spec.timestamp!(v as never);
+    return Number.isFinite(t) ? t : fallback;
+  } catch {
+    return fallback;
   }
 }
