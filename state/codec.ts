@@ -7,15 +7,15 @@
  * the 2-core Xeon, Node 20.20 (bench/results/2026-11-22-codec.json):
  *
  *   payload            @msgpack/msgpack      msgpackr useRecords:false
- *   8-field record     enc 1151  dec 764 ns  enc 420  dec 331 ns
- *   small int          enc   47  dec 100 ns  enc  80  dec  48 ns
- *   short string       enc   85  dec 165 ns  enc  98  dec  63 ns
+ *   8-field record     enc 1127  dec 708 ns  enc 390  dec 327 ns
+ *   small int          enc   48  dec  99 ns  enc  76  dec  47 ns
+ *   short string       enc   83  dec 167 ns  enc  94  dec  61 ns
  *
- * msgpackr is 2.3-2.7x faster on records, which dominate state and outbox
- * traffic; @msgpack/msgpack encodes scalars ~30 ns faster but decodes them 2x
+ * msgpackr is 2.2-2.9x faster on records, which dominate state and outbox
+ * traffic; @msgpack/msgpack encodes scalars 10-30 ns faster but decodes them 2-2.7x
  * slower, and decodes happen on every cache miss while encodes happen once
  * per dirty key per checkpoint. msgpackr's record extension (its default) is
- * slower here (enc 606, dec 731 ns) because without a persisted shared
+ * slower here (enc 604, dec 722 ns) because without a persisted shared
  * structure table every value carries its own record definition, and it
  * would tie the on-disk format to msgpackr.
  *
