@@ -256,7 +256,9 @@ export class JobRunner {
 }
 
 function embeddedPartitions(sources: Record<string, SourceSpec>): number {
-  const counts = Object.entries(sources).map(([id, s]) => [id, s.kind === 'generator' ? s.partitions : s.kind === 'file' ? (s.partitions ?? 1) : 0] as const);
+  const counts = Object.entries(sources).map(
+    ([id, s]) => [id, s.kind === 'generator' || s.kind === 'custom' ? s.partitions : s.kind === 'file' ? (s.partitions ?? 1) : 0] as const,
+  );
   const first = counts[0][1];
   const bad = counts.find(([, n]) => n !== first);
   if (bad) {

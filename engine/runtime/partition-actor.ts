@@ -65,6 +65,8 @@ export interface ActorOptions {
   checkpointIntervalMs: number;
   /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
+  /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
+  snapshotSources?: () => Record<string, unknown> | undefined;
   fault?: (point: FaultPoint) => void;
   now?: () => number;
 }
@@ -95,6 +97,10 @@ export class PartitionActor implements TopologyOutput {
   /** Positions at each committed-but-undelivered epoch, reported once delivered. */
   private readonly positionsAt = new Map<number, Record<string, number>>();
   private current: { source?: string; offset?: number } = {};
+  /** Custom sources' snapshots from the last checkpoint, for the worker to reopen them. */
+  restoredSources: Record<string, unknown> = {};
+  /** Records ingested or skipped, timers fired, output produced since the last checkpoint. */
+  private changed = false;
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
@@ -127,7 +133,9 @@ export class PartitionActor implements TopologyOutput {
     this.lifecycle.transition('RESTORING');
     const meta = this.o.store.readMeta();
     this.epoch = meta?.epoch ?? 0;
-    const acked = (meta?.extra as { acked?: number } | undefined)?.acked ?? 0;
+    const extra = meta?.extra as { acked?: number; sources?: Record<string, unknown> } | undefined;
+    const acked = extra?.acked ?? 0;
+    this.restoredSources = extra?.sources ?? {};
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
     // The store may return one epoch's records for a sink in several chunks: merge them,
@@ -182,6 +190,7 @@ export class PartitionActor implements TopologyOutput {
     this.current.source = undefined;
     this.positions[input] = offsets[offsets.length - 1] + 1;
     this.counters.recordsIn[input] += values.length;
+    this.changed = true;
     const now = this.now();
     this.tracker.observe(input, maxT, now);
     const wm = this.tracker.advance(now);
@@ -190,7 +199,10 @@ export class PartitionActor implements TopologyOutput {
 
   /** Moves a position past records that never reach the pipeline (decode failures already dead-lettered). */
   skipTo(input: number, nextOffset: number): void {
-    if (nextOffset > this.positions[input]) this.positions[input] = nextOffset;
+    if (nextOffset > this.positions[input]) {
+      this.positions[input] = nextOffset;
+      this.changed = true;
+    }
   }
 
   /** A bounded input has no more records. */
@@ -205,9 +217,19 @@ export class PartitionActor implements TopologyOutput {
     if (!this.lifecycle.is('RUNNING')) return;
     const now = this.now();
     const wm = this.tracker.advance(now);
-    if (wm !== undefined) this.topology.advanceWatermark(wm);
-    this.topology.fireProcessingTimers(now);
-    if (now - this.lastCheckpoint >= this.o.checkpointIntervalMs || this.o.store.needsCheckpoint()) await this.checkpoint();
+    if (wm !== undefined) {
+      this.topology.advanceWatermark(wm);
+      this.changed = true;
+    }
+    if (this.topology.fireProcessingTimers(now)) this.changed = true;
+    const due = now - this.lastCheckpoint >= this.o.checkpointIntervalMs;
+    if ((due && (this.changed || this.outbox.pending > 0)) || this.o.store.needsCheckpoint()) await this.checkpoint();
+    else if (due) {
+      // Idle: nothing would change in LMDB, so no transaction. The durable
+      // state is current as of now, which is what checkpoint age reports.
+      this.lastCheckpoint = now;
+      this.counters.lastCheckpointAt = now;
+    }
   }
 
   /** True when this actor should stop taking input: its sinks are behind. */
@@ -231,12 +253,14 @@ export class PartitionActor implements TopologyOutput {
     this.topology.checkpoint(epoch);
     const entries = this.outbox.take();
     const positions = this.positionMap();
+    const sources = this.o.snapshotSources?.();
+    this.changed = false;
     this.o.fault?.('after-prepare');
     // Phase 2: one durable transaction.
     const res = this.o.store.commit({
       epoch,
       positions,
-      extra: { acked: this.delivery.delivered },
+      extra: { acked: this.delivery.delivered, sources },
       outbox: entries,
       ackEpochsUpTo: this.delivery.delivered,
     });
@@ -265,7 +289,13 @@ export class PartitionActor implements TopologyOutput {
       this.topology.close();
       // A last transaction that only acks what was delivered, so a restart redelivers nothing.
       this.epoch++;
-      this.o.store.commit({ epoch: this.epoch, positions: this.positionMap(), extra: { acked: this.delivery.delivered }, outbox: [], ackEpochsUpTo: this.delivery.delivered });
+      this.o.store.commit({
+        epoch: this.epoch,
+        positions: this.positionMap(),
+        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.() },
+        outbox: [],
+        ackEpochsUpTo: this.delivery.delivered,
+      });
       this.o.fault?.('after-ack');
       this.lifecycle.transition('CLOSED');
     } catch (err) {

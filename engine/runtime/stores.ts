@@ -33,7 +33,7 @@ export interface ActorStoreHandle {
 export function openActorStore(h: StoreEnvHandle, actorId: string, opts: { cacheMaxEntries: number }): ActorStoreHandle {
   const store = new PartitionStore(h.env, actorId, { cacheMaxEntries: opts.cacheMaxEntries });
   return {
-    store: store as unknown as ActorStore,
+    store,
     async acquireLease(owner, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

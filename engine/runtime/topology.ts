@@ -171,8 +171,11 @@ export class Topology {
     }
   }
 
-  fireProcessingTimers(now: number): void {
-    for (const i of this.operatorOrder) this.fireTimers(i, this.ctxs[i]!, 'processing', now);
+  /** Returns whether any timer fired. */
+  fireProcessingTimers(now: number): boolean {
+    let fired = false;
+    for (const i of this.operatorOrder) if (this.fireTimers(i, this.ctxs[i]!, 'processing', now)) fired = true;
+    return fired;
   }
 
   checkpoint(epoch: number): void {
@@ -183,16 +186,17 @@ export class Topology {
     for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onClose(ctx));
   }
 
-  private fireTimers(i: number, ctx: NodeContext, kind: 'event' | 'processing', upTo: number): void {
+  private fireTimers(i: number, ctx: NodeContext, kind: 'event' | 'processing', upTo: number): boolean {
     const ts = ctx.timerStore;
     const next = ts.next(kind);
-    if (next === undefined || next > upTo) return;
+    if (next === undefined || next > upTo) return false;
     const op = this.ops[i]!;
     // Timers registered while firing (for a later time) stay for the next round.
     for (const t of ts.popDue(kind, upTo)) {
       op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
       this.drain(i);
     }
+    return true;
   }
 
   private call(i: number, fn: (op: Operator, ctx: NodeContext) => void): void {

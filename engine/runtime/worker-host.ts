@@ -14,7 +14,7 @@ import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 import { resolveJob } from '../../jobs/api/job.ts';
 import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
 import type { SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
-import type { SourceSpec } from '../../jobs/api/sources.ts';
+import type { CustomSourceReader, SourceSpec } from '../../jobs/api/sources.ts';
 import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
 import { fileSink } from '../sinks/file-sink.ts';
 import { kafkaSink } from '../sinks/kafka-sink.ts';
@@ -43,6 +43,10 @@ interface InputBinding {
   spec: SourceSpec;
   codec?: Codec;
   reader?: PullReader;
+  /** A custom source's reader (async, with its own snapshot), opened after the actor restored. */
+  custom?: CustomSourceReader;
+  /** A custom reader's next() is in flight. */
+  pending: boolean;
   finished: boolean;
 }
 
@@ -155,8 +159,10 @@ export class WorkerHost {
       spec,
       codec: spec.kind === 'kafka' ? resolveCodec(spec.codec) : undefined,
       reader: spec.kind === 'generator' ? new GeneratorReader(spec, partition) : spec.kind === 'file' ? new FileReader(spec, partition) : undefined,
+      pending: false,
       finished: false,
     }));
+    const hasCustom = inputs.some((i) => i.spec.kind === 'custom');
     const actor = new PartitionActor({
       job: rt.job,
       actorId,
@@ -174,12 +180,18 @@ export class WorkerHost {
       directSinks: this.direct,
       checkpointIntervalMs: rt.checkpointIntervalMs,
       onDelivered: (epoch, positions) => this.post({ t: 'delivered', actorId, epoch, positions }),
+      snapshotSources: hasCustom
+        ? () => Object.fromEntries(inputs.filter((i) => i.custom).map((i) => [i.sourceId, i.custom!.snapshot()]))
+        : undefined,
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
     });
     const positions = actor.open();
+    for (const i of inputs) {
+      if (i.spec.kind === 'custom') i.custom = i.spec.open(partition, actor.restoredSources[i.sourceId]);
+    }
     this.slots.set(actorId, { actor, store, inputs, leaseToken, finishedReported: false });
     this.post({ t: 'opened', id, actorId, positions });
-    if (inputs.some((i) => i.reader)) this.schedulePull();
+    if (inputs.some((i) => i.reader || i.custom)) this.schedulePull();
   }
 
   private maybeCrash(point: FaultPoint): void {
@@ -194,6 +206,8 @@ export class WorkerHost {
   private async closeActor(id: number, actorId: string): Promise<void> {
     const s = this.slot(actorId);
     await s.actor.close();
+    // After the final checkpoint took their snapshots: a next() still in flight is dropped, and re-read on restart.
+    for (const i of s.inputs) await i.custom?.close();
     const positions = s.actor.positionMap();
     // Final counters, so totals survive the actor (the periodic stats may be up to a second old).
     this.post({ t: 'stats', actors: this.stats().filter((a) => a.actorId === actorId) });
@@ -273,6 +287,10 @@ export class WorkerHost {
         continue;
       }
       s.inputs.forEach((bind, i) => {
+        if (bind.custom && !bind.finished) {
+          if (!bind.pending) this.pullCustom(s, bind, i);
+          return;
+        }
         if (!bind.reader || bind.finished) return;
         const r = bind.reader.read(s.actor.position(i), this.init.runtime.pullBatch, now);
         for (const f of r.failures) s.actor.deadLetterInput(i, f.offset, f.raw, 'decode_error', f.error);
@@ -295,13 +313,54 @@ export class WorkerHost {
           s.actor.finishInput(i);
         }
       });
-      if (!s.finishedReported && s.inputs.every((b) => b.reader && b.finished)) {
+      if (!s.finishedReported && s.inputs.every((b) => (b.reader || b.custom) && b.finished)) {
         s.finishedReported = true;
         this.post({ t: 'finished', actorId: s.actor.id });
       }
     }
     if (worked) this.schedulePull();
     else if (waiting) setTimeout(() => this.schedulePull(), 5);
+  }
+
+  /**
+   * Asks a custom source for its next records. Records get offsets that
+   * continue the input's position, so replays after a restart are skipped
+   * like Kafka's. A failing next() is retried after a pause; the source is
+   * expected to back off on its own for transient errors.
+   */
+  private pullCustom(s: Slot, bind: InputBinding, i: number): void {
+    bind.pending = true;
+    bind.custom!.next(this.init.runtime.pullBatch).then(
+      (recs) => {
+        bind.pending = false;
+        if (!s.actor.lifecycle.is('RUNNING') || this.slots.get(s.actor.id) !== s) return;
+        if (recs === null) {
+          bind.finished = true;
+          s.actor.finishInput(i);
+        } else if (recs.length > 0) {
+          const start = s.actor.position(i);
+          const now = Date.now();
+          const vals: unknown[] = [];
+          const ts: number[] = [];
+          const offs: number[] = [];
+          for (let k = 0; k < recs.length; k++) {
+            if (!this.accept(s, i, bind.spec, recs[k], start + k)) continue;
+            vals.push(recs[k]);
+            ts.push(bind.spec.timestamp ? eventTime(bind.spec, recs[k], now) : now);
+            offs.push(start + k);
+          }
+          if (vals.length) s.actor.ingest(i, vals, ts, offs);
+          s.actor.skipTo(i, start + recs.length);
+        }
+        if (recs === null || recs.length > 0) this.schedulePull();
+        else setTimeout(() => this.schedulePull(), 20);
+      },
+      (err: unknown) => {
+        bind.pending = false;
+        process.stderr.write(`sluice: source ${bind.sourceId} ${s.actor.id}: ${(err as Error).message}; retrying in 1 s\n`);
+        setTimeout(() => this.schedulePull(), 1000);
+      },
+    );
   }
 
   private async tickAll(): Promise<void> {

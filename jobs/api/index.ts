@@ -5,7 +5,7 @@
 export { defineJob, type JobDefinition, type Settings, type SettingValue } from './job.ts';
 export { PipelineBuilder, Stream, ConnectedStreams } from './pipeline.ts';
 export { Operator, type Batch, type Key, type OperatorContext, type Timer, type TimerKind, type ValueState, type MapState } from './operator.ts';
-export { kafkaSource, generatorSource, fileSource, type SourceSpec, type ValueCodec } from './sources.ts';
+export { kafkaSource, generatorSource, fileSource, customSource, type SourceSpec, type ValueCodec, type CustomSourceReader, type CustomSourceSpec } from './sources.ts';
 export type { SinkSpec, SinkDriver, SinkRecord, SinkDelivery, SinkContext } from './sinks.ts';
 export { fileSink, kafkaSink, discardSink } from '../../engine/sinks/index.ts';
 export { KeyedProcessFunction } from '../../engine/operators/keyed-process.ts';

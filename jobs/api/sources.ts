@@ -68,7 +68,36 @@ export interface FileSourceSpec<T = unknown> extends SourceCommon<T> {
   repeat?: number;
 }
 
-export type SourceSpec<T = unknown> = KafkaSourceSpec<T> | GeneratorSourceSpec<T> | FileSourceSpec<T>;
+/**
+ * A source with its own resumable position (an HTTP poller, an SSE stream),
+ * after Bytewax's StatefulSourcePartition. The runtime numbers its records
+ * (offset = records read so far) and stores `snapshot()` in the same
+ * checkpoint transaction as the state they produced, so a restart resumes
+ * exactly after the last checkpointed record.
+ */
+export interface CustomSourceSpec<T = unknown> extends SourceCommon<T> {
+  readonly kind: 'custom';
+  partitions: number;
+  /** Opens partition p's reader; `resume` is what its snapshot() returned at the last checkpoint, or undefined. */
+  open(partition: number, resume: unknown): CustomSourceReader<T>;
+}
+
+export interface CustomSourceReader<T = unknown> {
+  /**
+   * Up to `max` records. Resolve [] for "nothing yet" (the runtime asks again
+   * shortly), or null when the source is finished for good. The runtime never
+   * calls next() again before the previous call settled.
+   */
+  next(max: number): Promise<T[] | null>;
+  /**
+   * The position after the last batch next() resolved with (not after
+   * records still being fetched): JSON-serializable, taken at each checkpoint.
+   */
+  snapshot(): unknown;
+  close(): Promise<void>;
+}
+
+export type SourceSpec<T = unknown> = KafkaSourceSpec<T> | GeneratorSourceSpec<T> | FileSourceSpec<T> | CustomSourceSpec<T>;
 
 export function kafkaSource<T = unknown>(spec: Omit<KafkaSourceSpec<T>, 'kind'>): KafkaSourceSpec<T> {
   return { kind: 'kafka', ...spec };
@@ -80,4 +109,8 @@ export function generatorSource<T>(spec: Omit<GeneratorSourceSpec<T>, 'kind'>): 
 
 export function fileSource<T = unknown>(spec: Omit<FileSourceSpec<T>, 'kind'>): FileSourceSpec<T> {
   return { kind: 'file', ...spec };
+}
+
+export function customSource<T = unknown>(spec: Omit<CustomSourceSpec<T>, 'kind'>): CustomSourceSpec<T> {
+  return { kind: 'custom', ...spec };
 }
