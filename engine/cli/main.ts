@@ -36,8 +36,11 @@ Options for run:
   --config FILE                 JSON file with options and "settings"
   --checkpoint-interval MS      checkpoint interval (default 1000)
   --group-id ID                 Kafka consumer group (default sluice-<job>)
+  --session-timeout MS          Kafka session timeout: how soon a dead process's partitions move (default 30000)
   --cache-max-entries N         hot state entries kept in memory per partition
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
+  --metrics-port PORT           serve Prometheus /metrics and /healthz on PORT (0: any free port)
+  --metrics-host HOST           interface for the metrics endpoint (default 127.0.0.1)
   --progress / --no-progress    a progress line on stderr (default: when stderr is a terminal)
 
 Exit codes: 0 done, 1 job failed, 2 usage/config error, 3 job not found, 4 drain timed out.
@@ -66,8 +69,11 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
         config: { type: 'string', short: 'c' },
         'checkpoint-interval': { type: 'string' },
         'group-id': { type: 'string' },
+        'session-timeout': { type: 'string' },
         'cache-max-entries': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
       },
@@ -114,7 +120,10 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
       checkpointIntervalMs: opts.checkpointIntervalMs,
       cacheMaxEntries: opts.cacheMaxEntries,
       groupId: opts.groupId,
+      sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
+      metricsPort: opts.metricsPort,
+      metricsHost: opts.metricsHost,
     });
     io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
@@ -137,6 +146,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
     process.on('SIGTERM', onSignal);
     try {
       await runner.start();
+      const m = runner.metricsAddress;
+      if (m) io.err(`sluice: metrics at http://${m.host}:${m.port}/metrics, health at /healthz\n`);
       progress?.start();
       const summary = await runner.wait();
       progress?.stop();

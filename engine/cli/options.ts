@@ -4,6 +4,7 @@
  *
  *   SLUICE_WORKERS, SLUICE_BROKERS (comma separated), SLUICE_STATE_DIR,
  *   SLUICE_OUTPUT_DIR, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_GROUP_ID,
+ *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_METRICS_PORT, SLUICE_METRICS_HOST,
  *   SLUICE_SET ("key=value,key=value": job settings)
  *
  * The config file holds the same options in camelCase plus "settings":
@@ -19,8 +20,11 @@ export interface RunOptions {
   outputDir?: string;
   checkpointIntervalMs?: number;
   groupId?: string;
+  sessionTimeoutMs?: number;
   cacheMaxEntries?: number;
   shutdownTimeoutMs: number;
+  metricsPort?: number;
+  metricsHost?: string;
   progress: boolean;
   set: Record<string, string>;
 }
@@ -32,8 +36,11 @@ export interface RawCli {
   'output-dir'?: string;
   'checkpoint-interval'?: string;
   'group-id'?: string;
+  'session-timeout'?: string;
   'cache-max-entries'?: string;
   'shutdown-timeout'?: string;
+  'metrics-port'?: string;
+  'metrics-host'?: string;
   config?: string;
   progress?: boolean;
   'no-progress'?: boolean;
@@ -44,6 +51,12 @@ function int(name: string, v: string | number | undefined, min = 1): number | un
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new SluiceError(ErrorCodes.CONFIG, `${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function port(name: string, v: string | number | undefined): number | undefined {
+  const n = int(name, v, 0);
+  if (n !== undefined && n > 65535) throw new SluiceError(ErrorCodes.CONFIG, `${name} must be a TCP port (0-65535), got "${v}"`);
   return n;
 }
 
@@ -80,8 +93,11 @@ export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.
     outputDir: cli['output-dir'] ?? env.SLUICE_OUTPUT_DIR ?? (file.outputDir as string | undefined),
     checkpointIntervalMs: int('--checkpoint-interval', cli['checkpoint-interval'] ?? env.SLUICE_CHECKPOINT_INTERVAL_MS ?? (file.checkpointIntervalMs as number | undefined), 10),
     groupId: cli['group-id'] ?? env.SLUICE_GROUP_ID ?? (file.groupId as string | undefined),
+    sessionTimeoutMs: int('--session-timeout', cli['session-timeout'] ?? env.SLUICE_SESSION_TIMEOUT_MS ?? (file.sessionTimeoutMs as number | undefined), 1000),
     cacheMaxEntries: int('--cache-max-entries', cli['cache-max-entries'] ?? (file.cacheMaxEntries as number | undefined)),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
+    metricsPort: port('--metrics-port', cli['metrics-port'] ?? env.SLUICE_METRICS_PORT ?? (file.metricsPort as number | undefined)),
+    metricsHost: cli['metrics-host'] ?? env.SLUICE_METRICS_HOST ?? (file.metricsHost as string | undefined),
     progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
     set,
   };

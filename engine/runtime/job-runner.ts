@@ -16,8 +16,9 @@ import { join, resolve } from 'node:path';
 import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 import { resolveJob } from '../../jobs/api/job.ts';
 import type { SourceSpec } from '../../jobs/api/sources.ts';
+import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { KafkaInput } from './kafka-input.ts';
+import { KafkaInput, type InputStats } from './kafka-input.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -44,7 +45,13 @@ export interface JobRunnerOptions {
   checkpointIntervalMs?: number;
   cacheMaxEntries?: number;
   groupId?: string;
+  /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
+  sessionTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+  /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
+  metricsPort?: number;
+  /** Interface for the metrics endpoint (default 127.0.0.1). */
+  metricsHost?: string;
   /** Test hook, passed to workers. */
   crashAt?: { point: string; afterCheckpoints: number };
 }
@@ -77,6 +84,7 @@ export class JobRunner {
   private resolveDone!: () => void;
   private failure: Error | undefined;
   private readonly listeners: Array<(msg: FromWorker) => void> = [];
+  private metrics: RunnerMetrics | undefined;
 
   constructor(private readonly o: JobRunnerOptions) {
     const name = o.job.name;
@@ -90,6 +98,7 @@ export class JobRunner {
       checkpointIntervalMs: o.checkpointIntervalMs ?? 1000,
       cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
       pullBatch: 1024,
+      metrics: o.metricsPort !== undefined,
     };
     this.done = new Promise((r) => (this.resolveDone = r));
   }
@@ -110,6 +119,7 @@ export class JobRunner {
     this.lifecycle.transition('STARTING');
     this.startedAt = Date.now();
     try {
+      if (this.o.metricsPort !== undefined) this.metrics = await RunnerMetrics.start(this, { port: this.o.metricsPort, host: this.o.metricsHost });
       this.sources = resolveJob(this.o.job, this.o.settings).sources;
       const kinds = new Set(Object.values(this.sources).map((s) => s.kind));
       if (kinds.size === 0) throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} declares no sources`);
@@ -123,7 +133,7 @@ export class JobRunner {
       }
       if (embedded) this.partitions = embeddedPartitions(this.sources);
       else {
-        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`);
+        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs);
         this.partitions = await this.kafka.checkPartitions();
       }
       const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
@@ -198,6 +208,7 @@ export class JobRunner {
         if (!this.lifecycle.is('FAILED')) this.lifecycle.transition('FAILED');
         for (const w of this.workers) w.destroy();
       }
+      await this.metrics?.close();
       this.resolveDone();
     }
     await this.done;
@@ -216,6 +227,7 @@ export class JobRunner {
     this.lifecycle.transition('FAILED');
     for (const w of this.workers) w.destroy();
     await this.kafka?.destroy();
+    await this.metrics?.close();
     this.resolveDone();
   }
 
@@ -252,6 +264,21 @@ export class JobRunner {
   /** Consumer lag per Kafka partition (empty in embedded mode). */
   lag(): Map<string, number> {
     return this.kafka?.lag() ?? new Map();
+  }
+
+  /** Kafka input figures for metrics (undefined in embedded mode). */
+  inputStats(): InputStats | undefined {
+    return this.kafka?.inputStats();
+  }
+
+  get workerHandles(): readonly WorkerHandle[] {
+    return this.workers;
+  }
+
+  /** Where /metrics and /healthz are served (undefined without metricsPort, or before start()). */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    const a = this.metrics?.address;
+    return a && { host: a.address, port: a.port };
   }
 }
 

@@ -28,6 +28,12 @@ const HIGH_WATER = 50_000;
 const LOW_WATER = 10_000;
 const COMMIT_EVERY_MS = 1000;
 
+export interface InputStats {
+  rebalances: number;
+  /** `inflight`: records posted to the worker and not processed yet; `pausedMs`: total backpressure pause, the current one included. */
+  partitions: Array<{ partition: number; owned: boolean; inflight: number; pausedMs: number }>;
+}
+
 interface ActorFeed {
   inflight: number;
   paused: boolean;
@@ -47,11 +53,14 @@ export class KafkaInput {
   rebalances = 0;
   pausedMs = 0;
   private readonly pausedSince = new Map<number, number>();
+  /** Finished pauses per partition, ms (for metrics; kept after a revoke, as totals). */
+  private readonly pausedMsOf = new Map<number, number>();
 
   constructor(
     private readonly runner: JobRunner,
     private readonly sources: Record<string, SourceSpec>,
     private readonly groupId: string,
+    private readonly sessionTimeoutMs?: number,
   ) {
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}` };
     this.sourceIds = Object.keys(sources);
@@ -89,6 +98,7 @@ export class KafkaInput {
     this.consumer = createGroupConsumer(this.cfg, {
       groupId: this.groupId,
       topics: this.topics,
+      sessionTimeoutMs: this.sessionTimeoutMs,
       handlers: {
         onAssigned: (tps) => this.onAssigned(tps),
         onRevoked: (tps) => this.onRevoked(tps),
@@ -127,7 +137,7 @@ export class KafkaInput {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
         this.feeds.delete(p);
-        this.pausedSince.delete(p);
+        this.endPause(p);
         try {
           await this.runner.closeActor(p);
         } catch (err) {
@@ -182,9 +192,17 @@ export class KafkaInput {
   private maybeResume(p: number, feed: ActorFeed): void {
     if (!feed.paused || feed.inflight > LOW_WATER || feed.backpressured) return;
     feed.paused = false;
-    this.pausedMs += Date.now() - (this.pausedSince.get(p) ?? Date.now());
-    this.pausedSince.delete(p);
+    this.endPause(p);
     this.consumer?.resume(this.tpsOf(p));
+  }
+
+  private endPause(p: number): void {
+    const since = this.pausedSince.get(p);
+    if (since === undefined) return;
+    const ms = Date.now() - since;
+    this.pausedMs += ms;
+    this.pausedMsOf.set(p, (this.pausedMsOf.get(p) ?? 0) + ms);
+    this.pausedSince.delete(p);
   }
 
   /** Sinks catching up are seen in the workers' stats, not in 'processed' messages. */
@@ -211,6 +229,17 @@ export class KafkaInput {
 
   lag(): Map<string, number> {
     return this.consumer?.lag() ?? new Map();
+  }
+
+  /** Figures for metrics (metrics/runner-metrics.ts), for every partition this process owns or owned. */
+  inputStats(now = Date.now()): InputStats {
+    const ps = new Set([...this.feeds.keys(), ...this.pausedMsOf.keys()]);
+    const partitions = [...ps].map((p) => {
+      const since = this.pausedSince.get(p);
+      const feed = this.feeds.get(p);
+      return { partition: p, owned: feed !== undefined, inflight: feed?.inflight ?? 0, pausedMs: (this.pausedMsOf.get(p) ?? 0) + (since === undefined ? 0 : now - since) };
+    });
+    return { rebalances: this.rebalances, partitions };
   }
 
   async stop(): Promise<void> {
