@@ -191,10 +191,16 @@ export class Topology {
     const next = ts.next(kind);
     if (next === undefined || next > upTo) return false;
     const op = this.ops[i]!;
-    // Timers registered while firing (for a later time) stay for the next round.
-    for (const t of ts.popDue(kind, upTo)) {
-      op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
-      this.drain(i);
+    // Timers registered while firing for a time already due (a window operator
+    // chaining to its next window after a watermark jump) fire in this round,
+    // as in Flink; those for a later time stay for a later round. Without the
+    // loop they would wait for the next advance, which after end of input
+    // (watermark +Infinity) never comes.
+    for (let due = ts.next(kind); due !== undefined && due <= upTo; due = ts.next(kind)) {
+      for (const t of ts.popDue(kind, upTo)) {
+        op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
+        this.drain(i);
+      }
     }
     return true;
   }
