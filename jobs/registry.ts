@@ -8,4 +8,16 @@ export const builtinJobs: Record<string, { href: string; description: string }> 
     href: new URL('./keyed-count.ts', import.meta.url).href,
     description: 'Counts records per key from a Kafka topic (JSON {key}) into an upsert Kafka topic, or from a generator into files.',
   },
+  'users-ingest': {
+    href: new URL('./users-ingest.ts', import.meta.url).href,
+    description: 'Polls the randomuser.me API into Kafka topic users_created, keyed by login.uuid; invalid users to users_created.dlq.',
+  },
+  'users-to-cassandra': {
+    href: new URL('./users-to-cassandra.ts', import.meta.url).href,
+    description: 'Kafka users_created -> Cassandra spark_streams.created_users (idempotent upserts).',
+  },
+  'users-raw-to-postgres': {
+    href: new URL('./users-raw-to-postgres.ts', import.meta.url).href,
+    description: 'Kafka users_created -> PostgreSQL raw_users (id, payload jsonb, ingested_at), upsert by id.',
+  },
 };

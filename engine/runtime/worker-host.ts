@@ -108,9 +108,16 @@ export class WorkerHost {
     this.post({ t: 'ready' });
   }
 
-  /** Dead letters: `<job>.dlq` on Kafka, or a local JSON-lines directory in embedded mode. */
+  /**
+   * Dead letters: the Kafka topic named by the job's `dlqTopic` setting if it
+   * has one (embedded sources too: users-ingest polls HTTP but dead-letters to
+   * `users_created.dlq`), else `<job>.dlq` on Kafka, or a local JSON-lines
+   * directory in embedded mode.
+   */
   private deadLetterSpec(): SinkSpec {
     const rt = this.init.runtime;
+    const topic = this.init.settings.dlqTopic;
+    if (typeof topic === 'string' && topic !== '') return kafkaSink({ topic, codec: 'json' });
     return rt.embedded ? fileSink({ dir: 'dlq', envelope: true }) : kafkaSink({ topic: `${rt.job}.dlq`, codec: 'json' });
   }
 

@@ -1,0 +1,227 @@
+/**
+ * Cassandra sink: idempotent upserts through cassandra-driver.
+ *
+ * Guarantee: exactly-once in effect. Every record becomes one prepared
+ * `INSERT INTO ks.table (cols) VALUES (?, ...)`; in Cassandra an INSERT is an
+ * upsert, so delivering an outbox epoch twice (crash after the write, before
+ * the outbox ack) rewrites the same rows with the same values. Within one
+ * delivery only the last record of each primary key is written, so the
+ * result does not depend on the order concurrent writes land in.
+ *
+ * Flow control: a delivery writes its rows with at most `concurrency`
+ * requests in flight, and resolves only when every row is acknowledged.
+ * While Cassandra is down or overloaded the delivery keeps retrying the
+ * failed rows (exponential backoff with jitter, up to `retryForMs`); the
+ * actor's undelivered epochs then pile up to its limit, the actor reports
+ * backpressure, and the runtime pauses its Kafka partitions. Memory stays
+ * bounded by the outbox limit, not by the length of the outage.
+ *
+ * Errors: unavailable, overloaded, timeouts, no host, bootstrapping are
+ * retried; syntax, invalid query, unauthorized and config errors fail the
+ * delivery at once (retrying cannot fix them).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import cassandra from 'cassandra-driver';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import { Backoff, type BackoffOptions } from '../sources/backoff.ts';
+
+export interface CassandraSinkOptions {
+  /** `host:port` of one or more nodes. */
+  contactPoints: string[];
+  /** Default 'datacenter1' (a single node's). */
+  localDataCenter?: string;
+  keyspace: string;
+  table: string;
+  /** Columns in the order `row()` returns values. */
+  columns: readonly string[];
+  /** Primary key columns (a subset of `columns`): the last record of each key in a delivery wins. */
+  key: readonly string[];
+  /** The row of a record, values in `columns` order; `time` is the record's event time (ms). */
+  row: (value: unknown, time: number) => unknown[];
+  /** CQL run once when the sink opens, e.g. CREATE KEYSPACE / TABLE IF NOT EXISTS. */
+  setup?: readonly string[];
+  /** Requests in flight per sink driver (one driver per worker thread). Default 32. */
+  concurrency?: number;
+  /** Default LOCAL_QUORUM. */
+  consistency?: 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all';
+  /** How long one delivery retries before failing. Default 5 minutes. */
+  retryForMs?: number;
+  /** How long open() waits for the cluster. Default 60 s. */
+  connectForMs?: number;
+  backoff?: BackoffOptions;
+  log?: (message: string) => void;
+}
+
+const RETRYABLE_CODES = new Set<number>([
+  cassandra.types.responseErrorCodes.serverError,
+  cassandra.types.responseErrorCodes.unavailableException,
+  cassandra.types.responseErrorCodes.overloaded,
+  cassandra.types.responseErrorCodes.isBootstrapping,
+  cassandra.types.responseErrorCodes.writeTimeout,
+  cassandra.types.responseErrorCodes.writeFailure,
+  cassandra.types.responseErrorCodes.readTimeout,
+  cassandra.types.responseErrorCodes.unprepared,
+]);
+
+export function isRetryableCassandraError(err: unknown): boolean {
+  const e = cassandra.errors;
+  if (err instanceof e.NoHostAvailableError || err instanceof e.OperationTimedOutError || err instanceof e.BusyConnectionError) return true;
+  if (err instanceof e.ResponseError) return RETRYABLE_CODES.has(err.code);
+  // Socket errors surface as plain Errors with a code.
+  return typeof (err as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+/.test((err as NodeJS.ErrnoException).code!);
+}
+
+export interface CassandraSinkStats {
+  rows: number;
+  deliveries: number;
+  retries: number;
+  /** Records dropped because a later one in the same delivery had the same key. */
+  superseded: number;
+}
+
+class CassandraSinkDriver implements SinkDriver {
+  private client!: cassandra.Client;
+  private insert = '';
+  private readonly keyIdx: number[];
+  private readonly backoff: Backoff;
+  private readonly log: (m: string) => void;
+  private consistency = cassandra.types.consistencies.localQuorum;
+  readonly stats: CassandraSinkStats = { rows: 0, deliveries: 0, retries: 0, superseded: 0 };
+
+  constructor(private readonly o: CassandraSinkOptions) {
+    this.keyIdx = o.key.map((k) => {
+      const i = o.columns.indexOf(k);
+      if (i < 0) throw new SluiceError(ErrorCodes.CONFIG, `cassandra sink: key column "${k}" is not in columns`);
+      return i;
+    });
+    this.backoff = new Backoff({ initialMs: 200, maxMs: 5_000, ...o.backoff });
+    this.log = o.log ?? ((m) => void process.stderr.write(`sluice: cassandra sink ${o.keyspace}.${o.table}: ${m}\n`));
+    if (o.consistency) this.consistency = cassandra.types.consistencies[o.consistency];
+  }
+
+  async open(ctx: SinkContext): Promise<void> {
+    this.client = new cassandra.Client({
+      contactPoints: this.o.contactPoints,
+      localDataCenter: this.o.localDataCenter ?? 'datacenter1',
+      // Reconnect every second while a node is down: the default exponential
+      // policy can wait minutes after an outage before it tries again.
+      policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000) },
+      socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
+      applicationName: `sluice-${ctx.job}`,
+    });
+    const deadline = Date.now() + (this.o.connectForMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.connect();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || !isRetryableCassandraError(err)) {
+          await this.client.shutdown().catch(() => {});
+          throw new SluiceError(ErrorCodes.SINK, `cassandra sink: cannot connect to ${this.o.contactPoints.join(',')}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        await sleep(this.backoff.delay(attempt));
+      }
+    }
+    for (const cql of this.o.setup ?? []) {
+      try {
+        await this.client.execute(cql);
+      } catch (err) {
+        throw new SluiceError(ErrorCodes.SINK, `cassandra sink: setup statement failed: ${cql}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const cols = this.o.columns.join(', ');
+    this.insert = `INSERT INTO ${this.o.keyspace}.${this.o.table} (${cols}) VALUES (${this.o.columns.map(() => '?').join(', ')})`;
+  }
+
+  async deliver(d: SinkDelivery): Promise<void> {
+    const rows = this.rowsOf(d);
+    this.stats.deliveries++;
+    const deadline = Date.now() + (this.o.retryForMs ?? 300_000);
+    let pending = rows;
+    for (let attempt = 1; ; attempt++) {
+      const { failed, error } = await this.writeAll(pending);
+      this.stats.rows += pending.length - failed.length;
+      if (failed.length === 0) return;
+      if (!isRetryableCassandraError(error)) {
+        throw new SluiceError(ErrorCodes.SINK, `cassandra sink ${this.o.keyspace}.${this.o.table}: ${(error as Error).message}`, { cause: error });
+      }
+      if (Date.now() >= deadline) {
+        throw new SluiceError(
+          ErrorCodes.SINK,
+          `cassandra sink ${this.o.keyspace}.${this.o.table}: ${failed.length} rows still failing after ${this.o.retryForMs ?? 300_000} ms: ${(error as Error).message}`,
+          { cause: error, retryable: true },
+        );
+      }
+      const delay = this.backoff.delay(attempt);
+      this.stats.retries++;
+      if (attempt === 1 || attempt % 10 === 0) {
+        this.log(`${failed.length}/${rows.length} rows of ${d.actorId} epoch ${d.epoch} failed (${(error as Error).message}); retry ${attempt} in ${delay} ms`);
+      }
+      await sleep(delay);
+      pending = failed;
+    }
+  }
+
+  /** The rows to write: one per primary key, the last record of each key. */
+  private rowsOf(d: SinkDelivery): unknown[][] {
+    const recs = d.records;
+    const rows: unknown[][] = new Array(recs.length);
+    for (let i = 0; i < recs.length; i++) rows[i] = this.o.row(recs[i].value, recs[i].time);
+    if (rows.length < 2) return rows;
+    const last = new Map<string, number>();
+    const k = this.keyIdx;
+    for (let i = 0; i < rows.length; i++) last.set(k.length === 1 ? String(rows[i][k[0]]) : k.map((j) => String(rows[i][j])).join('\u0000'), i);
+    if (last.size === rows.length) return rows;
+    this.stats.superseded += rows.length - last.size;
+    return [...last.values()].sort((a, b) => a - b).map((i) => rows[i]);
+  }
+
+  /** Writes rows with bounded concurrency; returns the rows that failed and the last error. */
+  private async writeAll(rows: unknown[][]): Promise<{ failed: unknown[][]; error: unknown }> {
+    const failed: unknown[][] = [];
+    let error: unknown;
+    let next = 0;
+    const opts = { prepare: true, isIdempotent: true, consistency: this.consistency };
+    const lane = async (): Promise<void> => {
+      while (next < rows.length) {
+        const row = rows[next++];
+        try {
+          await this.client.execute(this.insert, row, opts);
+        } catch (err) {
+          failed.push(row);
+          error = err;
+          // A non-retryable error fails the delivery anyway: stop issuing writes.
+          if (!isRetryableCassandraError(err)) next = rows.length;
+        }
+      }
+    };
+    const n = Math.min(this.o.concurrency ?? 32, rows.length);
+    await Promise.all(Array.from({ length: n }, lane));
+    return { failed, error };
+  }
+
+  async close(): Promise<void> {
+    await this.client?.shutdown();
+  }
+
+  destroy(): void {
+    void this.client?.shutdown().catch(() => {});
+  }
+}
+
+export function cassandraSink(o: CassandraSinkOptions): SinkSpec {
+  return {
+    kind: 'cassandra',
+    guarantee: 'exactly-once in effect: idempotent upsert by primary key (INSERT), last record per key in a delivery',
+    outbox: true,
+    create: () => new CassandraSinkDriver(o),
+  };
+}
+
+/** For benchmarks and tests that drive a sink directly. */
+export function createCassandraSinkDriver(o: CassandraSinkOptions): SinkDriver & { readonly stats: CassandraSinkStats } {
+  return new CassandraSinkDriver(o);
+}
