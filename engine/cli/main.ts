@@ -182,6 +182,7 @@ function printSummary(s: JobSummary, io: CliIo): void {
       `  checkpoints:  ${s.checkpoints}`,
       `  output:       ${s.outputDir}`,
       `  state:        ${s.stateDir}`,
+      ...(s.recordsIn === 0 ? [`  (nothing new to read: the checkpoints in ${s.stateDir} say this input was consumed; remove it to start over)`] : []),
       '',
     ].join('\n'),
   );
