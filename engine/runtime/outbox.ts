@@ -48,6 +48,19 @@ export class OutboxBuffer {
 }
 
 /**
+ * Optional instrumentation of deliveries (metrics/actor-metrics.ts implements
+ * it): called per outbox entry or epoch, never per record.
+ */
+export interface DeliveryObserver {
+  /** A sink acknowledged one outbox entry. */
+  delivered(sinkId: string, epoch: number, records: readonly SinkRecord[]): void;
+  /** Every sink has `epoch`; it left the queue. */
+  epochDelivered(epoch: number): void;
+  /** A delivery attempt failed; `retrying` is false when the queue gave up. */
+  deliveryFailed(sinkId: string, retrying: boolean): void;
+}
+
+/**
  * Delivers durable outbox entries, one epoch at a time and in epoch order, to
  * each sink's driver; retries retryable failures with backoff. `delivered`
  * is the highest epoch every sink has acknowledged.
@@ -59,6 +72,7 @@ export class DeliveryQueue {
   delivered: number;
   retries = 0;
   errors = 0;
+  observer: DeliveryObserver | undefined;
 
   constructor(
     private readonly actorId: string,
@@ -107,6 +121,7 @@ export class DeliveryQueue {
         this.queue.shift();
         this.delivered = entries[0].epoch;
         this.onDelivered(this.delivered, n);
+        this.observer?.epochDelivered(this.delivered);
       }
     } finally {
       this.running = undefined;
@@ -122,11 +137,14 @@ export class DeliveryQueue {
     for (let attempt = 0; ; attempt++) {
       try {
         await sink.deliver({ sinkId: e.sinkId, actorId: this.actorId, partition: this.partition, epoch: e.epoch, records: e.records });
+        this.observer?.delivered(e.sinkId, e.epoch, e.records);
         return;
       } catch (err) {
         this.errors++;
         const retryable = !(err instanceof SluiceError) || err.retryable;
-        if (!retryable || attempt >= this.maxRetries) {
+        const giveUp = !retryable || attempt >= this.maxRetries;
+        this.observer?.deliveryFailed(e.sinkId, !giveUp);
+        if (giveUp) {
           this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: sink "${e.sinkId}" failed for epoch ${e.epoch}`, { cause: err });
           throw this.failure;
         }

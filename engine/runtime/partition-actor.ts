@@ -27,7 +27,7 @@ import type { PipelineNode } from '../../jobs/api/pipeline.ts';
 import type { SinkDriver } from '../../jobs/api/sinks.ts';
 import { serializeError } from '../errors.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { DeliveryQueue, OutboxBuffer, type OutboxEntry } from './outbox.ts';
+import { DeliveryQueue, OutboxBuffer, type DeliveryObserver, type OutboxEntry } from './outbox.ts';
 import type { ActorStore } from './store-contract.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
 import { WatermarkTracker, type WatermarkInputSpec } from './watermark-tracker.ts';
@@ -69,6 +69,15 @@ export interface ActorOptions {
   snapshotSources?: () => Record<string, unknown> | undefined;
   fault?: (point: FaultPoint) => void;
   now?: () => number;
+  /** Metrics hooks (metrics/actor-metrics.ts); absent when metrics are off. */
+  observer?: ActorObserver;
+}
+
+/** Optional instrumentation: called per batch, checkpoint or delivery, never per record. */
+export interface ActorObserver extends DeliveryObserver {
+  /** Records with event times `times` reached sink `sinkId` in `epoch`; a direct sink (no outbox) has them at once. */
+  emitted(sinkId: string, epoch: number, times: readonly number[], direct: boolean): void;
+  checkpointed(epoch: number, durationMs: number, bytes: number): void;
 }
 
 export interface ActorCounters {
@@ -138,6 +147,7 @@ export class PartitionActor implements TopologyOutput {
     this.restoredSources = extra?.sources ?? {};
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
+    this.delivery.observer = this.o.observer;
     // The store may return one epoch's records for a sink in several chunks: merge them,
     // because a sink delivers an (epoch, sink) as one unit (the file sink writes one file).
     const pending = new Map<number, Map<string, OutboxEntry>>();
@@ -275,6 +285,8 @@ export class PartitionActor implements TopologyOutput {
     // Phase 3: deliver, then report (see delivered()).
     this.positionsAt.set(epoch, positions);
     this.delivery.push(epoch, entries.map((e) => ({ epoch, sinkId: e.sinkId, records: e.records })));
+    // res.durationMs is finer than the millisecond clock, but covers the commit only.
+    this.o.observer?.checkpointed(epoch, Math.max(c.lastCheckpointMs, res.durationMs), res.bytes);
     if (this.delivery.failed) throw this.delivery.failed;
   }
 
@@ -315,7 +327,9 @@ export class PartitionActor implements TopologyOutput {
   toSink(sinkId: string, values: unknown[], times: number[], keys: Array<Key | undefined> | undefined): void {
     const c = this.counters.recordsOut;
     c.set(sinkId, (c.get(sinkId) ?? 0) + values.length);
-    if (this.o.directSinks?.has(sinkId)) return;
+    const direct = this.o.directSinks?.has(sinkId) === true;
+    this.o.observer?.emitted(sinkId, this.epoch + 1, times, direct);
+    if (direct) return;
     this.outbox.append(sinkId, this.epoch + 1, values, times, keys);
   }
 

@@ -4,6 +4,7 @@
  * sender awaits an answer. Errors cross as SerializedError (errors.ts).
  */
 import type { Settings } from '../../jobs/api/job.ts';
+import type { MetricFamilyJson } from '../../metrics/families.ts';
 import type { SerializedError } from '../errors.ts';
 import type { RecordBatchWire } from './record-batch.ts';
 
@@ -17,6 +18,8 @@ export interface RuntimeConfig {
   cacheMaxEntries: number;
   /** Records read per turn from an embedded source. */
   pullBatch: number;
+  /** Workers keep Prometheus metrics (metrics/worker-metrics.ts) and answer {t:'metrics'}. */
+  metrics?: boolean;
 }
 
 export interface WorkerInit {
@@ -55,6 +58,7 @@ export type ToWorker =
   | { t: 'batch'; actorId: string; input: number; wire: RecordBatchWire }
   | { t: 'close'; id: number; actorId: string }
   | { t: 'checkpoint'; id: number; actorId: string }
+  | { t: 'metrics'; id: number }
   | { t: 'shutdown'; id: number };
 
 export type FromWorker =
@@ -66,5 +70,6 @@ export type FromWorker =
   | { t: 'delivered'; actorId: string; epoch: number; positions: Record<string, number> }
   | { t: 'finished'; actorId: string }
   | { t: 'stats'; actors: ActorStats[] }
+  | { t: 'metrics'; id: number; families: MetricFamilyJson[] }
   | { t: 'failed'; id?: number; actorId?: string; error: SerializedError; fatal: boolean }
   | { t: 'shutdown-done'; id: number };

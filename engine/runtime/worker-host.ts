@@ -15,6 +15,7 @@ import { resolveJob } from '../../jobs/api/job.ts';
 import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
 import type { SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
 import type { CustomSourceReader, SourceSpec } from '../../jobs/api/sources.ts';
+import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
 import { fileSink } from '../sinks/file-sink.ts';
 import { kafkaSink } from '../sinks/kafka-sink.ts';
@@ -73,12 +74,15 @@ export class WorkerHost {
   private timers: NodeJS.Timeout[] = [];
   private pulling = false;
   private checkpointsTaken = 0;
+  private readonly metrics: WorkerMetrics | undefined;
 
   constructor(
     private readonly init: WorkerInit,
     private readonly post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void,
     private readonly job: JobDefinition<Settings>,
-  ) {}
+  ) {
+    if (init.runtime.metrics) this.metrics = new WorkerMetrics(init.runtime.job, init.workerId);
+  }
 
   async start(): Promise<void> {
     this.lifecycle.transition('STARTING');
@@ -136,6 +140,8 @@ export class WorkerHost {
         });
       case 'shutdown':
         return void this.reply(msg.id, undefined, () => this.shutdown(msg.id));
+      case 'metrics':
+        return this.post({ t: 'metrics', id: msg.id, families: this.metrics?.collect(this.stats()) ?? [] });
     }
   }
 
@@ -170,6 +176,7 @@ export class WorkerHost {
       finished: false,
     }));
     const hasCustom = inputs.some((i) => i.spec.kind === 'custom');
+    const observer = this.metrics?.openActor(actorId, partition, Object.keys(this.sources), Object.keys(this.sinkSpecs));
     const actor = new PartitionActor({
       job: rt.job,
       actorId,
@@ -191,8 +198,10 @@ export class WorkerHost {
         ? () => Object.fromEntries(inputs.filter((i) => i.custom).map((i) => [i.sourceId, i.custom!.snapshot()]))
         : undefined,
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
+      observer,
     });
     const positions = actor.open();
+    observer?.watch(() => actor.backpressured);
     for (const i of inputs) {
       if (i.spec.kind === 'custom') i.custom = i.spec.open(partition, actor.restoredSources[i.sourceId]);
     }
@@ -217,7 +226,9 @@ export class WorkerHost {
     for (const i of s.inputs) await i.custom?.close();
     const positions = s.actor.positionMap();
     // Final counters, so totals survive the actor (the periodic stats may be up to a second old).
-    this.post({ t: 'stats', actors: this.stats().filter((a) => a.actorId === actorId) });
+    const final = this.stats().filter((a) => a.actorId === actorId);
+    this.post({ t: 'stats', actors: final });
+    this.metrics?.closeActor(actorId, final[0]);
     s.store.releaseLease(s.leaseToken);
     s.store.close();
     this.slots.delete(actorId);
