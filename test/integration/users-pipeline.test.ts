@@ -1,0 +1,124 @@
+/**
+ * The users pipeline end to end on real servers: randomuser (the recorded
+ * responses, served locally) -> users-ingest -> Kafka -> users-to-cassandra
+ * -> Cassandra 5.0, and users-raw-to-postgres -> PostgreSQL.
+ *
+ * One Cassandra and one PostgreSQL for the file (started by test/servers,
+ * about 20 s and 2 s); each test uses its own topics, keyspace and tables, so
+ * the tests do not see each other's rows.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type cassandra from 'cassandra-driver';
+import type pg from 'pg';
+import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
+import { toCreatedUserRow, userId } from '../../jobs/users/user-row.ts';
+import { uniqueName } from '../helpers/kafka.ts';
+import { recordedUsers, startRandomUserServer, type RandomUser } from '../helpers/randomuser-server.ts';
+import { tempDir } from '../helpers/temp.ts';
+import {
+  JOBS,
+  cassandraClient,
+  cassandraCount,
+  cassandraRows,
+  derivedUsers,
+  pgCount,
+  pgPool,
+  pgRows,
+  readTopic,
+  spawnSluice,
+  startJob,
+  startUsersServers,
+  waitFor,
+  type TopicRecord,
+  type UsersServers,
+} from '../helpers/users-pipeline.ts';
+
+const recorded = recordedUsers();
+let servers: UsersServers;
+let cql: cassandra.Client;
+let pgp: pg.Pool;
+
+beforeAll(async () => {
+  servers = await startUsersServers();
+  cql = cassandraClient(servers.cassandra.contactPoint);
+  pgp = pgPool(servers.postgres.url);
+}, 240_000);
+
+/** Every user's row, column by column, as the mapping defines it. */
+function expectRows(rows: Map<string, Record<string, unknown>>, users: RandomUser[]): void {
+  const want = new Map(users.map((u) => [userId(u.login.uuid), toCreatedUserRow(u as unknown as RandomUserResult) as unknown as Record<string, unknown>]));
+  expect(rows.size).toBe(want.size);
+  for (const [id, w] of want) expect(rows.get(id), `row ${id}`).toEqual(w);
+}
+
+/** The earliest Kafka timestamp of each user: what raw_users.ingested_at must hold. */
+function firstSeen(records: TopicRecord[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of records) {
+    const id = userId(r.key!);
+    m.set(id, Math.min(m.get(id) ?? Infinity, r.timestamp));
+  }
+  return m;
+}
+
+async function ingest(settings: Record<string, string | number>): Promise<void> {
+  const runner = await startJob(JOBS.ingest, { intervalMs: 0, batch: 50, topicPartitions: 4, ...settings }, { stateDir: tempDir() });
+  const summary = await runner.wait();
+  expect(summary.state).toBe('STOPPED');
+}
+
+describe('users pipeline', () => {
+  it('replays every recorded response into Kafka, Cassandra and PostgreSQL exactly, and a full replay changes no row', async () => {
+    const srv = await startRandomUserServer();
+    const topic = uniqueName('users_created');
+    const dlq = `${topic}.dlq`;
+    await ingest({ url: srv.url, count: recorded.length, topic, dlqTopic: dlq });
+
+    // Kafka: one record per user, keyed by login.uuid, the user's JSON as sent.
+    const recs = await readTopic(topic, recorded.length);
+    expect(recs).toHaveLength(recorded.length);
+    expect(recs.map((r) => r.key).sort()).toEqual(recorded.map((u) => u.login.uuid).sort());
+    const byKey = new Map(recs.map((r) => [r.key, r.value]));
+    for (const u of recorded) expect(byKey.get(u.login.uuid)).toEqual(u);
+
+    // Cassandra: the default keyspace and table, created by the job.
+    await cql.execute('DROP KEYSPACE IF EXISTS spark_streams');
+    const table = uniqueName('raw_users').replace(/-/g, '_');
+    const toC = await startJob(JOBS.cassandra, { topic, cassandra: servers.cassandra.contactPoint }, { stateDir: tempDir() });
+    const toP = await startJob(JOBS.postgres, { topic, postgres: servers.postgres.url, table }, { stateDir: tempDir() });
+    await waitFor('201 rows in Cassandra', async () => (await cassandraCount(cql, 'spark_streams')) === recorded.length, 90_000);
+    await waitFor('201 rows in PostgreSQL', async () => (await pgCount(pgp, table)) === recorded.length, 90_000);
+    await Promise.all([toC.stop(), toP.stop()]);
+    const rows1 = await cassandraRows(cql, 'spark_streams');
+    expectRows(rows1, recorded);
+    const ks = await cql.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'spark_streams'");
+    expect(ks.first().get('replication')).toMatchObject({ class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' });
+    const raw1 = await pgRows(pgp, table);
+    expect(raw1.size).toBe(recorded.length);
+    const seen = firstSeen(recs);
+    for (const u of recorded) {
+      const r = raw1.get(userId(u.login.uuid))!;
+      expect(r.payload).toEqual(u);
+      expect(r.ingested_at.getTime()).toBe(seen.get(userId(u.login.uuid)));
+    }
+
+    // Replay: ingest everything again (new records, same users), and read the
+    // whole topic again from the beginning with fresh consumers and state.
+    await ingest({ url: srv.url, count: recorded.length, topic, dlqTopic: dlq });
+    const all = await readTopic(topic, 2 * recorded.length);
+    expect(all).toHaveLength(2 * recorded.length);
+    const toC2 = await startJob(JOBS.cassandra, { topic, cassandra: servers.cassandra.contactPoint }, { stateDir: tempDir() });
+    const toP2 = await startJob(JOBS.postgres, { topic, postgres: servers.postgres.url, table }, { stateDir: tempDir() });
+    await waitFor('the replay to be consumed', () => {
+      const done = (r: typeof toC2): boolean => [...r.stats.values()].reduce((n, a) => n + a.recordsIn.reduce((x, y) => x + y, 0), 0) >= all.length;
+      return done(toC2) && done(toP2);
+    }, 90_000);
+    const [s1, s2] = await Promise.all([toC2.stop(), toP2.stop()]);
+    expect(s1.recordsIn).toBe(all.length);
+    expect(s2.recordsIn).toBe(all.length);
+    expect(await cassandraRows(cql, 'spark_streams')).toEqual(rows1);
+    expect(await pgRows(pgp, table)).toEqual(raw1);
+  });
+});
+
+export { spawnSluice };
