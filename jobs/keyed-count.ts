@@ -41,6 +41,10 @@ export default defineJob({
   settings: {
     source: 'kafka',
     topic: 'events',
+    /** Value codec of the input topic: json or msgpack. */
+    codec: 'json',
+    /** Dead-letter topic; empty means `keyed-count.dlq` (or files, in embedded mode). */
+    dlqTopic: '',
     outTopic: 'key-counts',
     sink: 'kafka',
     partitions: 4,
@@ -49,7 +53,7 @@ export default defineJob({
   },
   sources: (s) =>
     s.source === 'kafka'
-      ? { events: kafkaSource<Event>({ topic: s.topic, codec: 'json', validate: (v) => (typeof v?.key === 'string' ? undefined : 'missing string field "key"') }) }
+      ? { events: kafkaSource<Event>({ topic: s.topic, codec: s.codec === 'msgpack' ? 'msgpack' : 'json', validate: (v) => (typeof v?.key === 'string' ? undefined : 'missing string field "key"') }) }
       : {
           events: generatorSource<Event>({
             partitions: s.partitions,
