@@ -31,7 +31,8 @@ export function parseOptions(defaults: ScenarioOptions, argv: string[]): Scenari
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}" (options are --name value)`);
-    let [k, v] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const [k, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    let v = inline;
     if (v === undefined) v = i + 1 < argv.length && !argv[i + 1].startsWith('--') ? argv[++i] : 'true';
     if (!(k in defaults)) throw new Error(`unknown option --${k}; options: ${Object.keys(defaults).map((x) => `--${x}`).join(' ')}`);
     const d = defaults[k];

@@ -1,0 +1,241 @@
+/**
+ * The seed job over real Kafka, against its ceiling and its peer, on the
+ * same broker and the same preloaded data (kafka-data.ts):
+ *
+ *   (a) raw      kafkajs, eachBatch + JSON decode, nothing else (kafka-raw.ts)
+ *   (b) sluice   the orders-payments job into a discard sink
+ *   (c) mongo    the same job into MongoDB (FerretDB started by the project's scripts)
+ *   (d) streams  a Kafka Streams application doing the same join (bench/peers/kafka-streams/)
+ *
+ * Rounds: each round runs every contender once, in that order, so load
+ * from other work on the machine spreads over all of them. Each run reads
+ * every record of both topics under a fresh consumer group.
+ *
+ * Then, with (b)'s median rate R known, the latency phase (kafka-latency.ts):
+ * live records produced at R/2 by a separate process, p50/p99 from the
+ * producer's timestamp to the sink's write.
+ *
+ * The broker: --brokers, else SLUICE_KAFKA_BROKERS, else the one started by
+ * `npm run kafka -- start`, else one started here for the scenario (and
+ * stopped after it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kafkaStatus, startKafka } from '../../test/servers/kafka.ts';
+import { figure, log, missingFigure, type Figure, type ScenarioResult } from '../bench-harness.ts';
+import { buildKafkaStreamsPeer, runKafkaStreamsPeer } from '../peers/kafka-streams.ts';
+import type { Scenario, ScenarioOptions } from '../scenario.ts';
+import { datasetFor, deleteTopics, preload, type Dataset } from './kafka-data.ts';
+import { measureLatency } from './kafka-latency.ts';
+import { rawKafkajsCeiling } from './kafka-raw.ts';
+import { runSluiceKafka } from './kafka-sluice.ts';
+import { ordersPaymentsAvailability, ordersPaymentsSettings } from './orders-payments-job.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Broker {
+  brokers: string[];
+  source: string;
+  stop?: () => Promise<void>;
+}
+
+async function resolveBroker(o: ScenarioOptions): Promise<Broker> {
+  const given = String(o.brokers || process.env.SLUICE_KAFKA_BROKERS || '');
+  if (given) return { brokers: given.split(','), source: 'given' };
+  const status = await kafkaStatus();
+  if (status.running && status.state) return { brokers: status.state.brokers.split(','), source: `npm run kafka -- start (pid ${status.state.pid})` };
+  const broker = await startKafka({ log: (m) => log(`kafka: ${m}`) });
+  return { brokers: broker.brokers.split(','), source: 'started by the scenario', stop: () => broker.stop() };
+}
+
+type Contender = 'raw' | 'sluice' | 'mongo' | 'streams';
+
+interface Samples {
+  rate: number[];
+  perCpu: number[];
+  deliveredRate: number[];
+}
+
+export const kafkaScenario: Scenario = {
+  name: 'kafka',
+  description: 'orders-payments over real Kafka: raw kafkajs ceiling, sluice (discard, MongoDB), Kafka Streams peer; latency at half load',
+  defaults: {
+    orders: 1_000_000,
+    partitions: 4,
+    runs: 3,
+    workers: 2,
+    contenders: 'raw,sluice,mongo,streams',
+    streamsThreads: 2,
+    latency: true,
+    latencySeconds: 20,
+    latencyCheckpointMs: '1000,50',
+    brokers: '',
+    keepTopics: false,
+    timeoutS: 900,
+  },
+  async run(o): Promise<ScenarioResult> {
+    const contenders = String(o.contenders).split(',') as Contender[];
+    const runs = Number(o.runs);
+    const notes: string[] = [];
+    const broker = await resolveBroker(o);
+    notes.push(`Broker: Kafka 3.9.1 single node at ${broker.brokers.join(',')} (${broker.source}), shared with other work on the machine.`);
+    let d: Dataset = datasetFor(Number(o.orders), Number(o.partitions));
+    const figures: Figure[] = [];
+    const samples = new Map<Contender, Samples>(contenders.map((c) => [c, { rate: [], perCpu: [], deliveredRate: [] }]));
+    const unavailable = new Map<Contender, string>();
+    const sluiceJob = ordersPaymentsAvailability(repo, 'discard');
+    const mongoJob = ordersPaymentsAvailability(repo, 'mongo');
+    if (sluiceJob.missing) unavailable.set('sluice', sluiceJob.missing);
+    if (mongoJob.missing) unavailable.set('mongo', mongoJob.missing);
+    let stopMongo: (() => Promise<void>) | undefined;
+    let mongoUri: string | undefined;
+    try {
+      if (contenders.includes('streams')) {
+        try {
+          await buildKafkaStreamsPeer((m) => log(`kafka: ${m}`));
+        } catch (err) {
+          unavailable.set('streams', `the Kafka Streams peer did not build: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      if (contenders.includes('mongo') && !unavailable.has('mongo')) {
+        try {
+          const m = await mongoJob.startServer!();
+          mongoUri = m.uri;
+          stopMongo = m.stop;
+          notes.push(`MongoDB wire protocol: ${m.describe}.`);
+        } catch (err) {
+          unavailable.set('mongo', `the MongoDB server did not start: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      d = await preload(broker.brokers, d);
+      const stamp = Date.now().toString(36);
+      for (let r = 0; r < runs; r++) {
+        for (const c of contenders) {
+          if (unavailable.has(c)) continue;
+          const s = samples.get(c)!;
+          const group = `sluice-bench-${c}-${stamp}-${r}`;
+          if (c === 'raw') {
+            const x = await rawKafkajsCeiling(broker.brokers, d, group, Number(o.timeoutS));
+            s.rate.push(x.records / x.seconds);
+            s.perCpu.push(x.records / x.cpuS);
+          } else if (c === 'sluice' || c === 'mongo') {
+            const x = await runSluiceKafka({
+              jobModule: sluiceJob.module!,
+              settings: ordersPaymentsSettings(d, c === 'mongo' ? 'mongo' : 'discard', { mongoUri, database: `bench_${stamp}_${r}` }),
+              brokers: broker.brokers,
+              dataset: d,
+              workers: Number(o.workers),
+              groupId: group,
+              timeoutS: Number(o.timeoutS),
+              waitDelivered: c === 'mongo',
+            });
+            s.rate.push(x.records / x.seconds);
+            s.perCpu.push(x.records / x.cpuS);
+            if (x.deliveredSeconds !== undefined) s.deliveredRate.push(x.records / x.deliveredSeconds);
+            log(`kafka: ${c} outputs ${JSON.stringify(x.outputs)} dead letters ${JSON.stringify(x.deadLetters)}`);
+          } else {
+            const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-streams-'));
+            try {
+              const x = await runKafkaStreamsPeer({
+                brokers: broker.brokers.join(','),
+                ordersTopic: d.ordersTopic,
+                paymentsTopic: d.paymentsTopic,
+                applicationId: group,
+                stateDir,
+                expectedRecords: d.total,
+                threads: Number(o.streamsThreads),
+                timeoutS: Number(o.timeoutS),
+              });
+              const secs = (x.lastRecordMs - x.firstRecordMs) / 1000;
+              s.rate.push(x.records / secs);
+              if (x.cpuS !== undefined) s.perCpu.push(x.records / x.cpuS);
+              log(`kafka: streams joined ${x.joined}`);
+            } finally {
+              rmSync(stateDir, { recursive: true, force: true });
+            }
+          }
+          log(`kafka: round ${r + 1}/${runs} ${c}: ${Math.round(s.rate.at(-1)!)} records/s`);
+        }
+      }
+      const names: Record<Contender, string> = {
+        raw: '(a) kafkajs eachBatch + JSON decode',
+        sluice: '(b) sluice orders-payments, discard sink',
+        mongo: '(c) sluice orders-payments, MongoDB sink',
+        streams: '(d) Kafka Streams 3.9.1 peer',
+      };
+      for (const c of contenders) {
+        const labels = { contender: names[c] };
+        const s = samples.get(c)!;
+        const why = unavailable.get(c);
+        if (why !== undefined || s.rate.length === 0) {
+          figures.push(missingFigure(labels, 'records/s', 'records/s', why ?? 'not run'));
+          continue;
+        }
+        figures.push(figure(labels, 'records/s', 'records/s', s.rate));
+        if (s.perCpu.length) figures.push(figure(labels, 'records per CPU-second', 'records/s', s.perCpu));
+        if (s.deliveredRate.length) figures.push(figure(labels, 'records/s until delivered', 'records/s', s.deliveredRate));
+      }
+      ratio(figures, samples, unavailable, 'sluice', 'raw', '(b)/(a)', 0.8);
+      ratio(figures, samples, unavailable, 'sluice', 'streams', '(b)/(d)', 5);
+      if (o.latency && contenders.includes('sluice')) {
+        const b = samples.get('sluice')!;
+        if (unavailable.has('sluice') || b.rate.length === 0) {
+          figures.push(missingFigure({ contender: 'latency at half load' }, 'p99', 'ms', unavailable.get('sluice') ?? 'sluice was not measured', { goal: { op: '<=', value: 50, source: 'issue 8' } }));
+        } else {
+          const rate = Math.round(median(b.rate) / 2);
+          for (const cp of String(o.latencyCheckpointMs).split(',').map(Number)) {
+            figures.push(
+              ...(await measureLatency({
+                jobModule: sluiceJob.module!,
+                settingsFor: (ds) => ordersPaymentsSettings(ds, 'discard', {}),
+                brokers: broker.brokers,
+                partitions: d.partitions,
+                workers: Number(o.workers),
+                rate,
+                seconds: Number(o.latencySeconds),
+                checkpointIntervalMs: cp,
+              })),
+            );
+          }
+        }
+      }
+    } finally {
+      if (!o.keepTopics) await deleteTopics(broker.brokers, [d.ordersTopic, d.paymentsTopic]).catch((e: unknown) => log(`kafka: deleting topics failed: ${(e as Error).message}`));
+      await stopMongo?.().catch(() => {});
+      await broker.stop?.();
+    }
+    notes.push(
+      `${d.total.toLocaleString('en-US')} records: ${d.orderRecords.toLocaleString('en-US')} orders (1 % duplicates) and ${d.paymentRecords.toLocaleString('en-US')} payments (10 % of orders unpaid), ${d.partitions} partitions per topic, JSON values keyed by order_id, record timestamp = event time.`,
+      'Rates run from the first record a contender processed to the last, over both topics; group joins and start-up are outside. "records per CPU-second" divides by the CPU time of the contender\'s process (all its threads; for Kafka Streams the JVM\'s, from /proc).',
+      `sluice runs ${o.workers} worker threads, Kafka Streams ${o.streamsThreads} stream threads; both commit/checkpoint once a second.`,
+    );
+    for (const [c, why] of unavailable) notes.push(`${c}: not available: ${why}`);
+    return {
+      settings: { orders: d.orders, records: d.total, partitions: d.partitions, runs, workers: o.workers, streamsThreads: o.streamsThreads, preloadSeconds: d.preloadS, contenders },
+      figures,
+      notes,
+    };
+  },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function ratio(figures: Figure[], samples: Map<Contender, Samples>, unavailable: Map<Contender, string>, a: Contender, b: Contender, name: string, goal: number): void {
+  const labels = { contender: `ratio ${name}` };
+  const goalSpec = { op: '>=' as const, value: goal, source: 'issue 8' };
+  const sa = samples.get(a);
+  const sb = samples.get(b);
+  if (!sa || !sb || sa.rate.length === 0 || sb.rate.length === 0) {
+    figures.push(missingFigure(labels, 'ratio per round', 'x', unavailable.get(a) ?? unavailable.get(b) ?? 'not run', { goal: goalSpec }));
+    return;
+  }
+  // Per round (same load conditions), then summarized like any figure.
+  const n = Math.min(sa.rate.length, sb.rate.length);
+  const perRound = Array.from({ length: n }, (_, i) => sa.rate[i] / sb.rate[i]);
+  figures.push(figure(labels, 'ratio per round', 'x', perRound, { goal: goalSpec }));
+}

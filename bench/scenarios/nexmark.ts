@@ -1,0 +1,103 @@
+/**
+ * Nexmark on the embedded runtime: each query of jobs/nexmark/ as an
+ * ordinary job, generator in the workers, discard sink, with 1 and with 2
+ * worker threads; several runs each.
+ *
+ * What a run measures: from the moment the runner has started (workers up,
+ * partition actors open, generation begun) until the job has stopped (every
+ * event processed, windows closed at the end of input, final checkpoint
+ * taken). Worker start-up (loading TypeScript) is outside; the drain is in.
+ *
+ *   events/s              events / wall seconds
+ *   events/s per worker   events/s / workers: per core if each worker had a core to itself
+ *   events per CPU-second events / CPU seconds of the whole process (every
+ *                         thread: workers, main, GC); the per-core figure that
+ *                         holds on a machine shared with other work, so the
+ *                         goals are checked against it
+ */
+import { rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { JobRunner } from '../../engine/runtime/job-runner.ts';
+import { figure, log, timed, type Anchor, type Figure, type Goal, type ScenarioResult } from '../bench-harness.ts';
+import type { Scenario } from '../scenario.ts';
+
+/** Flink 1.13 per core (nexmark/nexmark's published figures), in events/s. */
+const FLINK: Record<string, number> = { q0: 155_000, q1: 158_000, q2: 175_000, q3: 152_000, q5: 22_000, q7: 12_000, q8: 146_000 };
+/** The issue's goals per core: Flink's figure, except q5 (5x Flink) and q7. */
+const GOALS: Record<string, number> = { q0: 155_000, q1: 158_000, q2: 175_000, q3: 152_000, q5: 110_000, q7: 60_000, q8: 146_000 };
+
+export interface EmbeddedRun {
+  events: number;
+  wallS: number;
+  cpuS: number;
+  checkpoints: number;
+  out: number;
+}
+
+/** Runs a job module in this process (its workers are threads of it) and measures it. */
+export async function runEmbedded(jobModule: string, settings: Settings, workers: number): Promise<EmbeddedRun> {
+  const job = ((await import(jobModule)) as { default: JobDefinition<Settings> }).default;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  try {
+    const runner = new JobRunner({ jobModule, job, settings, workers, stateDir: join(dir, 'state'), outputDir: join(dir, 'out') });
+    await runner.start();
+    const { value: summary, wallS, cpuS } = await timed(() => runner.wait());
+    if (summary.state !== 'STOPPED') throw new Error(`${job.name} ended ${summary.state}`);
+    const out = Object.values(summary.recordsOut).reduce((a, b) => a + b, 0);
+    return { events: summary.recordsIn, wallS, cpuS, checkpoints: summary.checkpoints, out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const nexmarkScenario: Scenario = {
+  name: 'nexmark',
+  description: 'Nexmark q0-q8 (and the bare generator) on the embedded runtime, 1 and 2 workers, discard sink',
+  defaults: { events: 2_000_000, runs: 3, queries: 'gen,q0,q1,q2,q3,q5,q7,q8', workers: '1,2', partitions: 4, eventsPerSecond: 100_000 },
+  async run(o): Promise<ScenarioResult> {
+    const queries = String(o.queries).split(',');
+    const workerCounts = String(o.workers).split(',').map(Number);
+    const runs = Number(o.runs);
+    const settings = { partitions: Number(o.partitions), events: Number(o.events), eventsPerSecond: Number(o.eventsPerSecond), sink: 'discard' };
+    const figures: Figure[] = [];
+    const outputs: Record<string, number> = {};
+    for (const q of queries) {
+      const jobModule = new URL(`../../jobs/nexmark/${q}.ts`, import.meta.url).href;
+      for (const w of workerCounts) {
+        const rate: number[] = [];
+        const perWorker: number[] = [];
+        const perCpu: number[] = [];
+        const cpuUse: number[] = [];
+        for (let r = 0; r < runs; r++) {
+          const x = await runEmbedded(jobModule, settings, w);
+          rate.push(x.events / x.wallS);
+          perWorker.push(x.events / x.wallS / w);
+          perCpu.push(x.events / x.cpuS);
+          cpuUse.push(x.cpuS / x.wallS);
+          outputs[q] = x.out;
+          log(`nexmark ${q} workers=${w} run ${r + 1}/${runs}: ${Math.round(x.events / x.wallS)} events/s, ${Math.round(x.events / x.cpuS)} per CPU-s, ${x.wallS.toFixed(1)} s, out ${x.out}`);
+        }
+        const labels = { query: q, workers: w };
+        const goal: Goal | undefined = GOALS[q] ? { op: '>=', value: GOALS[q], source: 'issue 8 goal, per core' } : undefined;
+        const anchor: Anchor | undefined = FLINK[q] ? { value: FLINK[q], source: 'Flink 1.13 per core' } : undefined;
+        figures.push(figure(labels, 'events/s', 'events/s', rate));
+        figures.push(figure(labels, 'events/s per worker', 'events/s', perWorker));
+        figures.push(figure(labels, 'events per CPU-second', 'events/s', perCpu, { goal, anchor }));
+        figures.push(figure(labels, 'CPU cores busy', 'cores', cpuUse));
+      }
+    }
+    return {
+      settings: { ...settings, runs, workers: workerCounts, queries, checkpointIntervalMs: 1000, outputRecords: outputs },
+      figures,
+      notes: [
+        'Generator in the worker threads (embedded), output into the discard sink; each run is a fresh JobRunner with fresh workers (cold JIT).',
+        `${settings.partitions} partition actors in every configuration, so the events are identical for 1 and 2 workers.`,
+        'q5 and q7 emit per-partition candidates; their final combine (P records per window) is not part of the job (see jobs/nexmark/q5.ts).',
+        'Goals and Flink anchors are compared with events per CPU-second (all threads of the process), the per-core figure that is meaningful on a machine shared with other work.',
+        'gen is no query: every event straight to the sink (generator + runtime floor).',
+      ],
+    };
+  },
+};
