@@ -76,6 +76,8 @@ export class RunnerMetrics implements ScrapeTarget {
   }
 
   private async collectWorkers(): Promise<MetricFamilyJson[][]> {
+    // Bound at zero up front: a counter that appears at 1 hides its first increase from rate().
+    for (const w of this.runner.workerHandles) this.set.counter('sluice_metrics_worker_errors_total').bind({ job: this.runner.runtime.job, worker: String(w.id) });
     const live = this.runner.workerHandles.filter((w) => w.lifecycle.is('READY', 'STOPPING'));
     const out = await Promise.all(live.map((w) => this.collectWorker(w)));
     return out.filter((f): f is MetricFamilyJson[] => f !== undefined);

@@ -1,5 +1,6 @@
 /**
  * `node bin/servers.js kafka <install|start|stop|status>` (also `npm run kafka -- <cmd>`).
+ * `node bin/servers.js prometheus install` (the tests start their own Prometheus).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -8,14 +9,18 @@
 import { cacheRoot } from './cache.ts';
 import { installKafka, kafkaHome } from './kafka-install.ts';
 import { kafkaStatus, startKafka, stateFilePath, stopKafka } from './kafka.ts';
+import { installPrometheus } from './prometheus-install.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
+       node bin/servers.js prometheus install
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
   start     start a single-node broker in the background, print its address
   stop      stop the broker started with 'start'
   status    show whether that broker runs and answers metadata requests
+
+prometheus install: download Debian's prometheus package and unpack its binaries into the cache
 
 cache: ${cacheRoot()} (set SLUICE_CACHE_DIR to move it)`;
 
@@ -83,6 +88,12 @@ function secs(ms: number): string {
 
 async function main(argv: string[]): Promise<number> {
   const [server, command] = argv;
+  if (server === 'prometheus' && command === 'install') {
+    const install = await installPrometheus({ log });
+    console.log(install.downloaded ? `installed Prometheus ${install.version} in ${secs(install.ms)}` : `already installed (${install.version})`);
+    console.log(`binaries: ${install.prometheus}, ${install.promtool}`);
+    return 0;
+  }
   if (server !== 'kafka') {
     console.error(USAGE);
     return 2;
