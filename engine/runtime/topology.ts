@@ -191,13 +191,14 @@ export class Topology {
     const next = ts.next(kind);
     if (next === undefined || next > upTo) return false;
     const op = this.ops[i]!;
-    // Timers registered while firing for a time already due (a window operator
-    // chaining to its next window after a watermark jump) fire in this round,
-    // as in Flink; those for a later time stay for a later round. Without the
-    // loop they would wait for the next advance, which after end of input
-    // (watermark +Infinity) never comes.
+    // One timestamp at a time, as Flink does: a timer registered while firing
+    // (a window operator chaining to its next window after a watermark jump)
+    // fires in this round if it is due, and before any due timer with a later
+    // timestamp (a window's clean-up must not overtake its last firing).
+    // Without this it would wait for the next advance, which after end of
+    // input (watermark +Infinity) never comes.
     for (let due = ts.next(kind); due !== undefined && due <= upTo; due = ts.next(kind)) {
-      for (const t of ts.popDue(kind, upTo)) {
+      for (const t of ts.popDue(kind, due)) {
         op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
         this.drain(i);
       }
