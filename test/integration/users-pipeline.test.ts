@@ -7,7 +7,7 @@
  * about 20 s and 2 s); each test uses its own topics, keyspace and tables, so
  * the tests do not see each other's rows.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type cassandra from 'cassandra-driver';
 import type pg from 'pg';
 import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
@@ -15,6 +15,7 @@ import { toCreatedUserRow, userId } from '../../jobs/users/user-row.ts';
 import { uniqueName } from '../helpers/kafka.ts';
 import { recordedUsers, startRandomUserServer, type RandomUser } from '../helpers/randomuser-server.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { startCassandra } from '../servers/cassandra.ts';
 import {
   JOBS,
   cassandraClient,
@@ -25,6 +26,7 @@ import {
   pgPool,
   pgRows,
   readTopic,
+  sleep,
   spawnSluice,
   startJob,
   startUsersServers,
@@ -213,6 +215,63 @@ describe('users pipeline', () => {
     expect(big.error.message).toMatch(/^record of \d{7} bytes is over maxRecordBytes \(900000\)$/);
     expect(String(big.value.value.preview)).toContain(recorded[7].login.uuid);
     expect(JSON.stringify(big).length).toBeLessThan(10_000);
+  });
+
+  it('rides out a 30 s Cassandra outage: backs off, pauses its partitions, bounded memory, then every row arrives', async () => {
+    // Stopping the node must not disturb the other tests' node when one was passed in.
+    const node = servers.cassandra.node ?? (await startCassandra());
+    const client = node === servers.cassandra.node ? cql : cassandraClient(node.contactPoint);
+    const pool = derivedUsers(recorded, 4000);
+    const srv = await startRandomUserServer(pool);
+    const topic = uniqueName('users_created');
+    const keyspace = uniqueName('ks').replace(/-/g, '_');
+    // About 200 users/s for 20 s: ingestion goes on while Cassandra is down.
+    const ing = await startJob(JOBS.ingest, { url: srv.url, count: pool.length, batch: 50, intervalMs: 250, topic, dlqTopic: `${topic}.dlq` }, { stateDir: tempDir() });
+    await waitFor('the topic', () => srv.requests.length >= 2, 30_000);
+    const toC = await startJob(JOBS.cassandra, { topic, keyspace, cassandra: node.contactPoint }, { stateDir: tempDir() });
+    await waitFor('the first rows', async () => (await cassandraCount(client, keyspace)) >= 200, 60_000);
+
+    await node.stop({ keepDataDir: true });
+    const down = Date.now();
+    const heap0 = process.memoryUsage().rss;
+    let maxUndelivered = 0;
+    let sawBackpressure = false;
+    let maxLag = 0; // produced - consumed
+    let consumedAt10s = -1;
+    let consumedAtEnd = -1;
+    let maxRss = heap0;
+    while (Date.now() - down < 30_000) {
+      for (const a of toC.stats.values()) {
+        maxUndelivered = Math.max(maxUndelivered, a.undeliveredEpochs);
+        sawBackpressure ||= a.backpressured;
+      }
+      // Users in Kafka that the consumer has not taken in: they wait in the topic, not in memory.
+      const produced = [...ing.stats.values()].reduce((n, a) => n + (a.recordsOut.users ?? 0), 0);
+      const consumed = [...toC.stats.values()].reduce((n, a) => n + a.recordsIn.reduce((x, y) => x + y, 0), 0);
+      maxLag = Math.max(maxLag, produced - consumed);
+      if (consumedAt10s < 0 && Date.now() - down >= 10_000) consumedAt10s = consumed;
+      consumedAtEnd = consumed;
+      maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      await sleep(250);
+    }
+    expect(toC.state).toBe('RUNNING'); // still up, retrying
+    const restarted = await startCassandra({ dataDir: node.dataDir, ports: node.ports });
+    if (node === servers.cassandra.node) servers.cassandra.node = restarted;
+    else onTestFinished(() => restarted.stop());
+
+    expect((await ing.wait()).state).toBe('STOPPED');
+    await waitFor(`${pool.length} rows after the outage`, async () => (await cassandraCount(client, keyspace)) === pool.length, 120_000);
+    await toC.stop();
+    expectRows(await cassandraRows(client, keyspace), pool);
+    // Backpressure: with 4 epochs undelivered the actor reports it and its partitions pause (a few more
+    // epochs come from batches already fetched); from then on it takes no input, and the rest waits in Kafka.
+    expect(sawBackpressure).toBe(true);
+    expect(maxUndelivered).toBeGreaterThanOrEqual(4);
+    expect(maxUndelivered).toBeLessThanOrEqual(12);
+    expect(consumedAtEnd).toBe(consumedAt10s);
+    expect(maxLag).toBeGreaterThan(500);
+    expect(maxRss - heap0).toBeLessThan(300 * 1024 * 1024);
+    console.log(`[users] outage: max undelivered epochs ${maxUndelivered}, consumed ${consumedAtEnd} while ${maxLag} waited in Kafka, rss +${((maxRss - heap0) / 1048576).toFixed(0)} MB`);
   });
 });
 
