@@ -1,6 +1,8 @@
 /**
  * `node bin/servers.js kafka <install|start|stop|status>` (also `npm run kafka -- <cmd>`).
  * `node bin/servers.js prometheus install` (the tests start their own Prometheus).
+ * `node bin/servers.js cassandra install` (jars into the cache; the tests start their own node).
+ * `node bin/servers.js postgres check` (is PostgreSQL installed? the tests start their own cluster).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -10,9 +12,13 @@ import { cacheRoot } from './cache.ts';
 import { installKafka, kafkaHome } from './kafka-install.ts';
 import { kafkaStatus, startKafka, stateFilePath, stopKafka } from './kafka.ts';
 import { installPrometheus } from './prometheus-install.ts';
+import { installCassandra } from './cassandra-install.ts';
+import { requirePostgres } from './postgres.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js prometheus install
+       node bin/servers.js cassandra install
+       node bin/servers.js postgres check
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
@@ -92,6 +98,16 @@ async function main(argv: string[]): Promise<number> {
     const install = await installPrometheus({ log });
     console.log(install.downloaded ? `installed Prometheus ${install.version} in ${secs(install.ms)}` : `already installed (${install.version})`);
     console.log(`binaries: ${install.prometheus}, ${install.promtool}`);
+    return 0;
+  }
+  if (server === 'cassandra' && command === 'install') {
+    const install = await installCassandra({ log });
+    console.log(install.downloaded ? `installed Cassandra ${install.version} in ${secs(install.ms)}` : `already installed (${install.version})`);
+    console.log(`jars: ${install.libsDir}`);
+    return 0;
+  }
+  if (server === 'postgres' && command === 'check') {
+    console.log(`PostgreSQL binaries: ${await requirePostgres()}`);
     return 0;
   }
   if (server !== 'kafka') {
