@@ -63,6 +63,7 @@ const cases: Array<[string, (e: readonly NexmarkEvent[]) => unknown[], (rows: un
   ['q2', refQ2, (r) => r],
   ['q3', refQ3, (r) => r],
   ['q5', refQ5, (r) => combineQ5(r as Q5Candidate[])],
+  ['q5-windows', refQ5, (r) => combineQ5(r as Q5Candidate[])],
   ['q7', refQ7, (r) => combineQ7(r as Q7Row[])],
   ['q8', refQ8, (r) => r],
 ];

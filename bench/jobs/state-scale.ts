@@ -1,0 +1,74 @@
+/**
+ * The state-at-scale benchmark job: holds `keys` unpaid orders as live join
+ * state, the way an orders ⋈ payments join holds orders waiting for their
+ * payment: per order_id, the order in value state and an event-time expiry
+ * timer 15 minutes later.
+ *
+ * Sources, co-partitioned (P partitions):
+ *   orders  `keys / P` orders per partition (seed 001 shapes), event times
+ *           spread over `spanMinutes` (< 15), so no expiry fires
+ *   ticks   unbounded, `ticksPerSecond` per partition, event time pinned at
+ *           the start: they hold the watermark back (nothing expires), keep
+ *           the job running after the load, and show when a restarted
+ *           process is processing again
+ * The first tick an actor processes is reported on stdout as a JSON line
+ * {"firstTick": <epoch ms>, "partition": p}.
+ */
+import { defineJob, discardSink, generatorSource, Operator, type Batch, type OperatorContext } from '../../jobs/api/index.ts';
+import { EPOCH_MS, makeOrder, type GenOptions, type Order } from '../../jobs/orders-payments/records.ts';
+
+const EXPIRY_MS = 15 * 60_000;
+
+interface Tick {
+  tick: number;
+}
+
+class HoldUnpaid extends Operator<Order | Tick, never> {
+  private reported = false;
+
+  process(batch: Batch<Order | Tick>, ctx: OperatorContext<never>): void {
+    if (batch.input === 1) {
+      if (!this.reported) {
+        this.reported = true;
+        process.stdout.write(JSON.stringify({ firstTick: Date.now(), partition: ctx.partition }) + '\n');
+      }
+      ctx.count('ticks', batch.values.length);
+      return;
+    }
+    const orders = ctx.valueState<Order>('order');
+    const { values, times } = batch;
+    for (let i = 0; i < values.length; i++) {
+      const o = values[i] as Order;
+      orders.put(o.order_id, o);
+      ctx.timers.registerEventTime(o.order_id, times[i] + EXPIRY_MS, 'order-expiry');
+    }
+  }
+}
+
+export default defineJob({
+  name: 'bench-state-scale',
+  description: 'Holds N unpaid orders (value state + expiry timer each) and keeps running',
+  settings: { partitions: 4, keys: 10_000_000, spanMinutes: 10, ticksPerSecond: 20 },
+  sources: (s) => {
+    const gen: GenOptions = { partitions: s.partitions, customers: 100_000, orderSpacingMs: 0, maxPaymentDelayMs: 0 };
+    const spacing = (s.spanMinutes * 60_000) / s.keys;
+    return {
+      orders: generatorSource<Order>({
+        partitions: s.partitions,
+        count: Math.floor(s.keys / s.partitions),
+        generate: (p, k) => makeOrder(gen, p, k),
+        timestamp: (o) => EPOCH_MS + Math.floor(Number(o.order_id.slice(6)) * spacing),
+      }),
+      ticks: generatorSource<Tick>({
+        partitions: s.partitions,
+        ratePerSec: s.ticksPerSecond,
+        generate: (_p, k) => ({ tick: k }),
+        timestamp: () => EPOCH_MS,
+      }),
+    };
+  },
+  sinks: { out: discardSink() },
+  pipeline(b) {
+    b.connect(b.source<Order>('orders'), b.source<Tick>('ticks')).process(new HoldUnpaid(), 'hold-unpaid').to('out');
+  },
+});
