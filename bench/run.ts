@@ -19,8 +19,9 @@ import { engineScenario } from './scenarios/engine.ts';
 import { kafkaScenario } from './scenarios/kafka.ts';
 import { nexmarkScenario } from './scenarios/nexmark.ts';
 import { stateScaleScenario } from './scenarios/state-scale.ts';
+import { usersSinksScenario } from './scenarios/users-sinks.ts';
 
-const scenarios: Scenario[] = [engineScenario, nexmarkScenario, kafkaScenario, stateScaleScenario];
+const scenarios: Scenario[] = [engineScenario, nexmarkScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
 const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts' };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

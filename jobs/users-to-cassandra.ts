@@ -44,8 +44,8 @@ export default defineJob({
     table: 'created_users',
     /** Used only when the keyspace is created. */
     replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}",
-    /** Writes in flight per worker thread. */
-    concurrency: 32,
+    /** Writes in flight per worker thread (bench users-sinks: 32 -> ~9k rows/s, 128 -> ~17k rows/s on 2 cores). */
+    concurrency: 128,
     consistency: 'localQuorum',
     /** How long a delivery keeps retrying an unavailable cluster before the job fails. */
     retryForMs: 300_000,

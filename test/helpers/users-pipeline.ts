@@ -45,7 +45,8 @@ export function derivedUsers(recorded: RandomUser[], n: number): RandomUser[] {
     const u = structuredClone(recorded[i % recorded.length]);
     if (i >= recorded.length) {
       u.login.uuid = userId(`derived-${i}`); // any v5 UUID will do as a fresh login.uuid
-      (u.login as { username: string }).username = `${(u.login as { username: string }).username}-${i}`;
+      const login = u.login as unknown as { username: string };
+      login.username = `${login.username}-${i}`;
     }
     return u;
   });
