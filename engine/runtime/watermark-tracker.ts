@@ -13,6 +13,8 @@ export interface WatermarkInputSpec {
   maxOutOfOrdernessMs: number;
   /** 0 or Infinity disables idleness. */
   idleTimeoutMs: number;
+  /** See WatermarkSpec.idleAdvance (jobs/api/sources.ts). Default 'hold'. */
+  idleAdvance?: 'hold' | 'wall-clock';
 }
 
 export class WatermarkTracker {
@@ -54,9 +56,10 @@ export class WatermarkTracker {
       if (this.finished[i] === 1) continue;
       const spec = this.inputs[i];
       const idle = spec.idleTimeoutMs > 0 && spec.idleTimeoutMs !== Infinity && now - this.lastActive[i] >= spec.idleTimeoutMs;
-      if (idle) continue;
+      const wallClock = idle && spec.idleAdvance === 'wall-clock' && this.maxSeen[i] > -Infinity;
+      if (idle && !wallClock) continue;
       anyActive = true;
-      const wm = this.maxSeen[i] - spec.maxOutOfOrdernessMs;
+      const wm = (wallClock ? Math.max(this.maxSeen[i], now) : this.maxSeen[i]) - spec.maxOutOfOrdernessMs;
       if (wm < min) min = wm;
     }
     if (!anyActive) {

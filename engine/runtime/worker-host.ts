@@ -186,6 +186,7 @@ export class WorkerHost {
         watermark: {
           maxOutOfOrdernessMs: i.spec.watermark?.maxOutOfOrdernessMs ?? 0,
           idleTimeoutMs: i.spec.watermark?.idleTimeoutMs ?? 0,
+          idleAdvance: i.spec.watermark?.idleAdvance,
         },
       })),
       nodes: b.nodes,

@@ -17,6 +17,16 @@ export interface WatermarkSpec {
   maxOutOfOrdernessMs?: number;
   /** A partition silent for this long stops holding the watermark back. */
   idleTimeoutMs?: number;
+  /**
+   * What an idle partition's watermark does. 'hold' (default): it is left
+   * out of the minimum, and when every partition is idle the watermark stays
+   * where it is. 'wall-clock': it advances to the current time minus the
+   * out-of-orderness bound, as if a record with the current time had
+   * arrived (Beam's KafkaIO idle policy), so windows of a quiet stream still
+   * close. Only for sources whose event time follows the wall clock (live
+   * feeds); a partition that never had a record stays out of it.
+   */
+  idleAdvance?: 'hold' | 'wall-clock';
 }
 
 // Callbacks use method syntax on purpose: methods are bivariant in their
