@@ -3,6 +3,7 @@
  * `node bin/servers.js prometheus install` (the tests start their own Prometheus).
  * `node bin/servers.js cassandra install` (jars into the cache; the tests start their own node).
  * `node bin/servers.js postgres check` (is PostgreSQL installed? the tests start their own cluster).
+ * `node bin/servers.js bigquery install` (build the emulator into the cache; the tests start their own).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -14,11 +15,13 @@ import { kafkaStatus, startKafka, stateFilePath, stopKafka } from './kafka.ts';
 import { installPrometheus } from './prometheus-install.ts';
 import { installCassandra } from './cassandra-install.ts';
 import { requirePostgres } from './postgres.ts';
+import { installBigQueryEmulator } from './bigquery-install.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js prometheus install
        node bin/servers.js cassandra install
        node bin/servers.js postgres check
+       node bin/servers.js bigquery install
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
@@ -98,6 +101,12 @@ async function main(argv: string[]): Promise<number> {
     const install = await installPrometheus({ log });
     console.log(install.downloaded ? `installed Prometheus ${install.version} in ${secs(install.ms)}` : `already installed (${install.version})`);
     console.log(`binaries: ${install.prometheus}, ${install.promtool}`);
+    return 0;
+  }
+  if (server === 'bigquery' && command === 'install') {
+    const install = await installBigQueryEmulator({ log });
+    console.log(install.built ? `built the BigQuery emulator ${install.version} in ${secs(install.ms)}` : `already built (${install.version})`);
+    console.log(`binary: ${install.binary}`);
     return 0;
   }
   if (server === 'cassandra' && command === 'install') {
