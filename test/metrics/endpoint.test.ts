@@ -15,12 +15,12 @@ import { parseExposition, type Exposition } from './exposition.ts';
 const JOB = new URL('./fixtures/metrics-job.ts', import.meta.url).href;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function runner(extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {}): Promise<JobRunner> {
+async function runner(extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {}, set: Record<string, string> = {}): Promise<JobRunner> {
   const job = await loadJob(JOB);
   return new JobRunner({
     jobModule: JOB,
     job,
-    settings: applySettings(job.settings, { ratePerSec: '400' }),
+    settings: applySettings(job.settings, { ratePerSec: '400', ...set }),
     workers: 2,
     stateDir: tempDir(),
     outputDir: tempDir(),
@@ -133,6 +133,35 @@ describe('metrics endpoint on an embedded job', () => {
   it('closes with the job', async () => {
     await r.stop();
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('metrics of a slow, failing sink', () => {
+  it('counts the sink’s errors and retries, and the time its partitions were backpressured', async () => {
+    // Deliveries take 400 ms while checkpoints come every 50 ms: undelivered epochs pile up past the limit of 4.
+    const r = await runner({ checkpointIntervalMs: 50 }, { ratePerSec: '2000', sink: 'slow', sinkDelayMs: '400', sinkFailures: '3' });
+    await r.start();
+    try {
+      const base = `http://127.0.0.1:${r.metricsAddress!.port}`;
+      let e = parseExposition('');
+      const deadline = Date.now() + 30_000;
+      do {
+        await sleep(500);
+        e = parseExposition(await (await fetch(`${base}/metrics`)).text());
+      } while (Date.now() < deadline && !(e.sum('sluice_sink_retries_total', { sink: 'out' }) >= 6 && e.sum('sluice_backpressure_seconds_total') > 1));
+      // Each worker's driver fails its first 3 attempts, and each failure is retried.
+      expect(e.sum('sluice_sink_errors_total', { sink: 'out' })).toBe(6);
+      expect(e.sum('sluice_sink_retries_total', { sink: 'out' })).toBe(6);
+      expect(e.sum('sluice_sink_errors_total', { sink: '__dlq' })).toBe(0);
+      expect(e.sum('sluice_backpressure_seconds_total')).toBeGreaterThan(1);
+      expect(Math.max(...e.find('sluice_outbox_undelivered_epochs').map((s) => s.value))).toBeGreaterThanOrEqual(1);
+      // Records wait for the slow deliveries: at least one 400 ms delivery each.
+      const n = e.sum('sluice_processing_latency_seconds_count', { sink: 'out' });
+      expect(n).toBeGreaterThan(0);
+      expect(e.sum('sluice_processing_latency_seconds_sum', { sink: 'out' }) / n).toBeGreaterThan(0.4);
+    } finally {
+      await r.stop();
+    }
   });
 });
 
