@@ -7,8 +7,9 @@
  *   npm run bench -- render                only re-renders bench/README.md from bench/results/
  *
  * Scenarios write bench/results/<YYYY-MM-DD>-<scenario>.json (bench-harness.ts).
- * `codec` and `state` run the standalone scripts bench/codec.ts and
- * bench/state.ts in a child process; they are not part of the default set.
+ * `codec`, `state` and `metrics-overhead` run the standalone scripts
+ * bench/codec.ts, bench/state.ts and bench/metrics-overhead.ts in a child
+ * process; they are not part of the default set.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ import { stateScaleScenario } from './scenarios/state-scale.ts';
 import { usersSinksScenario } from './scenarios/users-sinks.ts';
 
 const scenarios: Scenario[] = [engineScenario, nexmarkScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
-const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts' };
+const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts', 'metrics-overhead': 'bench/metrics-overhead.ts' };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
