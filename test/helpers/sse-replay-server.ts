@@ -30,7 +30,7 @@ export interface ReplayEvent {
 export interface ConnectionPlan {
   /** Answer with this status instead of a stream (e.g. 503). */
   status?: number;
-  /** After this many events, write half of the next one and destroy the socket. */
+  /** After this many events, write half of the next one and destroy the socket (at the end if fewer are left). */
   dropAfterEvents?: number;
   /** Write events in pieces of this many bytes, each its own TCP packet. */
   splitBytes?: number;
@@ -157,6 +157,9 @@ export class SseReplayServer {
         // Half an event, then a dead connection: the client must discard the fragment.
         await write(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
         log.dropped = true;
+        // A moment for the complete events to reach the client before the reset
+        // (a reset can discard what the client has received but not yet read).
+        await sleep(30);
         socket.destroy();
         return;
       }
@@ -164,6 +167,13 @@ export class SseReplayServer {
       await write(text);
       if (!closed) log.sent++;
       if (plan.eventDelayMs) await sleep(plan.eventDelayMs);
+    }
+    if (plan.dropAfterEvents !== undefined && !closed) {
+      // Asked to drop after more events than were left: drop at the end.
+      log.dropped = true;
+      await sleep(30);
+      socket.destroy();
+      return;
     }
     // Caught up: keep the stream alive with heartbeats until the client or the test closes it.
     const every = this.o.heartbeatMs ?? 1000;
