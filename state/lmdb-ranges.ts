@@ -15,8 +15,8 @@ export interface RemovedRange {
   bytes: number;
 }
 
-/** Must run inside `transactionSync`. */
-export function removeRange(db: BinaryDb, start: Key, end: Key): RemovedRange {
+/** Must run inside `transactionSync`. `onRemove` sees each removed key (for the changelog). */
+export function removeRange(db: BinaryDb, start: Key, end: Key, onRemove?: (key: Key) => void): RemovedRange {
   let keys = 0;
   let bytes = 0;
   const batch: Key[] = [];
@@ -26,7 +26,10 @@ export function removeRange(db: BinaryDb, start: Key, end: Key): RemovedRange {
       bytes += value.length;
     }
     if (batch.length === 0) return { keys, bytes };
-    for (let i = 0; i < batch.length; i++) db.removeSync(batch[i]);
+    for (let i = 0; i < batch.length; i++) {
+      db.removeSync(batch[i]);
+      onRemove?.(batch[i]);
+    }
     keys += batch.length;
     const full = batch.length === BATCH;
     batch.length = 0;

@@ -21,6 +21,7 @@
  * share, and while the commit is fsync'ed.
  */
 import { hostname } from 'node:os';
+import type { Key } from 'lmdb';
 import { maybeCheckReaders, type StateEnv, type BinaryDb } from './env.ts';
 import type { StateKey } from './key-order.ts';
 import { RANGE_END } from './key-order.ts';
@@ -60,7 +61,17 @@ export interface CommitInput {
   outbox: OutboxAppend[];
   /** Delete outbox entries of epochs <= this (applied before the appends). */
   ackEpochsUpTo?: number;
+  /** Sees every state and timer write (see ChangeRecorder). */
+  recorder?: ChangeRecorder;
 }
+
+/**
+ * Receives every state and timer write of a commit, inside its transaction:
+ * the changelog (engine/runtime/changelog.ts) replicates them to Kafka.
+ * `key` is the LMDB key (an array starting with the actor id), `value` the
+ * stored bytes, or null for a delete.
+ */
+export type ChangeRecorder = (db: 'state' | 'timers', key: Key, value: Buffer | null) => void;
 
 export interface CommitResult {
   durationMs: number;
@@ -179,13 +190,16 @@ export class PartitionStore implements StateContext {
           throw new SluiceError(ErrorCodes.STATE, `checkpoint epoch ${input.epoch} is not after the committed epoch ${prev.epoch}`);
         }
         this.checkLeaseInTxn();
-        let stateKeys = prev?.stateKeys ?? 0;
-        let stateBytes = prev?.stateBytes ?? 0;
+        // After restoreEntries() there is no checkpoint record yet: the restore's counters carry over.
+        let stateKeys = prev?.stateKeys ?? this.counters?.stateKeys ?? 0;
+        let stateBytes = prev?.stateBytes ?? this.counters?.stateBytes ?? 0;
 
         // (a) state: clears first, then every dirty entry once.
+        const rec = input.recorder;
+        const onRemove = rec ? (k: Key) => rec('state', k, null) : undefined;
         for (const slot of this.pendingClears) {
           const range = slot.range();
-          const r = removeRange(this.db, range.start, range.end);
+          const r = removeRange(this.db, range.start, range.end, onRemove);
           keys += r.keys;
           stateKeys -= r.keys;
           stateBytes -= r.bytes;
@@ -201,11 +215,13 @@ export class PartitionStore implements StateContext {
             e.pendingSize = 0;
             if (old === 0) continue;
             this.db.removeSync(k);
+            rec?.('state', k, null);
             stateKeys--;
             stateBytes -= old;
           } else {
             const buf = this.encodeEntry(e.value, k);
             this.db.putSync(k, buf);
+            rec?.('state', k, buf);
             e.pendingSize = buf.length;
             bytes += buf.length;
             stateBytes += buf.length - old;
@@ -220,6 +236,7 @@ export class PartitionStore implements StateContext {
             const k = t.lmdbKey(timer);
             if (timer.live) this.env.timers.putSync(k, TIMER_VALUE);
             else this.env.timers.removeSync(k);
+            rec?.('timers', k, timer.live ? TIMER_VALUE : null);
             keys++;
           }
         }
@@ -280,6 +297,46 @@ export class PartitionStore implements StateContext {
     }
     this.resetMemory();
     this.counters = { stateKeys: 0, stateBytes: 0 };
+  }
+
+  /**
+   * Writes entries replicated from a changelog (state and timer keys of this
+   * actor, as ChangeRecorder saw them; null deletes) in transactions of
+   * `batch` entries, then forgets memory so timers and state are re-read.
+   * Used after drop() to rebuild an actor's state on a new machine; the
+   * caller commits the checkpoint record (positions, epoch) afterwards.
+   */
+  restoreEntries(entries: ReadonlyArray<{ db: 'state' | 'timers'; key: Key; value: Buffer | null }>, batch = 10_000): void {
+    this.checkOpen();
+    const a = this.actorId;
+    let keys = this.counters?.stateKeys ?? 0;
+    let bytes = this.counters?.stateBytes ?? 0;
+    for (let i = 0; i < entries.length; i += batch) {
+      this.db.transactionSync(() => {
+        for (let j = i; j < Math.min(entries.length, i + batch); j++) {
+          const e = entries[j];
+          if (!Array.isArray(e.key) || e.key[0] !== a) {
+            throw new SluiceError(ErrorCodes.STATE, `restore of ${a}: key ${JSON.stringify(e.key)} belongs to another actor`);
+          }
+          const db = e.db === 'state' ? this.db : this.env.timers;
+          const old = e.db === 'state' ? (this.db.getBinaryFast(e.key)?.length ?? 0) : 0;
+          if (e.value === null) {
+            if (db.removeSync(e.key) && e.db === 'state') {
+              keys--;
+              bytes -= old;
+            }
+          } else {
+            db.putSync(e.key, e.value);
+            if (e.db === 'state') {
+              if (old === 0) keys++;
+              bytes += e.value.length - old;
+            }
+          }
+        }
+      });
+    }
+    this.resetMemory();
+    this.counters = { stateKeys: keys, stateBytes: bytes };
   }
 
   /**

@@ -7,6 +7,8 @@
 import { Operator, type Batch, type Key, type OperatorContext } from '../../jobs/api/operator.ts';
 
 export class MapOperator<I, O> extends Operator<I, O> {
+  /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */
+  readonly stateless = true;
   constructor(private readonly fn: (value: I) => O) {
     super();
   }
@@ -27,6 +29,8 @@ export class MapOperator<I, O> extends Operator<I, O> {
 }
 
 export class FilterOperator<T> extends Operator<T, T> {
+  /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */
+  readonly stateless = true;
   constructor(private readonly fn: (value: T) => boolean) {
     super();
   }
@@ -47,6 +51,8 @@ export class FilterOperator<T> extends Operator<T, T> {
 }
 
 export class FlatMapOperator<I, O> extends Operator<I, O> {
+  /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */
+  readonly stateless = true;
   constructor(private readonly fn: (value: I) => Iterable<O>) {
     super();
   }
@@ -67,6 +73,8 @@ export class FlatMapOperator<I, O> extends Operator<I, O> {
 }
 
 export class KeyByOperator<T> extends Operator<T, T> {
+  /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */
+  readonly stateless = true;
   constructor(private readonly fn: (value: T) => Key) {
     super();
   }
@@ -87,6 +95,8 @@ export class KeyByOperator<T> extends Operator<T, T> {
 }
 
 export class UnionOperator<T> extends Operator<T, T> {
+  /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */
+  readonly stateless = true;
   process(batch: Batch<T>, ctx: OperatorContext<T>): void {
     const { values, times, keys } = batch;
     for (let i = 0; i < values.length; i++) ctx.emit(values[i], times[i], keys?.[i]);

@@ -18,6 +18,7 @@ import { resolveJob } from '../../jobs/api/job.ts';
 import type { SourceSpec } from '../../jobs/api/sources.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { ensureChangelogTopics, statefulOperators } from './changelog.ts';
 import { KafkaInput, type InputStats } from './kafka-input.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
@@ -91,6 +92,7 @@ export class JobRunner {
     const stateDir = resolve(o.stateDir ?? join('.sluice', 'state', name));
     this.runtime = {
       job: name,
+      appId: o.groupId ?? name,
       stateDir,
       outputDir: resolve(o.outputDir ?? join('.sluice', 'output', name)),
       brokers: o.brokers ?? [],
@@ -135,6 +137,8 @@ export class JobRunner {
       else {
         this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs);
         this.partitions = await this.kafka.checkPartitions();
+        const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
+        await ensureChangelogTopics(cfg, this.runtime.appId, statefulOperators(this.o.job, this.o.settings), this.partitions);
       }
       const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
       this.workers = Array.from({ length: n }, (_, i) =>

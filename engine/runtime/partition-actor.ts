@@ -25,7 +25,11 @@
 import type { Key } from '../../jobs/api/operator.ts';
 import type { PipelineNode } from '../../jobs/api/pipeline.ts';
 import type { SinkDriver } from '../../jobs/api/sinks.ts';
+import { randomUUID } from 'node:crypto';
+import type { ChangeRecorder } from '../../state/partition-store.ts';
+import type { SinkRecord } from '../../jobs/api/sinks.ts';
 import { serializeError } from '../errors.ts';
+import { CHANGELOG_SINK } from './changelog.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue, OutboxBuffer, type DeliveryObserver, type OutboxEntry } from './outbox.ts';
 import type { ActorStore } from './store-contract.ts';
@@ -67,6 +71,8 @@ export interface ActorOptions {
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
   /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
   snapshotSources?: () => Record<string, unknown> | undefined;
+  /** Replicate every checkpoint to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */
+  changelog?: boolean;
   fault?: (point: FaultPoint) => void;
   now?: () => number;
   /** Metrics hooks (metrics/actor-metrics.ts); absent when metrics are off. */
@@ -108,6 +114,9 @@ export class PartitionActor implements TopologyOutput {
   private current: { source?: string; offset?: number } = {};
   /** Custom sources' snapshots from the last checkpoint, for the worker to reopen them. */
   restoredSources: Record<string, unknown> = {};
+  /** Tokens of the changelog markers this local state wrote (newest last), see changelog.ts. */
+  private markers: string[] = [];
+  private readonly markerPrefix = randomUUID().slice(0, 8);
   /** Records ingested or skipped, timers fired, output produced since the last checkpoint. */
   private changed = false;
 
@@ -142,9 +151,10 @@ export class PartitionActor implements TopologyOutput {
     this.lifecycle.transition('RESTORING');
     const meta = this.o.store.readMeta();
     this.epoch = meta?.epoch ?? 0;
-    const extra = meta?.extra as { acked?: number; sources?: Record<string, unknown> } | undefined;
+    const extra = meta?.extra as { acked?: number; sources?: Record<string, unknown>; markers?: string[] } | undefined;
     const acked = extra?.acked ?? 0;
     this.restoredSources = extra?.sources ?? {};
+    this.markers = extra?.markers ?? [];
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
     this.delivery.observer = this.o.observer;
@@ -159,7 +169,7 @@ export class PartitionActor implements TopologyOutput {
       else bySink.set(e.sinkId, { epoch: e.epoch, sinkId: e.sinkId, records: [...(e.records as OutboxEntry['records'])] });
       pending.set(e.epoch, bySink);
     }
-    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, [...bySink.values()]);
+    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, changelogLast([...bySink.values()]));
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
     this.lastCheckpoint = this.now();
@@ -265,14 +275,25 @@ export class PartitionActor implements TopologyOutput {
     const positions = this.positionMap();
     const sources = this.o.snapshotSources?.();
     this.changed = false;
+    // The changelog entry is filled by the store's recorder while the commit
+    // runs, before the store writes the outbox in the same transaction.
+    let recorder: ChangeRecorder | undefined;
+    if (this.o.changelog) {
+      const token = `${this.markerPrefix}-${epoch}`;
+      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: Date.now() } } }];
+      recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k, v } });
+      entries.push({ sinkId: CHANGELOG_SINK, records });
+      this.markers = [...this.markers, token].slice(-16);
+    }
     this.o.fault?.('after-prepare');
     // Phase 2: one durable transaction.
     const res = this.o.store.commit({
       epoch,
       positions,
-      extra: { acked: this.delivery.delivered, sources },
+      extra: { acked: this.delivery.delivered, sources, markers: this.markers },
       outbox: entries,
       ackEpochsUpTo: this.delivery.delivered,
+      recorder,
     });
     this.epoch = epoch;
     this.lastCheckpoint = this.now();
@@ -304,7 +325,7 @@ export class PartitionActor implements TopologyOutput {
       this.o.store.commit({
         epoch: this.epoch,
         positions: this.positionMap(),
-        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.() },
+        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.(), markers: this.markers },
         outbox: [],
         ackEpochsUpTo: this.delivery.delivered,
       });
@@ -373,4 +394,9 @@ export class PartitionActor implements TopologyOutput {
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);
   }
+}
+
+/** Other sinks first: the changelog marker of an epoch must not get ahead of its output (changelog.ts). */
+function changelogLast(entries: OutboxEntry[]): OutboxEntry[] {
+  return entries.sort((a, b) => Number(a.sinkId === CHANGELOG_SINK) - Number(b.sinkId === CHANGELOG_SINK));
 }

@@ -10,6 +10,11 @@ import type { RecordBatchWire } from './record-batch.ts';
 
 export interface RuntimeConfig {
   job: string;
+  /**
+   * Names the job's internal topics and transactional ids, as Kafka Streams'
+   * application.id does: the --group-id if one is given, else the job name.
+   */
+  appId: string;
   stateDir: string;
   outputDir: string;
   brokers: string[];

@@ -25,6 +25,8 @@ export interface CommitInput {
   extra?: unknown;
   outbox: Array<{ sinkId: string; records: unknown[] }>;
   ackEpochsUpTo?: number;
+  /** Sees every state and timer write of the commit (for the changelog). */
+  recorder?: (db: 'state' | 'timers', key: import('lmdb').Key, value: Buffer | null) => void;
 }
 
 export interface ActorStore {

@@ -20,6 +20,8 @@ export function openStoreEnv(dir: string): StoreEnvHandle {
 
 export interface ActorStoreHandle {
   readonly store: ActorStore;
+  /** The concrete store, for restores from a changelog. */
+  readonly raw: PartitionStore;
   /**
    * Waits until this process holds the actor's lease. Another live process
    * holds it while it finishes its final checkpoint after a revoke; a dead
@@ -34,6 +36,7 @@ export function openActorStore(h: StoreEnvHandle, actorId: string, opts: { cache
   const store = new PartitionStore(h.env, actorId, { cacheMaxEntries: opts.cacheMaxEntries });
   return {
     store,
+    raw: store,
     async acquireLease(owner, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

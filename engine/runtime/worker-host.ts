@@ -27,6 +27,7 @@ import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
+import { CHANGELOG_SINK, ChangelogDriver, readLatestMarker, restoreFromChangelog, statefulOperators, type ChangelogMarker } from './changelog.ts';
 
 export type WorkerState = 'CREATED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'FAILED';
 
@@ -57,6 +58,13 @@ interface Slot {
   inputs: InputBinding[];
   leaseToken: string;
   finishedReported: boolean;
+  /** The actor's changelog producer (Kafka jobs). */
+  changelog: ChangelogDriver | undefined;
+  /** False while the state is restored from the changelog; batches wait in `queued`. */
+  ready: boolean;
+  queued: Array<{ input: number; wire: RecordBatchWire }>;
+  /** Settles when the actor is open (restored, if it had to be). */
+  opening: Promise<void>;
 }
 
 const TICK_MS = 100;
@@ -73,6 +81,9 @@ export class WorkerHost {
   private readonly slots = new Map<string, Slot>();
   private timers: NodeJS.Timeout[] = [];
   private pulling = false;
+  /** Restores from changelogs done by this worker (figures for status and metrics). */
+  readonly restores: Array<{ actorId: string; records: number; keys: number; ms: number }> = [];
+  private statefulOps: string[] = [];
   private checkpointsTaken = 0;
   private readonly metrics: WorkerMetrics | undefined;
 
@@ -89,6 +100,7 @@ export class WorkerHost {
     this.def = this.job;
     const resolved = resolveJob(this.def, this.init.settings);
     this.sources = resolved.sources;
+    this.statefulOps = statefulOperators(this.def, this.init.settings);
     this.sinkSpecs = { ...resolved.sinks, [DEAD_LETTER_SINK]: this.deadLetterSpec() };
     const rt = this.init.runtime;
     for (const [id, spec] of Object.entries(this.sinkSpecs)) {
@@ -176,6 +188,21 @@ export class WorkerHost {
       finished: false,
     }));
     const hasCustom = inputs.some((i) => i.spec.kind === 'custom');
+    // Kafka jobs replicate each checkpoint to changelog topics (changelog.ts). Opening the actor's
+    // transactional producer fences the previous owner; then its newest marker tells whether the
+    // local state is current, or must be rebuilt from the changelog.
+    let changelog: ChangelogDriver | undefined;
+    let restoreFrom: ChangelogMarker | undefined;
+    let sinks: ReadonlyMap<string, SinkDriver> = this.drivers;
+    if (!rt.embedded) {
+      changelog = new ChangelogDriver(this.kafkaConfig(), rt.appId, partition);
+      await changelog.open();
+      sinks = new Map([...this.drivers, [CHANGELOG_SINK, changelog]]);
+      const marker = await readLatestMarker(this.kafkaConfig(), rt.appId, partition);
+      const local = store.store.readMeta();
+      const mine = (local?.extra as { markers?: string[] } | undefined)?.markers ?? [];
+      if (marker !== undefined && !mine.includes(marker.token)) restoreFrom = marker;
+    }
     const observer = this.metrics?.openActor(actorId, partition, Object.keys(this.sources), Object.keys(this.sinkSpecs));
     const actor = new PartitionActor({
       job: rt.job,
@@ -191,7 +218,7 @@ export class WorkerHost {
       })),
       nodes: b.nodes,
       store: store.store,
-      sinks: this.drivers,
+      sinks,
       directSinks: this.direct,
       checkpointIntervalMs: rt.checkpointIntervalMs,
       onDelivered: (epoch, positions) => this.post({ t: 'delivered', actorId, epoch, positions }),
@@ -200,15 +227,36 @@ export class WorkerHost {
         : undefined,
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
       observer,
+      changelog: changelog !== undefined,
     });
+    const slot: Slot = { actor, store, inputs, leaseToken, finishedReported: false, changelog, queued: [], ready: false, opening: Promise.resolve() };
+    this.slots.set(actorId, slot);
+    if (restoreFrom) {
+      // The consumer can seek now; its batches wait in `queued` while the state is rebuilt,
+      // and the other partitions of this worker keep processing meanwhile.
+      this.post({ t: 'opened', id, actorId, positions: restoreFrom.positions });
+      const marker = restoreFrom;
+      slot.opening = (async () => {
+        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker);
+        const rate = r.ms > 0 ? Math.round((r.keys / r.ms) * 1000) : r.keys;
+        process.stderr.write(`sluice: ${actorId} restored ${r.keys} keys from ${r.records} changelog records in ${r.ms} ms (${rate} keys/s)\n`);
+        this.restores.push({ actorId, ...r });
+      })();
+      await slot.opening;
+    }
     const positions = actor.open();
     observer?.watch(() => actor.backpressured);
     for (const i of inputs) {
       if (i.spec.kind === 'custom') i.custom = i.spec.open(partition, actor.restoredSources[i.sourceId]);
     }
-    this.slots.set(actorId, { actor, store, inputs, leaseToken, finishedReported: false });
-    this.post({ t: 'opened', id, actorId, positions });
+    slot.ready = true;
+    if (!restoreFrom) this.post({ t: 'opened', id, actorId, positions });
+    for (const q of slot.queued.splice(0)) this.onBatch(actorId, q.input, q.wire);
     if (inputs.some((i) => i.reader || i.custom)) this.schedulePull();
+  }
+
+  private kafkaConfig(): { brokers: string[]; clientId: string } {
+    return { brokers: this.init.runtime.brokers, clientId: `sluice-${this.init.runtime.job}-w${this.init.workerId}` };
   }
 
   private maybeCrash(point: FaultPoint): void {
@@ -222,7 +270,9 @@ export class WorkerHost {
 
   private async closeActor(id: number, actorId: string): Promise<void> {
     const s = this.slot(actorId);
+    await s.opening;
     await s.actor.close();
+    await s.changelog?.close();
     // After the final checkpoint took their snapshots: a next() still in flight is dropped, and re-read on restart.
     for (const i of s.inputs) await i.custom?.close();
     const positions = s.actor.positionMap();
@@ -239,6 +289,10 @@ export class WorkerHost {
   private onBatch(actorId: string, input: number, wire: RecordBatchWire): void {
     const s = this.slots.get(actorId);
     const n = batchLength(wire);
+    if (s && !s.ready) {
+      s.queued.push({ input, wire });
+      return;
+    }
     if (!s || !s.actor.lifecycle.is('RUNNING')) {
       // Revoked while the batch was in flight: the new owner reads it again from the checkpoint.
       this.post({ t: 'processed', actorId, records: n, backpressured: false });

@@ -1,0 +1,175 @@
+/**
+ * Changelog topics: Kafka as the durable home of each partition actor's
+ * state, so a partition can move to a process on another machine.
+ *
+ * Topics (compacted, one partition per job partition), named by the job's
+ * application id (the --group-id if given, else the job name):
+ *   <app>-<operator>-changelog   every state and timer write of that operator
+ *   <app>-checkpoints            one marker per checkpoint, key "p<partition>"
+ *
+ * Record format (written by ChangelogDriver, read by restoreFromChangelog):
+ *   changelog key    msgpack([db, ...lmdbKey]), db "state" | "timers", lmdbKey
+ *                    the store's key array (actor id, operator, ...)
+ *   changelog value  the bytes the store keeps (msgpack value; 0x01 for a
+ *                    timer), or null: a tombstone for a deleted key
+ *   marker value     JSON { token, epoch, positions, sources, at }
+ *
+ * Each checkpoint's changes and its marker are ONE Kafka transaction, with
+ * transactional.id `sluice-<app>-p<partition>`: a new owner's producer fences
+ * the old one, and read_committed readers never see half a checkpoint. The
+ * changes travel through the actor's outbox like any output (sink
+ * `__changelog`, delivered after the other sinks of the same epoch), so a
+ * crash between the LMDB commit and the Kafka commit redelivers them.
+ *
+ * On assignment the worker compares the newest marker in Kafka with the
+ * markers its local LMDB wrote: if Kafka's is one of them (or there is none),
+ * local state is current or newer (its undelivered changelog is redelivered);
+ * otherwise another process moved on, or the local state is missing, and the
+ * actor's local state is dropped and rebuilt from the changelog up to that
+ * marker, whose positions the consumer then seeks to.
+ */
+import { Packr } from 'msgpackr';
+import type { Key } from 'lmdb';
+import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
+import type { SinkDelivery, SinkDriver } from '../../jobs/api/sinks.ts';
+import { createAdmin } from '../kafka/admin.ts';
+import { readPartitions } from '../kafka/partition-reader.ts';
+import { createProducer } from '../kafka/producer.ts';
+import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import type { PartitionStore } from '../../state/partition-store.ts';
+
+export const CHANGELOG_SINK = '__changelog';
+
+export const changelogTopic = (job: string, operator: string): string => `${job}-${operator}-changelog`;
+export const checkpointTopic = (job: string): string => `${job}-checkpoints`;
+
+export interface ChangelogMarker {
+  token: string;
+  epoch: number;
+  positions: Record<string, number>;
+  sources?: Record<string, unknown>;
+  at: number;
+}
+
+/** What the actor puts in its outbox for CHANGELOG_SINK: the marker, then the writes. */
+export type ChangelogEntry = { m: ChangelogMarker } | { d: 'state' | 'timers'; k: Key; v: Buffer | null };
+
+const packr = new Packr({ useRecords: false });
+
+/** Operators that may keep state: everything but the stateless library operators. */
+export function statefulOperators(job: JobDefinition<Settings>, settings: Settings): string[] {
+  const b = new PipelineBuilder();
+  job.pipeline(b, settings);
+  return b.nodes.filter((n) => n.kind === 'operator' && (n.operator as { stateless?: boolean }).stateless !== true).map((n) => n.id);
+}
+
+/** Creates the checkpoint topic and a changelog topic per stateful operator, compacted, P partitions each. */
+export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string, operators: string[], partitions: number): Promise<void> {
+  const admin = createAdmin(cfg);
+  try {
+    const compact = { 'cleanup.policy': 'compact' };
+    await admin.ensureTopic(checkpointTopic(job), partitions, compact);
+    for (const op of operators) await admin.ensureTopic(changelogTopic(job, op), partitions, compact);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** One per actor: its own transactional producer, so a new owner fences the old one. */
+export class ChangelogDriver implements SinkDriver {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly cfg: KafkaClientConfig,
+    private readonly job: string,
+    private readonly partition: number,
+  ) {}
+
+  async open(): Promise<void> {
+    this.producer = createProducer(this.cfg, { transactionalId: `sluice-${this.job}-p${this.partition}` });
+    await this.producer.connect();
+  }
+
+  async deliver(d: SinkDelivery): Promise<void> {
+    const out: ProducerRecord[] = [];
+    for (const r of d.records) {
+      const e = r.value as ChangelogEntry;
+      if ('m' in e) {
+        out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
+      } else {
+        const op = String((e.k as unknown[])[1]);
+        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
+      }
+    }
+    try {
+      await this.producer!.send(out);
+    } catch (err) {
+      const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((err as Error)?.message) + String((err as { type?: string }).type));
+      if (!fenced) {
+        // A failed transactional send leaves the producer unusable: start a new one (same id) for the retry.
+        await this.producer!.disconnect().catch(() => {});
+        await this.open().catch(() => {});
+      }
+      throw new SluiceError(ErrorCodes.SINK, `changelog of p${d.partition}: ${(err as Error).message}${fenced ? ' (fenced: another process owns this partition now)' : ''}`, {
+        cause: err,
+        retryable: !fenced,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}
+
+/** The newest checkpoint marker of a partition in Kafka, or undefined. */
+export async function readLatestMarker(cfg: KafkaClientConfig, job: string, partition: number): Promise<ChangelogMarker | undefined> {
+  let latest: ChangelogMarker | undefined;
+  await readPartitions(cfg, [checkpointTopic(job)], partition, (_t, recs) => {
+    for (const r of recs) if (r.value !== null) latest = JSON.parse(r.value.toString()) as ChangelogMarker;
+  });
+  return latest;
+}
+
+export interface RestoreResult {
+  records: number;
+  keys: number;
+  ms: number;
+}
+
+/**
+ * Rebuilds an actor's local state from its changelogs: drops what LMDB holds
+ * for it, applies the last value of every key (tombstones delete), then
+ * commits the marker's epoch and positions as the actor's checkpoint.
+ */
+export async function restoreFromChangelog(
+  cfg: KafkaClientConfig,
+  job: string,
+  operators: string[],
+  partition: number,
+  store: PartitionStore,
+  marker: ChangelogMarker,
+): Promise<RestoreResult> {
+  const t0 = Date.now();
+  store.drop();
+  const last = new Map<string, { db: 'state' | 'timers'; key: Key; value: Buffer | null }>();
+  const { records } = await readPartitions(cfg, operators.map((op) => changelogTopic(job, op)), partition, (_t, recs) => {
+    for (const r of recs) {
+      if (r.key === null) continue;
+      const [db, ...key] = packr.unpack(r.key) as ['state' | 'timers', ...unknown[]];
+      last.set(r.key.toString('latin1'), { db, key: key as Key, value: r.value });
+    }
+  });
+  const entries = [...last.values()].filter((e) => e.value !== null);
+  store.restoreEntries(entries);
+  store.commit({
+    epoch: marker.epoch,
+    positions: marker.positions,
+    extra: { acked: marker.epoch, sources: marker.sources, markers: [marker.token] },
+    outbox: [],
+  });
+  return { records, keys: entries.length, ms: Date.now() - t0 };
+}
