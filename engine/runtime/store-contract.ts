@@ -3,6 +3,7 @@
  * implements it). Kept as an interface so the runtime can be tested with
  * faults injected around the store, and so the store stays replaceable.
  */
+import type { Key as LmdbKey } from 'lmdb';
 import type { Key, MapState, ValueState } from '../../jobs/api/operator.ts';
 
 export interface StoredTimer {
@@ -26,7 +27,7 @@ export interface CommitInput {
   outbox: Array<{ sinkId: string; records: unknown[] }>;
   ackEpochsUpTo?: number;
   /** Sees every state and timer write of the commit (for the changelog). */
-  recorder?: (db: 'state' | 'timers', key: import('lmdb').Key, value: Buffer | null) => void;
+  recorder?: (db: 'state' | 'timers', key: LmdbKey, value: Buffer | null) => void;
 }
 
 export interface ActorStore {
