@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { registerCleanup } from './kafka.ts';
 
 export const RANDOMUSER_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'randomuser');
 export const RECORDED_FILES = ['randomuser_api_v1.3_results200_US_macksm3.json', 'randomuser_api_v1.4_results1_BR_codeacademyuz.json'];
@@ -97,7 +97,7 @@ export async function startRandomUserServer(pool: RandomUser[] = recordedUsers()
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  afterAll(close);
+  registerCleanup(close);
   return {
     url: `http://127.0.0.1:${port}/api/`,
     requests,

@@ -10,13 +10,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import cassandra from 'cassandra-driver';
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { userId } from '../../jobs/users/user-row.ts';
 import { startCassandra, type CassandraNode } from '../servers/cassandra.ts';
 import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
-import { kafkaBrokers, kafkaClient, uniqueName } from './kafka.ts';
+import { kafkaBrokers, kafkaClient, registerCleanup, uniqueName } from './kafka.ts';
 import type { RandomUser } from './randomuser-server.ts';
 
 export const JOBS = {
@@ -64,10 +63,16 @@ export async function startUsersServers(): Promise<UsersServers> {
     process.env.SLUICE_CASSANDRA_CONTACT ? Promise.resolve(undefined) : startCassandra(),
     process.env.SLUICE_PG_URL ? Promise.resolve(undefined) : startPostgres(),
   ]);
-  return {
+  const servers: UsersServers = {
     cassandra: { contactPoint: process.env.SLUICE_CASSANDRA_CONTACT ?? c!.contactPoint, node: c },
     postgres: { url: process.env.SLUICE_PG_URL ?? p!.url, server: p },
   };
+  // The exit hooks in test/servers only cover a crash; a test file ends with a graceful stop.
+  // (A test may replace the node after restarting it, hence the late lookup.)
+  registerCleanup(async () => {
+    await Promise.all([servers.cassandra.node?.stop(), servers.postgres.server?.stop()]);
+  });
+  return servers;
 }
 
 export function cassandraClient(contactPoint: string): cassandra.Client {
@@ -76,7 +81,7 @@ export function cassandraClient(contactPoint: string): cassandra.Client {
     localDataCenter: 'datacenter1',
     policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(500) },
   });
-  afterAll(() => client.shutdown());
+  registerCleanup(() => client.shutdown());
   return client;
 }
 
@@ -104,7 +109,7 @@ export async function cassandraCount(client: cassandra.Client, keyspace: string,
 export function pgPool(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => {});
-  afterAll(() => pool.end());
+  registerCleanup(() => pool.end());
   return pool;
 }
 
@@ -138,14 +143,13 @@ export async function startJob(moduleUrl: string, settings: Settings, o: { state
     groupId: o.groupId ?? uniqueName('users-test'),
   });
   await runner.start();
-  afterAll(async () => {
+  registerCleanup(async () => {
     if (runner.lifecycle.is('RUNNING', 'STARTING')) await runner.stop().catch(() => {});
   });
   return runner;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
-const children = new Set<ChildProcess>();
 
 export interface SluiceChild {
   child: ChildProcess;
@@ -155,19 +159,15 @@ export interface SluiceChild {
 
 /** `sluice run <job> ...` as a child process, as a user runs it (for SIGKILL tests). */
 export function spawnSluice(job: string, settings: Record<string, string | number>, o: { stateDir: string; groupId: string }): SluiceChild {
-  if (children.size === 0) afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
   const args = [BIN, 'run', job, '--brokers', kafkaBrokers().join(','), '--state-dir', o.stateDir, '--output-dir', `${o.stateDir}-out`];
   args.push('--group-id', o.groupId, '--workers', '1', '--checkpoint-interval', '500', '--no-progress');
   for (const [k, v] of Object.entries(settings)) args.push('--set', `${k}=${v}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
+  registerCleanup(() => void child.kill('SIGKILL'));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    children.delete(child);
-    return (code as number | null) ?? (signal as string);
-  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code as number | null) ?? (signal as string));
   return { child, output: () => out, exited };
 }
 
