@@ -6,7 +6,7 @@
  * multiset of rows. q5 and q7 emit per-partition candidates; their combine
  * step runs over the job's output first (see jobs/nexmark/q5.ts).
  *
- * The event-time rate is low (5,000 events/s), so 100,000 events span 20 s
+ * The event-time rate is low (3,000 events/s), so 60,000 events span 20 s
  * of event time: about 14 sliding windows for q5 and 2 tumbling windows for
  * q7 and q8, several of which close while the job runs.
  */
@@ -22,7 +22,7 @@ import { combineQ7, type Q7Row } from '../../jobs/nexmark/q7.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { refQ0, refQ1, refQ2, refQ3, refQ5, refQ7, refQ8 } from './reference.ts';
 
-const settings: NexmarkSettings = { partitions: 4, events: 100_000, eventsPerSecond: 5_000, sink: 'file' };
+const settings: NexmarkSettings = { partitions: 4, events: 60_000, eventsPerSecond: 3_000, sink: 'file' };
 
 function allEvents(): NexmarkEvent[] {
   const gen = nexmarkGenerator(settings);
