@@ -28,6 +28,8 @@ export default defineJob({
   description: 'Kafka users_created -> PostgreSQL raw_users (id, payload jsonb, ingested_at), upsert by id',
   settings: {
     topic: 'users_created',
+    /** Read by the runtime: where records that are not valid users go. */
+    dlqTopic: 'users-raw-to-postgres.dlq',
     postgres: 'postgres://postgres@127.0.0.1:5432/postgres',
     table: 'raw_users',
   },

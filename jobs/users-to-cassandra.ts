@@ -37,6 +37,8 @@ export default defineJob({
   description: 'Kafka users_created -> Cassandra spark_streams.created_users (idempotent upserts by a UUIDv5 of login.uuid)',
   settings: {
     topic: 'users_created',
+    /** Read by the runtime: where records that are not valid users go. */
+    dlqTopic: 'users-to-cassandra.dlq',
     /** Comma-separated host:port contact points. */
     cassandra: '127.0.0.1:9042',
     localDataCenter: 'datacenter1',

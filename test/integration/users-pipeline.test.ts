@@ -11,8 +11,13 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type cassandra from 'cassandra-driver';
 import type pg from 'pg';
 import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
-import { toCreatedUserRow, userId } from '../../jobs/users/user-row.ts';
-import { uniqueName } from '../helpers/kafka.ts';
+import { CREATED_USERS_COLUMNS, toCreatedUserRow, userId, type CreatedUserRow } from '../../jobs/users/user-row.ts';
+import { createdUsersDdl } from '../../jobs/users-to-cassandra.ts';
+import type { SinkRecord } from '../../jobs/api/sinks.ts';
+import { SluiceError } from '../../engine/errors.ts';
+import { createCassandraSinkDriver } from '../../engine/sinks/cassandra-sink.ts';
+import { createPostgresSinkDriver } from '../../engine/sinks/postgres-sink.ts';
+import { createTopic, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { recordedUsers, startRandomUserServer, type RandomUser } from '../helpers/randomuser-server.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { startCassandra } from '../servers/cassandra.ts';
@@ -272,6 +277,129 @@ describe('users pipeline', () => {
     expect(maxLag).toBeGreaterThan(500);
     expect(maxRss - heap0).toBeLessThan(300 * 1024 * 1024);
     console.log(`[users] outage: max undelivered epochs ${maxUndelivered}, consumed ${consumedAtEnd} while ${maxLag} waited in Kafka, rss +${((maxRss - heap0) / 1048576).toFixed(0)} MB`);
+  });
+});
+
+describe('users sinks', () => {
+  const ctx = (sinkId: string) => ({ job: 'test', sinkId, workerId: 0, runtime: { brokers: [], stateDir: '', outputDir: '', embedded: true } });
+  const rec = (value: unknown, seq: number, time = 1_000): SinkRecord => ({ id: `0-1-${seq}`, key: null, value, time });
+  const delivery = (records: SinkRecord[], epoch = 1) => ({ sinkId: 's', actorId: 'p0', partition: 0, epoch, records });
+
+  it('cassandra: the last record of a key in a delivery wins, and a redelivery rewrites the same rows', async () => {
+    const keyspace = uniqueName('ks').replace(/-/g, '_');
+    const d = createCassandraSinkDriver({
+      contactPoints: [servers.cassandra.contactPoint],
+      keyspace,
+      table: 'created_users',
+      columns: CREATED_USERS_COLUMNS,
+      key: ['id'],
+      row: (v) => CREATED_USERS_COLUMNS.map((c) => (v as CreatedUserRow)[c]),
+      setup: createdUsersDdl(keyspace, 'created_users', "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+    });
+    await d.open(ctx('s'));
+    const [a, b] = recorded.slice(0, 2).map((u) => toCreatedUserRow(u as unknown as RandomUserResult));
+    const a2 = { ...a, email: 'changed@example.com' };
+    const recs = [rec(a, 0), rec(b, 1), rec(a2, 2)];
+    await d.deliver(delivery(recs));
+    await d.deliver(delivery(recs)); // as after a crash before the outbox ack
+    await d.close();
+    expect(d.stats.superseded).toBe(2);
+    const rows = await cassandraRows(cql, keyspace);
+    expect(rows.size).toBe(2);
+    expect(rows.get(a.id)).toEqual(a2);
+    expect(rows.get(b.id)).toEqual(b);
+  });
+
+  it('cassandra: a value the column cannot take fails the delivery at once, not after minutes of retries', async () => {
+    const keyspace = uniqueName('ks').replace(/-/g, '_');
+    const d = createCassandraSinkDriver({
+      contactPoints: [servers.cassandra.contactPoint],
+      keyspace,
+      table: 'created_users',
+      columns: CREATED_USERS_COLUMNS,
+      key: ['id'],
+      row: (v) => CREATED_USERS_COLUMNS.map((c) => (v as CreatedUserRow)[c]),
+      setup: createdUsersDdl(keyspace, 'created_users', "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
+    });
+    await d.open(ctx('s'));
+    const bad = { ...toCreatedUserRow(recorded[0] as unknown as RandomUserResult), id: 'not-a-uuid' };
+    const t0 = Date.now();
+    const err = await d.deliver(delivery([rec(bad, 0)])).catch((e: unknown) => e as SluiceError);
+    await d.close();
+    expect(err).toBeInstanceOf(SluiceError);
+    expect((err as SluiceError).retryable).toBe(false);
+    expect((err as SluiceError).message).toMatch(/cassandra sink .*created_users/);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('postgres: upsert keeps the earliest ingested_at and the latest payload, in any order, and redelivery changes nothing', async () => {
+    const table = uniqueName('raw').replace(/-/g, '_');
+    const d = createPostgresSinkDriver({
+      url: servers.postgres.url,
+      table,
+      columns: ['id', 'payload', 'ingested_at'],
+      key: ['id'],
+      row: (v, time) => [userId((v as RandomUser).login.uuid), JSON.stringify(v), new Date(time)],
+      onConflict: { ingested_at: 'LEAST(t.ingested_at, EXCLUDED.ingested_at)' },
+      setup: [`CREATE TABLE IF NOT EXISTS ${table} (id uuid PRIMARY KEY, payload jsonb NOT NULL, ingested_at timestamptz NOT NULL)`],
+    });
+    await d.open(ctx('s'));
+    const u = recorded[0];
+    const later = { ...structuredClone(u), phone: '(000)-000-0000' };
+    await d.deliver(delivery([rec(u, 0, 2_000), rec(recorded[1], 1, 2_000), rec(u, 2, 5_000)]));
+    await d.deliver(delivery([rec(later, 0, 1_000)], 2));
+    await d.deliver(delivery([rec(later, 0, 1_000)], 2));
+    await d.close();
+    const rows = await pgRows(pgp, table);
+    expect(rows.size).toBe(2);
+    expect(rows.get(userId(u.login.uuid))).toEqual({ payload: later, ingested_at: new Date(1_000) });
+    expect(rows.get(userId(recorded[1].login.uuid))).toEqual({ payload: recorded[1], ingested_at: new Date(2_000) });
+    expect(d.stats.superseded).toBe(1);
+  });
+
+  it('postgres: a data error fails the delivery at once and writes nothing of it', async () => {
+    const table = uniqueName('raw').replace(/-/g, '_');
+    const d = createPostgresSinkDriver({
+      url: servers.postgres.url,
+      table,
+      columns: ['id', 'payload', 'ingested_at'],
+      key: ['id'],
+      row: (v, time) => [(v as { id: string }).id, JSON.stringify(v), new Date(time)],
+      setup: [`CREATE TABLE IF NOT EXISTS ${table} (id uuid PRIMARY KEY, payload jsonb NOT NULL, ingested_at timestamptz NOT NULL)`],
+    });
+    await d.open(ctx('s'));
+    const err = await d.deliver(delivery([rec({ id: userId('a') }, 0), rec({ id: 'not-a-uuid' }, 1)])).catch((e: unknown) => e as SluiceError);
+    await d.close();
+    expect(err).toBeInstanceOf(SluiceError);
+    expect((err as SluiceError).retryable).toBe(false);
+    expect((err as SluiceError).message).toMatch(/invalid input syntax for type uuid/);
+    expect(await pgCount(pgp, table)).toBe(0); // one transaction per delivery
+  });
+
+  it('users-to-cassandra dead-letters a record in users_created that is not a valid user, and writes the rest', async () => {
+    const topic = await createTopic('users_created', 2);
+    const dlq = `${topic}.to-cassandra.dlq`;
+    const keyspace = uniqueName('ks').replace(/-/g, '_');
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    const good = recorded.slice(0, 20);
+    const broken = { ...structuredClone(recorded[20]), login: { username: 'no-uuid' } };
+    await producer.send({
+      topic,
+      messages: [
+        ...good.map((u) => ({ key: u.login.uuid, value: JSON.stringify(u) })),
+        { key: 'x', value: JSON.stringify(broken) },
+        { key: 'y', value: '{"truncated": ' },
+      ],
+    });
+    const job = await startJob(JOBS.cassandra, { topic, keyspace, dlqTopic: dlq, cassandra: servers.cassandra.contactPoint }, { stateDir: tempDir() });
+    await waitFor('20 rows', async () => (await cassandraCount(cql, keyspace)) === good.length, 60_000);
+    const dead = await readTopic(dlq, 2);
+    await job.stop();
+    const reasons = dead.map((d) => (d.value as { reason: string; error: { message: string } })).sort((a, b) => a.reason.localeCompare(b.reason));
+    expect(reasons.map((r) => r.reason)).toEqual(['decode_error', 'validation_failed']);
+    expect(reasons[1].error.message).toContain("/login must have required property 'uuid'");
+    expectRows(await cassandraRows(cql, keyspace), good);
   });
 });
 
