@@ -107,7 +107,8 @@ export class RunnerMetrics implements ScrapeTarget {
     for (const state of Object.keys(JOB_STATES)) s.gauge('sluice_job_state').bind({ job, state }).set(state === r.state ? 1 : 0);
     const input = r.inputStats();
     if (!input) return s.toJSON();
-    const worker = (p: number): string => String(r.workerFor(p).id);
+    // Workers exist once the consumer can have partitions; '' covers a scrape in between.
+    const worker = (p: number): string => (r.workerHandles.length > 0 ? String(r.workerFor(p).id) : '');
     for (const [key, lag] of r.lag()) {
       const colon = key.lastIndexOf(':');
       const p = Number(key.slice(colon + 1));
