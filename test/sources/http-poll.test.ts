@@ -71,11 +71,13 @@ describe('HttpPollReader', () => {
 
   it('keeps the interval between polls', async () => {
     const srv = await startRandomUserServer();
-    const r = new HttpPollReader(options(srv.url, { maxRecords: 200, intervalMs: 150 }), 0, undefined);
+    const r = new HttpPollReader(options(srv.url, { maxRecords: 200, intervalMs: 300 }), 0, undefined);
     await drain(r);
+    // The interval runs from one poll's start to the next's; at the server each gap can come out
+    // shorter by the difference in the two requests' travel time, hence the 50 ms allowance.
     const gaps = srv.requests.slice(1).map((q, i) => q.at - srv.requests[i].at);
     expect(gaps).toHaveLength(3);
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(140);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(250);
   });
 
   it('retries 500s with exponential backoff, then delivers every record once', async () => {
