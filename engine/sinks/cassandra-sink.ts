@@ -97,7 +97,13 @@ class CassandraSinkDriver implements SinkDriver {
     });
     this.backoff = new Backoff({ initialMs: 200, maxMs: 5_000, ...o.backoff });
     this.log = o.log ?? ((m) => void process.stderr.write(`sluice: cassandra sink ${o.keyspace}.${o.table}: ${m}\n`));
-    if (o.consistency) this.consistency = cassandra.types.consistencies[o.consistency];
+    if (o.consistency) {
+      const c = cassandra.types.consistencies[o.consistency];
+      if (c === undefined) {
+        throw new SluiceError(ErrorCodes.CONFIG, `cassandra sink: unknown consistency "${o.consistency}" (one, localOne, quorum, localQuorum, all)`);
+      }
+      this.consistency = c;
+    }
   }
 
   async open(ctx: SinkContext): Promise<void> {
