@@ -1,5 +1,13 @@
 /** Built-in jobs, by name. `sluice list` prints them; `sluice run <name>` loads one. */
 export const builtinJobs: Record<string, { href: string; description: string }> = {
+  'wikipedia-ingest': {
+    href: new URL('./wikipedia-ingest.ts', import.meta.url).href,
+    description: 'Wikimedia recentchange SSE stream (resumable by Last-Event-ID) into Kafka wikipedia.recentchange, keyed by wiki.',
+  },
+  wikipedia: {
+    href: new URL('./wikipedia.ts', import.meta.url).href,
+    description: 'Kafka wikipedia.recentchange: schema check, Hive-layout Parquet, event-time window aggregates into BigQuery.',
+  },
   'orders-payments-demo': {
     href: new URL('./orders-payments-demo.ts', import.meta.url).href,
     description: 'Embedded demo: generated orders and payments (seed 001 shapes), keyed by order_id, into local files. No servers.',

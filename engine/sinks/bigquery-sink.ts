@@ -142,7 +142,7 @@ function jsonRow(columns: readonly BqColumn[], row: Record<string, unknown>): Re
 }
 
 function ignoreAlreadyExists(e: unknown): void {
-  if ((e as { code?: number }).code === 409 || /already exists/i.test((e as Error).message)) return;
+  if ((e as { code?: number }).code === 409 || /already (exists|created)/i.test((e as Error).message)) return;
   throw e;
 }
 

@@ -14,8 +14,8 @@
  * in small pieces that leave as separate TCP packets (lines and UTF-8
  * characters split across them), use CRLF line ends, send `retry:`, or answer
  * with an HTTP error. Once every event is sent it holds the stream open with
- * heartbeats, or (`noContentAtEnd`) answers a reconnect that is fully caught
- * up with 204, which per the spec tells the client to stop.
+ * heartbeats, or (`noContentAtEnd`) ends it and answers the reconnect, fully
+ * caught up, with 204, which per the spec tells the client to stop.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -51,7 +51,7 @@ export interface ReplayServerOptions {
   defaultPlan?: ConnectionPlan;
   /** Heartbeat comment interval while idle. Default 1000 ms. */
   heartbeatMs?: number;
-  /** Answer a caught-up reconnect with 204 (end of the replay). */
+  /** End the stream after the last event, and answer the caught-up reconnect with 204 (end of the replay). */
   noContentAtEnd?: boolean;
 }
 
@@ -173,6 +173,11 @@ export class SseReplayServer {
       log.dropped = true;
       await sleep(30);
       socket.destroy();
+      return;
+    }
+    if (this.o.noContentAtEnd && !closed) {
+      // End of the replay: close the stream; the client's reconnect gets 204.
+      res.end();
       return;
     }
     // Caught up: keep the stream alive with heartbeats until the client or the test closes it.

@@ -85,7 +85,7 @@ export function invalidEvents(base: RecentChange = recordedEvents()[3]): Array<{
     return { event: e, breaks };
   };
   return [
-    v((e) => delete e.meta, "must have required property 'meta'"),
+    v((e) => delete (e as Partial<typeof e>).meta, "must have required property 'meta'"),
     v((e) => (e.meta.dt = 'yesterday'), '/meta/dt must match format "date-time"'),
     v((e) => (e.namespace = '0'), '/namespace must be integer'),
     v((e) => (e.bot = 'true'), '/bot must be boolean'),

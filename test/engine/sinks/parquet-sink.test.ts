@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { SinkDelivery } from '../../../jobs/api/sinks.ts';
 import { parquetSink } from '../../../engine/sinks/parquet-sink.ts';
-import { dayPartition, eventTimeMs, toRawRow, type RecentChange } from '../../../jobs/wikipedia/recent-change.ts';
+import { dayPartition, eventTimeMs, toRawRow, type RawRow, type RecentChange } from '../../../jobs/wikipedia/recent-change.ts';
 import { RAW_COLUMNS, RAW_TABLE } from '../../../jobs/wikipedia/raw-table.ts';
 import { recordedEvents, variants } from '../../helpers/wikimedia-fixtures.ts';
 import { tempDir } from '../../helpers/temp.ts';
@@ -23,7 +23,7 @@ function delivery(epoch: number, partition: number, evs: RecentChange[]): SinkDe
 describe('Parquet sink', () => {
   it('writes Hive-layout files that DuckDB reads back row for row; redelivery replaces, never duplicates', async () => {
     const out = tempDir('sluice-parquet-');
-    const driver = parquetSink<RecentChange>({ table: RAW_TABLE, columns: RAW_COLUMNS, partitionColumn: 'ts', partitionValue: (e) => dayPartition(eventTimeMs(e)), toRow: toRawRow }).create();
+    const driver = parquetSink<RecentChange, RawRow>({ table: RAW_TABLE, columns: RAW_COLUMNS, partitionColumn: 'ts', partitionValue: (e) => dayPartition(eventTimeMs(e)), toRow: toRawRow }).create();
     await driver.open({ job: 't', sinkId: 'raw', workerId: 0, runtime: { brokers: [], stateDir: out, outputDir: out, embedded: true } });
     await driver.deliver(delivery(1, 0, events.slice(0, 50)));
     await driver.deliver(delivery(2, 1, events.slice(50)));
