@@ -105,6 +105,7 @@ export class PartitionActor implements TopologyOutput {
   private readonly tracker: WatermarkTracker;
   private readonly outbox: OutboxBuffer;
   private topology!: Topology;
+  /** Set by open(); an actor still restoring (worker-host) has none yet: see the getters below. */
   private delivery!: DeliveryQueue;
   private epoch = 0;
   private lastCheckpoint = 0;
@@ -254,11 +255,11 @@ export class PartitionActor implements TopologyOutput {
 
   /** True when this actor should stop taking input: its sinks are behind. */
   get backpressured(): boolean {
-    return this.delivery.backlog >= 4 || this.outbox.pending >= 200_000;
+    return (this.delivery?.backlog ?? 0) >= 4 || this.outbox.pending >= 200_000;
   }
 
   get undeliveredEpochs(): number {
-    return this.delivery.backlog;
+    return this.delivery?.backlog ?? 0;
   }
 
   get watermarkValue(): number {
@@ -281,7 +282,8 @@ export class PartitionActor implements TopologyOutput {
     if (this.o.changelog) {
       const token = `${this.markerPrefix}-${epoch}`;
       const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: Date.now() } } }];
-      recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k, v } });
+      // The store reuses its key arrays between writes: copy each one.
+      recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
       entries.push({ sinkId: CHANGELOG_SINK, records });
       this.markers = [...this.markers, token].slice(-16);
     }
