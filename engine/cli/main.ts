@@ -17,6 +17,8 @@ import { applySettings, loadJob, resolveJobModule } from '../runtime/job-loader.
 import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';
 import { resolveRunOptions, type RawCli } from './options.ts';
 import { ProgressReporter } from './progress.ts';
+import { reset, status } from './operations.ts';
+import { join, resolve } from 'node:path';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, DRAIN_TIMEOUT: 4 } as const;
 
@@ -25,6 +27,8 @@ const HELP = `sluice: a stream-processing engine for Node.js
 Usage:
   sluice run <job> [options]    run a built-in job, or the job module at a path
   sluice list                   list the built-in jobs
+  sluice status <job> [options] which process owns which partition, lag, checkpoints (Kafka jobs)
+  sluice reset <job> [--yes]    delete the job's group offsets, changelogs and local state
   sluice help                   show this help
 
 Options for run:
@@ -76,6 +80,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
         'metrics-host': { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
       },
     });
   } catch (err) {
@@ -90,6 +95,13 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   if (cmd === 'list') {
     for (const [name, j] of Object.entries(builtinJobs)) io.out(`${name.padEnd(24)} ${j.description}\n`);
     return EXIT.OK;
+  }
+  if (cmd === 'status' || cmd === 'reset') {
+    if (rest.length !== 1) {
+      io.err(`sluice ${cmd}: give exactly one job\n`);
+      return EXIT.USAGE;
+    }
+    return operate(cmd, rest[0], parsed.values as RawCli & { yes?: boolean }, io);
   }
   if (cmd !== 'run') {
     io.err(`sluice: unknown command "${cmd}"\n\n${HELP}`);
@@ -164,6 +176,29 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
     if (e.code === ErrorCodes.JOB_NOT_FOUND) return EXIT.NOT_FOUND;
     if (e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH) return EXIT.USAGE;
     if (e.code === ErrorCodes.TIMEOUT) return EXIT.DRAIN_TIMEOUT;
+    return EXIT.FAILED;
+  }
+}
+
+async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { yes?: boolean }, io: CliIo): Promise<number> {
+  try {
+    const opts = resolveRunOptions(cli);
+    const job = await loadJob(resolveJobModule(jobArg));
+    const target = {
+      job,
+      settings: applySettings(job.settings, opts.set),
+      brokers: opts.brokers,
+      groupId: opts.groupId,
+      stateDir: resolve(opts.stateDir ?? join('.sluice', 'state', job.name)),
+    };
+    if (cmd === 'status') await status(target, io.out);
+    else await reset(target, cli.yes === true, io.out);
+    return EXIT.OK;
+  } catch (err) {
+    const e = err as SluiceError;
+    io.err(`sluice ${cmd}: ${e.message}\n`);
+    if (e.code === ErrorCodes.JOB_NOT_FOUND) return EXIT.NOT_FOUND;
+    if (e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.ABORTED) return EXIT.USAGE;
     return EXIT.FAILED;
   }
 }

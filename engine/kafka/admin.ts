@@ -155,6 +155,15 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
       await call(`resetGroup(${groupId}, ${topic})`, () => admin.setOffsets({ groupId, topic, partitions }));
     },
 
+    async listTopics() {
+      return call('listTopics', () => admin.listTopics());
+    },
+
+    async deleteTopics(names) {
+      if (names.length === 0) return;
+      await call(`deleteTopics(${names.join(', ')})`, () => admin.deleteTopics({ topics: [...names], timeout: 30_000 }));
+    },
+
     async close() {
       if (!connecting) return;
       connecting = null;

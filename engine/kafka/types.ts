@@ -200,6 +200,10 @@ export interface Admin {
   topicEndOffsets(topic: string): Promise<Map<number, number>>;
   /** Deletes the whole group (offsets included). The group must have no live members. */
   deleteGroupOffsets(groupId: string): Promise<void>;
+  /** Every topic name in the cluster. */
+  listTopics(): Promise<string[]>;
+  /** Deletes topics (and their data). */
+  deleteTopics(names: readonly string[]): Promise<void>;
   /** Sets the group's committed offsets for a topic to earliest or latest. The group must have no live members. */
   resetGroup(groupId: string, topic: string, to?: 'earliest' | 'latest'): Promise<void>;
   close(): Promise<void>;

@@ -15,6 +15,7 @@
  * per actor. Above HIGH_WATER the actor's partitions are paused; they resume
  * below LOW_WATER, and only once the actor's sinks have caught up.
  */
+import { hostname } from 'node:os';
 import type { SourceSpec } from '../../jobs/api/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { createGroupConsumer } from '../kafka/consumer.ts';
@@ -62,7 +63,8 @@ export class KafkaInput {
     private readonly groupId: string,
     private readonly sessionTimeoutMs?: number,
   ) {
-    this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}` };
+    // The client id names the process, so `sluice status` can say who owns what.
+    this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
     this.sourceIds = Object.keys(sources);
     this.topics = this.sourceIds.map((id, i) => {
       const s = sources[id];
