@@ -13,6 +13,12 @@
  *           process is processing again
  * The first tick an actor processes is reported on stdout as a JSON line
  * {"firstTick": <epoch ms>, "partition": p}.
+ *
+ * Setting `timers`:
+ *   per-key   one event-time timer per order (what a join operator does)
+ *   bucketed  one timer per second of expiry time, and the orders expiring
+ *             in that second as fields of a map-state key (the bucket): the
+ *             same expiry, with O(seconds) timers instead of O(orders)
  */
 import { defineJob, discardSink, generatorSource, Operator, type Batch, type OperatorContext } from '../../jobs/api/index.ts';
 import { EPOCH_MS, makeOrder, type GenOptions, type Order } from '../../jobs/orders-payments/records.ts';
@@ -26,6 +32,10 @@ interface Tick {
 class HoldUnpaid extends Operator<Order | Tick, never> {
   private reported = false;
 
+  constructor(private readonly bucketed: boolean) {
+    super();
+  }
+
   process(batch: Batch<Order | Tick>, ctx: OperatorContext<never>): void {
     if (batch.input === 1) {
       if (!this.reported) {
@@ -36,11 +46,18 @@ class HoldUnpaid extends Operator<Order | Tick, never> {
       return;
     }
     const orders = ctx.valueState<Order>('order');
+    const expiring = ctx.mapState<1>('expiring');
     const { values, times } = batch;
     for (let i = 0; i < values.length; i++) {
       const o = values[i] as Order;
       orders.put(o.order_id, o);
-      ctx.timers.registerEventTime(o.order_id, times[i] + EXPIRY_MS, 'order-expiry');
+      const at = times[i] + EXPIRY_MS;
+      if (!this.bucketed) ctx.timers.registerEventTime(o.order_id, at, 'order-expiry');
+      else {
+        const bucket = at - (at % 1000);
+        expiring.put(bucket, o.order_id, 1);
+        ctx.timers.registerEventTime(bucket, bucket + 999, 'bucket-expiry');
+      }
     }
   }
 }
@@ -48,7 +65,7 @@ class HoldUnpaid extends Operator<Order | Tick, never> {
 export default defineJob({
   name: 'bench-state-scale',
   description: 'Holds N unpaid orders (value state + expiry timer each) and keeps running',
-  settings: { partitions: 4, keys: 10_000_000, spanMinutes: 10, ticksPerSecond: 20 },
+  settings: { partitions: 4, keys: 10_000_000, spanMinutes: 10, ticksPerSecond: 20, timers: 'per-key' },
   sources: (s) => {
     const gen: GenOptions = { partitions: s.partitions, customers: 100_000, orderSpacingMs: 0, maxPaymentDelayMs: 0 };
     const spacing = (s.spanMinutes * 60_000) / s.keys;
@@ -68,7 +85,7 @@ export default defineJob({
     };
   },
   sinks: { out: discardSink() },
-  pipeline(b) {
-    b.connect(b.source<Order>('orders'), b.source<Tick>('ticks')).process(new HoldUnpaid(), 'hold-unpaid').to('out');
+  pipeline(b, s) {
+    b.connect(b.source<Order>('orders'), b.source<Tick>('ticks')).process(new HoldUnpaid(s.timers === 'bucketed'), 'hold-unpaid').to('out');
   },
 });

@@ -5,19 +5,19 @@
  *   {"t": epoch ms, "rss": bytes, "ordersIn": n, "ticksIn": n, "checkpoints": n,
  *    "lastCheckpointMs": max over actors, "lastCheckpointAt": min over actors,
  *    "stateKeys": n, "cachedEntries": n}
- * Usage: node --import tsx bench/scenarios/state-scale-child.ts <stateDir> <keys> <partitions> <workers>
+ * Usage: node --import tsx bench/scenarios/state-scale-child.ts <stateDir> <keys> <partitions> <workers> <timers>
  * It runs until killed.
  */
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 
-const [stateDir, keys, partitions, workers] = process.argv.slice(2);
+const [stateDir, keys, partitions, workers, timers] = process.argv.slice(2);
 const jobModule = new URL('../jobs/state-scale.ts', import.meta.url).href;
 const job = ((await import(jobModule)) as { default: JobDefinition<Settings> }).default;
 const runner = new JobRunner({
   jobModule,
   job,
-  settings: { ...job.settings, keys: Number(keys), partitions: Number(partitions) },
+  settings: { ...job.settings, keys: Number(keys), partitions: Number(partitions), timers },
   workers: Number(workers),
   stateDir,
   outputDir: `${stateDir}-out`,
