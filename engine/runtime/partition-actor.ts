@@ -152,11 +152,15 @@ export class PartitionActor implements TopologyOutput {
     this.lifecycle.transition('RESTORING');
     const meta = this.o.store.readMeta();
     this.epoch = meta?.epoch ?? 0;
-    const extra = meta?.extra as { acked?: number; sources?: Record<string, unknown>; markers?: string[] } | undefined;
+    const extra = meta?.extra as
+      | { acked?: number; sources?: Record<string, unknown>; markers?: string[]; wm?: { maxSeen: Record<string, number>; watermark: number } }
+      | undefined;
     const acked = extra?.acked ?? 0;
     this.restoredSources = extra?.sources ?? {};
     this.markers = extra?.markers ?? [];
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
+    // The watermark resumes where the checkpoint left it (see WatermarkTracker.restore).
+    if (extra?.wm) this.tracker.restore({ maxSeen: this.o.inputs.map((inp) => extra.wm!.maxSeen[inp.sourceId]), watermark: extra.wm.watermark }, this.now());
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
     this.delivery.observer = this.o.observer;
     // The store may return one epoch's records for a sink in several chunks: merge them,
@@ -292,7 +296,7 @@ export class PartitionActor implements TopologyOutput {
     const res = this.o.store.commit({
       epoch,
       positions,
-      extra: { acked: this.delivery.delivered, sources, markers: this.markers },
+      extra: { acked: this.delivery.delivered, sources, markers: this.markers, wm: this.watermarkSnapshot() },
       outbox: entries,
       ackEpochsUpTo: this.delivery.delivered,
       recorder,
@@ -327,7 +331,7 @@ export class PartitionActor implements TopologyOutput {
       this.o.store.commit({
         epoch: this.epoch,
         positions: this.positionMap(),
-        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.(), markers: this.markers },
+        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.(), markers: this.markers, wm: this.watermarkSnapshot() },
         outbox: [],
         ackEpochsUpTo: this.delivery.delivered,
       });
@@ -389,6 +393,14 @@ export class PartitionActor implements TopologyOutput {
     const key = `${operatorId}:${name}`;
     const m = this.counters.operatorCounts;
     m.set(key, (m.get(key) ?? 0) + n);
+  }
+
+  /** Per source id, so a checkpoint stays readable when a job's sources change. */
+  private watermarkSnapshot(): { maxSeen: Record<string, number>; watermark: number } {
+    const s = this.tracker.snapshot();
+    const maxSeen: Record<string, number> = {};
+    this.o.inputs.forEach((inp, i) => (maxSeen[inp.sourceId] = s.maxSeen[i]));
+    return { maxSeen, watermark: s.watermark };
   }
 
   private delivered(epoch: number): void {

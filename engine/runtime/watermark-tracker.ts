@@ -44,6 +44,28 @@ export class WatermarkTracker {
     return this.current;
   }
 
+  /** The largest time seen per input and the watermark, for the checkpoint. */
+  snapshot(): { maxSeen: number[]; watermark: number } {
+    return { maxSeen: [...this.maxSeen], watermark: this.current };
+  }
+
+  /**
+   * Resumes from a checkpoint's snapshot. Without it a restarted actor's
+   * watermark starts again at -Infinity, so records that were late before the
+   * crash are not late when replayed, and the output differs from a run
+   * without the crash. Only finite values are taken (a finished input's
+   * +Infinity belongs to that run).
+   */
+  restore(s: { maxSeen: ReadonlyArray<number | undefined>; watermark: number } | undefined, now: number): void {
+    if (!s) return;
+    for (let i = 0; i < this.inputs.length; i++) {
+      const t = s.maxSeen[i];
+      if (t !== undefined && Number.isFinite(t) && t > this.maxSeen[i]) this.maxSeen[i] = t;
+      this.lastActive[i] = now;
+    }
+    if (Number.isFinite(s.watermark) && s.watermark > this.current) this.current = s.watermark;
+  }
+
   /**
    * Recomputes the watermark. Returns the new value if it advanced, or
    * undefined. Inputs that never produced a record hold the watermark at
