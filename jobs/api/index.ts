@@ -9,3 +9,23 @@ export { kafkaSource, generatorSource, fileSource, customSource, type SourceSpec
 export type { SinkSpec, SinkDriver, SinkRecord, SinkDelivery, SinkContext } from './sinks.ts';
 export { fileSink, kafkaSink, discardSink } from '../../engine/sinks/index.ts';
 export { KeyedProcessFunction } from '../../engine/operators/keyed-process.ts';
+export {
+  tumblingWindow,
+  hoppingWindow,
+  sessionWindow,
+  aggregate,
+  count,
+  countDistinct,
+  sum,
+  min,
+  max,
+  timeRange,
+  type Aggregator,
+  type WindowOptions,
+  type WindowResult,
+  type EmissionKind,
+} from '../../engine/operators/windows/index.ts';
+export { sseSource, WIKIMEDIA_RECENTCHANGE_URL, type SseSourceOptions } from '../../engine/sources/sse-source.ts';
+export { parquetSink, type ParquetSinkOptions } from '../../engine/sinks/parquet-sink.ts';
+// The BigQuery sink is not re-exported here: importing it loads @google-cloud/bigquery in every
+// worker of every job. Import it from engine/sinks/bigquery-sink.ts (see jobs/wikipedia.ts).
