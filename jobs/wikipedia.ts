@@ -25,7 +25,7 @@
  *   (--set bigqueryEndpoint=http://127.0.0.1:9050 for the emulator)
  */
 import { fileURLToPath } from 'node:url';
-import { defineJob, kafkaSink, kafkaSource } from './api/index.ts';
+import { defineJob, discardSink, kafkaSink, kafkaSource } from './api/index.ts';
 import { sessionWindow, tumblingWindow } from '../engine/operators/windows/index.ts';
 import { bigQuerySink } from '../engine/sinks/bigquery-sink.ts';
 import { parquetSink } from '../engine/sinks/parquet-sink.ts';
@@ -74,6 +74,8 @@ export default defineJob({
     bigqueryDataset: 'wikipedia',
     bigqueryEndpoint: '',
     bigqueryMode: 'upsert',
+    /** 'discard' drops the aggregates instead of writing BigQuery (to measure the job without it). */
+    aggregatesTo: 'bigquery',
     lateTopic: 'wikipedia.late',
   },
   sources: (s) => {
@@ -92,17 +94,19 @@ export default defineJob({
   },
   sinks: (s) => {
     const bq = (table: string, columns: typeof FORMATTED_COLUMNS, partitionField: string) =>
-      bigQuerySink({
-        projectId: s.bigqueryProject,
-        dataset: s.bigqueryDataset,
-        table,
-        columns,
-        keyColumn: 'row_id',
-        rowId: (r) => r.row_id as string,
-        partitionField,
-        mode: s.bigqueryMode === 'insert-all' ? 'insert-all' : 'upsert',
-        apiEndpoint: s.bigqueryEndpoint || undefined,
-      });
+      s.aggregatesTo === 'discard'
+        ? discardSink()
+        : bigQuerySink({
+          projectId: s.bigqueryProject,
+          dataset: s.bigqueryDataset,
+          table,
+          columns,
+          keyColumn: 'row_id',
+          rowId: (r) => r.row_id as string,
+          partitionField,
+          mode: s.bigqueryMode === 'insert-all' ? 'insert-all' : 'upsert',
+          apiEndpoint: s.bigqueryEndpoint || undefined,
+        });
     return {
       raw: parquetSink<RecentChange, RawRow>({
         dir: s.rawDir || undefined,
