@@ -115,6 +115,8 @@ export class PartitionActor implements TopologyOutput {
   private current: { source?: string; offset?: number } = {};
   /** Custom sources' snapshots from the last checkpoint, for the worker to reopen them. */
   restoredSources: Record<string, unknown> = {};
+  /** Custom sources' snapshot taken by the last checkpoint. */
+  private lastSources: Record<string, unknown> | undefined;
   /** Tokens of the changelog markers this local state wrote (newest last), see changelog.ts. */
   private markers: string[] = [];
   private readonly markerPrefix = randomUUID().slice(0, 8);
@@ -279,6 +281,7 @@ export class PartitionActor implements TopologyOutput {
     const entries = this.outbox.take();
     const positions = this.positionMap();
     const sources = this.o.snapshotSources?.();
+    this.lastSources = sources;
     this.changed = false;
     // The changelog entry is filled by the store's recorder while the commit
     // runs, before the store writes the outbox in the same transaction.
@@ -331,7 +334,9 @@ export class PartitionActor implements TopologyOutput {
       this.o.store.commit({
         epoch: this.epoch,
         positions: this.positionMap(),
-        extra: { acked: this.delivery.delivered, sources: this.o.snapshotSources?.(), markers: this.markers, wm: this.watermarkSnapshot() },
+        // The sources' snapshot of the final checkpoint, not a new one: a custom source's
+        // next() may have resolved during the drain with records nobody will process.
+        extra: { acked: this.delivery.delivered, sources: this.lastSources, markers: this.markers, wm: this.watermarkSnapshot() },
         outbox: [],
         ackEpochsUpTo: this.delivery.delivered,
       });
