@@ -16,13 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { loadNow, log, writeScenarioResult } from './bench-harness.ts';
 import { renderReadme } from './render-readme.ts';
 import type { Scenario, ScenarioOptions } from './scenario.ts';
+import { distributionScenario } from './scenarios/distribution.ts';
 import { engineScenario } from './scenarios/engine.ts';
 import { kafkaScenario } from './scenarios/kafka.ts';
 import { nexmarkScenario } from './scenarios/nexmark.ts';
 import { stateScaleScenario } from './scenarios/state-scale.ts';
 import { usersSinksScenario } from './scenarios/users-sinks.ts';
 
-const scenarios: Scenario[] = [engineScenario, nexmarkScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
+const scenarios: Scenario[] = [engineScenario, distributionScenario, nexmarkScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
 const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts', 'metrics-overhead': 'bench/metrics-overhead.ts' };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -41,7 +41,7 @@ interface Broker {
   stop?: () => Promise<void>;
 }
 
-async function resolveBroker(o: ScenarioOptions): Promise<Broker> {
+export async function resolveBroker(o: ScenarioOptions): Promise<Broker> {
   const given = String(o.brokers || process.env.SLUICE_KAFKA_BROKERS || '');
   if (given) return { brokers: given.split(','), source: 'given' };
   const status = await kafkaStatus();

@@ -79,6 +79,8 @@ export class JobRunner {
   private kafka: KafkaInput | undefined;
   /** Latest stats per actor, kept after an actor closes so totals survive rebalances. */
   readonly stats = new Map<string, ActorStats>();
+  /** Final stats of actors closed and reopened since (their counters restarted). */
+  private readonly retired: ActorStats[] = [];
   private readonly finished = new Set<string>();
   private startedAt = 0;
   private done!: Promise<void>;
@@ -175,7 +177,12 @@ export class JobRunner {
   private onMessage(_w: WorkerHandle, msg: FromWorker): void {
     switch (msg.t) {
       case 'stats':
-        for (const a of msg.actors) this.stats.set(a.actorId, a);
+        for (const a of msg.actors) {
+          const prev = this.stats.get(a.actorId);
+          // The partition was closed and reopened here (a rebalance): keep the old counters in the totals.
+          if (prev && prev.instance !== a.instance) this.retired.push(prev);
+          this.stats.set(a.actorId, a);
+        }
         break;
       case 'finished':
         this.finished.add(msg.actorId);
@@ -244,7 +251,7 @@ export class JobRunner {
     const add = (into: Record<string, number>, from: Record<string, number>): void => {
       for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
     };
-    for (const a of this.stats.values()) {
+    for (const a of [...this.retired, ...this.stats.values()]) {
       recordsIn += a.recordsIn.reduce((x, y) => x + y, 0);
       add(recordsOut, a.recordsOut);
       add(deadLetters, a.deadLetters);

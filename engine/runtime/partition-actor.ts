@@ -145,6 +145,11 @@ export class PartitionActor implements TopologyOutput {
     return this.o.actorId;
   }
 
+  /** Unique to this opening of the actor. */
+  get instance(): string {
+    return this.markerPrefix;
+  }
+
   get state(): ActorState {
     return this.lifecycle.state;
   }

@@ -39,6 +39,8 @@ export interface WorkerInit {
 
 export interface ActorStats {
   actorId: string;
+  /** Differs each time the actor is opened (its counters restart): totals fold the old ones in. */
+  instance?: string;
   partition: number;
   recordsIn: number[];
   recordsOut: Record<string, number>;

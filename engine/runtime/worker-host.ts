@@ -454,6 +454,7 @@ export class WorkerHost {
       const st = s.store.store.stats();
       return {
         actorId: a.id,
+        instance: a.instance,
         partition: Number(a.id.replace(/^\D+/, '')),
         recordsIn: [...c.recordsIn],
         recordsOut: Object.fromEntries(c.recordsOut),
