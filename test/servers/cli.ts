@@ -4,6 +4,7 @@
  * `node bin/servers.js cassandra install` (jars into the cache; the tests start their own node).
  * `node bin/servers.js postgres check` (is PostgreSQL installed? the tests start their own cluster).
  * `node bin/servers.js bigquery install` (build the emulator into the cache; the tests start their own).
+ * `node bin/servers.js ferretdb install` (build FerretDB into the cache; the tests start their own).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -16,12 +17,14 @@ import { installPrometheus } from './prometheus-install.ts';
 import { installCassandra } from './cassandra-install.ts';
 import { requirePostgres } from './postgres.ts';
 import { installBigQueryEmulator } from './bigquery-install.ts';
+import { installFerretDb } from './ferretdb-install.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js prometheus install
        node bin/servers.js cassandra install
        node bin/servers.js postgres check
        node bin/servers.js bigquery install
+       node bin/servers.js ferretdb install
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
@@ -106,6 +109,12 @@ async function main(argv: string[]): Promise<number> {
   if (server === 'bigquery' && command === 'install') {
     const install = await installBigQueryEmulator({ log });
     console.log(install.built ? `built the BigQuery emulator ${install.version} in ${secs(install.ms)}` : `already built (${install.version})`);
+    console.log(`binary: ${install.binary}`);
+    return 0;
+  }
+  if (server === 'ferretdb' && command === 'install') {
+    const install = await installFerretDb({ log });
+    console.log(install.built ? `built FerretDB ${install.version} in ${secs(install.ms)}` : `already built (${install.version})`);
     console.log(`binary: ${install.binary}`);
     return 0;
   }
