@@ -133,7 +133,7 @@ export interface MongoSinkStats {
   retries: number;
 }
 
-class MongoSinkDriver implements SinkDriver {
+class MongoDriver implements MongoSinkDriver {
   private client: MongoClient | undefined;
   private coll!: Collection<Doc>;
   private slots!: Slots;
@@ -284,12 +284,20 @@ class MongoSinkDriver implements SinkDriver {
   }
 }
 
-export function mongoSink(o: MongoSinkOptions): SinkSpec & { create(): SinkDriver & { readonly stats: MongoSinkStats } } {
+export interface MongoSinkDriver extends SinkDriver {
+  readonly stats: MongoSinkStats;
+}
+
+export interface MongoSinkSpec extends SinkSpec {
+  create(): MongoSinkDriver;
+}
+
+export function mongoSink(o: MongoSinkOptions): MongoSinkSpec {
   if (!o.db || !o.collection) throw new SluiceError(ErrorCodes.CONFIG, 'mongo sink: db and collection are required');
   return {
     kind: 'mongo',
     guarantee: 'exactly-once: deterministic _id per document, replaced on redelivery (insert, then upsert what exists)',
     outbox: true,
-    create: () => new MongoSinkDriver(o),
+    create: () => new MongoDriver(o),
   };
 }
