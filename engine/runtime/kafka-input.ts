@@ -79,7 +79,15 @@ export class KafkaInput {
   async checkPartitions(): Promise<number> {
     const admin = createAdmin(this.cfg);
     try {
-      const counts = await Promise.all(this.topics.map(async (t) => [t, await admin.partitionCount(t)] as const));
+      const counts: Array<[string, number | undefined]> = await Promise.all(this.topics.map(async (t) => [t, await admin.partitionCount(t)] as [string, number | undefined]));
+      // Internal topics (repartition topics the job writes itself) are created like the others, as Kafka Streams does.
+      const like = counts.find(([t, n]) => n !== undefined && !this.isInternal(t))?.[1];
+      for (const c of counts) {
+        if (c[1] === undefined && like !== undefined && this.isInternal(c[0])) {
+          await admin.ensureTopic(c[0], like);
+          c[1] = like;
+        }
+      }
       const missing = counts.filter(([, n]) => n === undefined).map(([t]) => t);
       if (missing.length) throw new SluiceError(ErrorCodes.CONFIG, `source topic(s) do not exist: ${missing.join(', ')}`);
       const first = counts[0][1]!;
@@ -94,6 +102,11 @@ export class KafkaInput {
     } finally {
       await admin.close();
     }
+  }
+
+  private isInternal(topic: string): boolean {
+    const s = this.sources[this.sourceIds[this.inputOfTopic.get(topic)!]];
+    return s.kind === 'kafka' && s.internal === true;
   }
 
   async start(): Promise<void> {

@@ -49,6 +49,12 @@ export interface KafkaSourceSpec<T = unknown> extends SourceCommon<T> {
   codec: ValueCodec;
   /** Where a partition starts when no checkpoint exists for it. */
   startFrom?: 'earliest' | 'latest';
+  /**
+   * A topic the job itself writes (a repartition topic): when it does not
+   * exist at start, it is created with the partition count of the job's
+   * other sources.
+   */
+  internal?: boolean;
 }
 
 /**
