@@ -8,6 +8,10 @@ export const builtinJobs: Record<string, { href: string; description: string }> 
     href: new URL('./wikipedia.ts', import.meta.url).href,
     description: 'Kafka wikipedia.recentchange: schema check, Hive-layout Parquet, event-time window aggregates into BigQuery.',
   },
+  'orders-payments': {
+    href: new URL('./orders-payments.ts', import.meta.url).href,
+    description: 'Kafka orders_topic_data_v1 ⋈ payments_topic_data_v1 on order_id (interval join; unpaid after 15 min) into MongoDB ecommerce_mart.',
+  },
   'orders-payments-demo': {
     href: new URL('./orders-payments-demo.ts', import.meta.url).href,
     description: 'Embedded demo: generated orders and payments (seed 001 shapes), keyed by order_id, into local files. No servers.',

@@ -29,6 +29,7 @@ Usage:
   sluice list                   list the built-in jobs
   sluice status <job> [options] which process owns which partition, lag, checkpoints (Kafka jobs)
   sluice reset <job> [--yes]    delete the job's group offsets, changelogs and local state
+  sluice produce orders-payments [options]   write test orders and payments to Kafka (--help for options)
   sluice help                   show this help
 
 Options for run:
@@ -58,6 +59,8 @@ export interface CliIo {
 const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  // `produce` has options of its own (engine/cli/produce.ts): dispatch before the runner's parser.
+  if (argv[0] === 'produce') return (await import('./produce.ts')).produceCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
