@@ -28,6 +28,7 @@ import { encodeRecordBatch, type RawRecord } from './record-batch.ts';
 const HIGH_WATER = 50_000;
 const LOW_WATER = 10_000;
 const COMMIT_EVERY_MS = 1000;
+const ENDS_EVERY_MS = 2000;
 
 export interface InputStats {
   rebalances: number;
@@ -52,6 +53,13 @@ export class KafkaInput {
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   rebalances = 0;
+  /** Next offset whose output is delivered (what the group commit reports), per 'topic:partition'. */
+  private readonly deliveredAt = new Map<string, number>();
+  /** End offsets polled every ENDS_EVERY_MS, per 'topic:partition'. */
+  private readonly ends = new Map<string, number>();
+  private admin: ReturnType<typeof createAdmin> | undefined;
+  private endsTimer: NodeJS.Timeout | undefined;
+  private polling = false;
   pausedMs = 0;
   private readonly pausedSince = new Map<number, number>();
   /** Finished pauses per partition, ms (for metrics; kept after a revoke, as totals). */
@@ -126,6 +134,8 @@ export class KafkaInput {
     });
     await this.consumer.start();
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS);
+    this.admin = createAdmin(this.cfg);
+    this.endsTimer = setInterval(() => void this.pollEnds(), ENDS_EVERY_MS);
     this.resumeTimer = setInterval(() => this.maybeResumeAll(), 100);
   }
 
@@ -142,6 +152,7 @@ export class KafkaInput {
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, pos > 0 ? pos : -1);
+          this.deliveredAt.set(`${this.topics[i]}:${p}`, pos);
         });
       }),
     );
@@ -188,7 +199,10 @@ export class KafkaInput {
       const p = Number(msg.actorId.slice(1));
       this.sourceIds.forEach((id, i) => {
         const offset = msg.positions[id];
-        if (offset > 0) this.toCommit.set(`${this.topics[i]}:${p}`, { topic: this.topics[i], partition: p, offset });
+        if (offset > 0) {
+          this.toCommit.set(`${this.topics[i]}:${p}`, { topic: this.topics[i], partition: p, offset });
+          this.deliveredAt.set(`${this.topics[i]}:${p}`, offset);
+        }
       });
     }
   }
@@ -242,8 +256,35 @@ export class KafkaInput {
     }
   }
 
+  /**
+   * Consumer lag per owned partition: records in Kafka whose output is not
+   * delivered yet (end offset minus the delivered position, which is what the
+   * group commit reports, as Kafka's own tools compute it). The consumer only
+   * learns a high watermark from its fetches, so while a partition is paused
+   * (backpressure) its figure would go stale; the end offsets polled by the
+   * admin client keep lag true then, which is when it matters most.
+   */
   lag(): Map<string, number> {
-    return this.consumer?.lag() ?? new Map();
+    const out = this.consumer?.lag() ?? new Map<string, number>();
+    for (const [key, end] of this.ends) {
+      const at = this.deliveredAt.get(key);
+      const [, p] = key.split(':');
+      if (at === undefined || !this.feeds.has(Number(p))) continue;
+      out.set(key, Math.max(out.get(key) ?? 0, end - at));
+    }
+    return out;
+  }
+
+  private async pollEnds(): Promise<void> {
+    if (!this.admin || this.polling) return;
+    this.polling = true;
+    try {
+      for (const t of this.topics) for (const [p, end] of await this.admin.topicEndOffsets(t)) this.ends.set(`${t}:${p}`, end);
+    } catch {
+      // Lag reporting only; the next poll tries again.
+    } finally {
+      this.polling = false;
+    }
   }
 
   /** Figures for metrics (metrics/runner-metrics.ts), for every partition this process owns or owned. */
@@ -257,7 +298,15 @@ export class KafkaInput {
     return { rebalances: this.rebalances, partitions };
   }
 
+  private async closeAdmin(): Promise<void> {
+    clearInterval(this.endsTimer);
+    const a = this.admin;
+    this.admin = undefined;
+    await a?.close().catch(() => {});
+  }
+
   async stop(): Promise<void> {
+    await this.closeAdmin();
     clearInterval(this.commitTimer);
     clearInterval(this.resumeTimer);
     // stop() revokes every partition first (onRevoked closes the actors), then leaves the group.
@@ -266,6 +315,7 @@ export class KafkaInput {
   }
 
   async destroy(): Promise<void> {
+    await this.closeAdmin();
     clearInterval(this.commitTimer);
     clearInterval(this.resumeTimer);
     const c = this.consumer;

@@ -100,4 +100,29 @@ describe('runtime over Kafka: edges', () => {
     const counts = await readLastValues(output, 4);
     expect(Object.fromEntries([...counts].map(([k, v]) => [k, v.count]))).toEqual({ m0: 50, m1: 50, m2: 50, m3: 50 });
   });
+
+  it('under backpressure the partitions pause and consumer lag still shows what waits in Kafka', async () => {
+    const topic = await createTopic('stall', 2);
+    const flag = `${tempDir()}/go`;
+    const url = new URL('../fixtures/jobs/stalling-kafka-job.ts', import.meta.url).href;
+    const job = await loadJob(url);
+    const r = new JobRunner({
+      jobModule: url, job, settings: applySettings(job.settings, { topic, flag }), workers: 2, brokers: kafkaBrokers(),
+      stateDir: tempDir(), outputDir: tempDir(), groupId: uniqueName('stall'), checkpointIntervalMs: 100, sessionTimeoutMs: 6000,
+    });
+    await r.start();
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    for (let i = 0; i < 30; i++) await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, j) => ({ key: `k${j}`, value: JSON.stringify({ i, j }) })) });
+    await producer.disconnect();
+    const totalLag = (): number => [...r.lag().values()].reduce((a, b) => a + b, 0);
+    // The sink never acknowledges: nothing is delivered, the actors report backpressure and their partitions pause.
+    await waitFor('lag to show the waiting records', () => totalLag() > 10_000, 30_000, 250);
+    expect(r.inputStats()!.partitions.some((p) => p.pausedMs > 0)).toBe(true);
+    // Release the sink: everything drains and lag returns to zero.
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(flag, '');
+    await waitFor('lag back to zero', () => totalLag() === 0 && r.summary().recordsIn === 30_000, 60_000, 250);
+    await r.stop();
+  });
 });
