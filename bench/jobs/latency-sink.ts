@@ -11,7 +11,7 @@
  * a JSON array of [eventTimeMs, latencyMs] pairs, so the reader can drop a
  * warm-up period by event time.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
 
@@ -20,6 +20,7 @@ class LatencyDriver implements SinkDriver {
   private file = '';
 
   async open(ctx: SinkContext): Promise<void> {
+    mkdirSync(ctx.runtime.outputDir, { recursive: true });
     this.file = join(ctx.runtime.outputDir, `latency-${ctx.sinkId}-w${ctx.workerId}.json`);
   }
 

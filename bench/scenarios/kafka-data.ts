@@ -150,3 +150,16 @@ export async function deleteTopics(brokers: string[], topics: string[]): Promise
     await admin.disconnect();
   }
 }
+
+/** Deletes every topic whose name starts with `prefix` (a run's changelog and checkpoint topics). */
+export async function deleteTopicsWithPrefix(brokers: string[], prefix: string): Promise<string[]> {
+  const admin = new Kafka({ brokers, clientId: 'sluice-bench-admin', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
+    return topics;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -19,11 +19,11 @@ import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { figure, log, type Figure } from '../bench-harness.ts';
-import { datasetFor, deleteTopics, type Dataset } from './kafka-data.ts';
+import { datasetFor, deleteTopics, deleteTopicsWithPrefix, type Dataset } from './kafka-data.ts';
 
 export interface LatencyOptions {
   jobModule: string;
-  settingsFor: (d: Dataset) => Settings;
+  settingsFor: (d: Dataset) => Promise<Settings>;
   brokers: string[];
   partitions: number;
   workers: number;
@@ -70,7 +70,7 @@ export async function measureLatency(o: LatencyOptions): Promise<Figure[]> {
     const runner = new JobRunner({
       jobModule,
       job,
-      settings: o.settingsFor(d),
+      settings: await o.settingsFor(d),
       workers: o.workers,
       brokers: o.brokers,
       groupId: `${d.ordersTopic}-group`,
@@ -102,5 +102,6 @@ export async function measureLatency(o: LatencyOptions): Promise<Figure[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await deleteTopics(o.brokers, [d.ordersTopic, d.paymentsTopic]).catch(() => {});
+    await deleteTopicsWithPrefix(o.brokers, `${d.ordersTopic}-group-`).catch(() => []);
   }
 }

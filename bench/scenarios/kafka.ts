@@ -27,7 +27,7 @@ import { kafkaStatus, startKafka } from '../../test/servers/kafka.ts';
 import { figure, log, missingFigure, type Figure, type ScenarioResult } from '../bench-harness.ts';
 import { buildKafkaStreamsPeer, runKafkaStreamsPeer } from '../peers/kafka-streams.ts';
 import type { Scenario, ScenarioOptions } from '../scenario.ts';
-import { datasetFor, deleteTopics, preload, type Dataset } from './kafka-data.ts';
+import { datasetFor, deleteTopics, deleteTopicsWithPrefix, preload, type Dataset } from './kafka-data.ts';
 import { measureLatency } from './kafka-latency.ts';
 import { rawKafkajsCeiling } from './kafka-raw.ts';
 import { runSluiceKafka } from './kafka-sluice.ts';
@@ -121,16 +121,17 @@ export const kafkaScenario: Scenario = {
             s.rate.push(x.records / x.seconds);
             s.perCpu.push(x.records / x.cpuS);
           } else if (c === 'sluice' || c === 'mongo') {
+            // The run's changelog and checkpoint topics are named after its group id; they go afterwards.
             const x = await runSluiceKafka({
               jobModule: sluiceJob.module!,
-              settings: ordersPaymentsSettings(d, c === 'mongo' ? 'mongo' : 'discard', { mongoUri, database: `bench_${stamp}_${r}` }),
+              settings: await ordersPaymentsSettings(sluiceJob.module!, d, c === 'mongo' ? 'mongo' : 'discard', { mongoUri, database: `bench_${stamp}_${r}` }),
               brokers: broker.brokers,
               dataset: d,
               workers: Number(o.workers),
               groupId: group,
               timeoutS: Number(o.timeoutS),
               waitDelivered: c === 'mongo',
-            });
+            }).finally(() => deleteTopicsWithPrefix(broker.brokers, `${group}-`).catch(() => []));
             s.rate.push(x.records / x.seconds);
             s.perCpu.push(x.records / x.cpuS);
             if (x.deliveredSeconds !== undefined) s.deliveredRate.push(x.records / x.deliveredSeconds);
@@ -189,7 +190,7 @@ export const kafkaScenario: Scenario = {
             figures.push(
               ...(await measureLatency({
                 jobModule: sluiceJob.module!,
-                settingsFor: (ds) => ordersPaymentsSettings(ds, 'discard', {}),
+                settingsFor: (ds) => ordersPaymentsSettings(sluiceJob.module!, ds, 'discard', {}),
                 brokers: broker.brokers,
                 partitions: d.partitions,
                 workers: Number(o.workers),

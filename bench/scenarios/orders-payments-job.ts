@@ -46,12 +46,18 @@ export function ordersPaymentsAvailability(repo: string, sink: 'discard' | 'mong
   };
 }
 
-/** The job's settings for a dataset and a sink. */
-export function ordersPaymentsSettings(d: Dataset, sink: 'discard' | 'mongo', o: { mongoUri?: string; database?: string }): Settings {
-  const s: Settings = { ordersTopic: d.ordersTopic, paymentsTopic: d.paymentsTopic, sink };
+/**
+ * The job's settings for a dataset and a sink: its defaults (a job's module
+ * holds them), with the topics, the sink and, for MongoDB, the server and a
+ * database of this run. The topics are keyed by order_id with the default
+ * partitioner, so the job reads them co-partitioned (no repartition stage).
+ */
+export async function ordersPaymentsSettings(module: string, d: Dataset, sink: 'discard' | 'mongo', o: { mongoUri?: string; database?: string }): Promise<Settings> {
+  const job = ((await import(module)) as { default: { settings?: Settings } }).default;
+  const s: Settings = { ...(job.settings ?? {}), ordersTopic: d.ordersTopic, paymentsTopic: d.paymentsTopic, sink, copartitioned: true };
   if (sink === 'mongo') {
     s.mongoUri = o.mongoUri ?? '';
-    s.mongoDatabase = o.database ?? 'sluice_bench';
+    s.mongoDb = o.database ?? 'sluice_bench';
   }
   return s;
 }
