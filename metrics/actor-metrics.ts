@@ -57,6 +57,8 @@ export class ActorMetrics implements ActorObserver {
   private readonly recordsOut = new Map<string, ScalarChild>();
   private readonly deadLetters = new Map<string, ScalarChild>();
   private readonly opEvents = new Map<string, ScalarChild>();
+  /** Operators whose state gauges this partition exported (removed on close). */
+  private readonly stateOperators = new Set<string>();
   private readonly latency = new Map<string, LatencyChildren>();
   private readonly sinkErrors = new Map<string, SinkErrorChildren>();
   private readonly checkpoints: ScalarChild;
@@ -184,6 +186,11 @@ export class ActorMetrics implements ActorObserver {
     set.gauge('sluice_last_checkpoint_timestamp_seconds').bind(b).set((st.lastCheckpointAt || this.openedAt) / 1000);
     set.gauge('sluice_state_keys').bind(b).set(st.stateKeys);
     set.gauge('sluice_state_bytes').bind(b).set(st.stateBytes);
+    for (const [operator, [keys, bytes]] of Object.entries(st.stateByOperator ?? {})) {
+      this.stateOperators.add(operator);
+      set.gauge('sluice_operator_state_keys').bind({ ...b, operator }).set(keys);
+      set.gauge('sluice_operator_state_bytes').bind({ ...b, operator }).set(bytes);
+    }
     set.gauge('sluice_state_cache_entries').bind(b).set(st.cachedEntries);
     set.gauge('sluice_outbox_undelivered_epochs').bind(b).set(st.undeliveredEpochs);
     if (Number.isFinite(st.watermark)) set.gauge('sluice_watermark_timestamp_seconds').bind(b).set(st.watermark / 1000);
@@ -196,6 +203,10 @@ export class ActorMetrics implements ActorObserver {
    */
   close(final: ActorStats | undefined): void {
     if (final) this.sync(final);
+    for (const operator of this.stateOperators) {
+      this.set.gauge('sluice_operator_state_keys').remove({ ...this.base, operator });
+      this.set.gauge('sluice_operator_state_bytes').remove({ ...this.base, operator });
+    }
     for (const name of ['sluice_last_checkpoint_timestamp_seconds', 'sluice_state_keys', 'sluice_state_bytes', 'sluice_state_cache_entries', 'sluice_outbox_undelivered_epochs', 'sluice_watermark_timestamp_seconds'] as const) {
       this.set.gauge(name).remove(this.base);
     }

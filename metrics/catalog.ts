@@ -63,6 +63,8 @@ export const METRICS = [
   },
   { name: 'sluice_state_keys', type: 'gauge', labels: P, origin: 'actor', help: 'Keyed state entries of the partition (all its operators), as of the last checkpoint.' },
   { name: 'sluice_state_bytes', type: 'gauge', labels: P, origin: 'actor', help: 'Bytes of keyed state values of the partition, as of the last checkpoint.' },
+  { name: 'sluice_operator_state_keys', type: 'gauge', labels: [...P, 'operator'], origin: 'actor', help: 'Keyed state entries of one operator in the partition, as of the last checkpoint.' },
+  { name: 'sluice_operator_state_bytes', type: 'gauge', labels: [...P, 'operator'], origin: 'actor', help: 'Bytes of keyed state values of one operator in the partition, as of the last checkpoint.' },
   { name: 'sluice_state_cache_entries', type: 'gauge', labels: P, origin: 'actor', help: 'State entries held in memory by the partition.' },
   { name: 'sluice_outbox_undelivered_epochs', type: 'gauge', labels: P, origin: 'actor', help: 'Checkpointed epochs whose output the sinks have not acknowledged yet.' },
   { name: 'sluice_watermark_timestamp_seconds', type: 'gauge', labels: P, origin: 'actor', help: "The partition's event-time watermark, Unix time (absent before the first)." },

@@ -87,6 +87,7 @@ const ROWS: Array<{ title: string; panels: PanelSpec[] }> = [
     panels: [
       { title: 'State keys', description: 'Keyed state entries per partition, as of the last checkpoint.', unit: 'short', targets: [{ expr: `sum by (partition) (sluice_state_keys{${SEL}})`, legend: 'p{{partition}}' }] },
       { title: 'State size', description: 'Bytes of keyed state per partition, as of the last checkpoint.', unit: 'bytes', targets: [{ expr: `sum by (partition) (sluice_state_bytes{${SEL}})`, legend: 'p{{partition}}' }] },
+      { title: 'State size by operator', description: 'Bytes of keyed state per operator, as of the last checkpoint.', unit: 'bytes', targets: [{ expr: `sum by (operator) (sluice_operator_state_bytes{${SEL}})`, legend: '{{operator}}' }] },
     ],
   },
   {

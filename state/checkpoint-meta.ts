@@ -4,7 +4,9 @@
  * Stored in the `meta` db, written last by every checkpoint transaction:
  *
  *   key   [actorId, 'checkpoint']
- *   value { epoch, positions, extra?, stateKeys, stateBytes, committedAt } (msgpack)
+ *   value { epoch, positions, extra?, stateKeys, stateBytes, byOperator?, committedAt } (msgpack)
+ *
+ * `byOperator` splits the two counts by operator: { op: [keys, bytes] }.
  *
  * `positions` maps "source:partition" to the NEXT offset to read. `stateKeys`
  * and `stateBytes` count the actor's entries and value bytes in the `state`
@@ -19,6 +21,7 @@ export interface CheckpointMeta {
   extra?: unknown;
   stateKeys: number;
   stateBytes: number;
+  byOperator?: Record<string, [number, number]>;
   committedAt: number;
 }
 
@@ -41,6 +44,7 @@ export function writeCheckpointMeta(db: BinaryDb, actorId: string, meta: Checkpo
     committedAt: meta.committedAt,
   };
   if (meta.extra !== undefined) record.extra = meta.extra;
+  if (meta.byOperator !== undefined) record.byOperator = meta.byOperator;
   const buf = encodeValue(record);
   db.putSync(checkpointKey(actorId), buf);
   return buf.length;

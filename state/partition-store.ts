@@ -86,6 +86,8 @@ export interface StoreStats {
   dirtyEntries: number;
   stateKeys: number;
   stateBytes: number;
+  /** The same two counts per operator: { operator: [keys, bytes] }. */
+  byOperator: Record<string, [number, number]>;
 }
 
 export type { LeaseOwner, LeaseHolder, LeaseResult } from './lease.ts';
@@ -103,7 +105,7 @@ export class PartitionStore implements StateContext {
   private readonly timerServices = new Map<string, TimerServiceImpl>();
   private pendingClears: KeySlot[] = [];
   private readonly actorBytes: number;
-  private counters: { stateKeys: number; stateBytes: number } | undefined;
+  private counters: { stateKeys: number; stateBytes: number; byOperator?: Record<string, [number, number]> } | undefined;
   private leaseToken: string | undefined;
   private closed = false;
   private readonly onClear = (slot: KeySlot): void => {
@@ -193,6 +195,7 @@ export class PartitionStore implements StateContext {
         // After restoreEntries() there is no checkpoint record yet: the restore's counters carry over.
         let stateKeys = prev?.stateKeys ?? this.counters?.stateKeys ?? 0;
         let stateBytes = prev?.stateBytes ?? this.counters?.stateBytes ?? 0;
+        const byOperator = copyCounts(prev?.byOperator ?? this.counters?.byOperator);
 
         // (a) state: clears first, then every dirty entry once.
         const rec = input.recorder;
@@ -203,6 +206,7 @@ export class PartitionStore implements StateContext {
           keys += r.keys;
           stateKeys -= r.keys;
           stateBytes -= r.bytes;
+          bump(byOperator, (range.start as unknown[])[1], -r.keys, -r.bytes);
         }
         const dirty = this.cache.dirty;
         for (let i = 0; i < dirty.length; i++) {
@@ -218,6 +222,7 @@ export class PartitionStore implements StateContext {
             rec?.('state', k, null);
             stateKeys--;
             stateBytes -= old;
+            bump(byOperator, (k as unknown[])[1], -1, -old);
           } else {
             const buf = this.encodeEntry(e.value, k);
             this.db.putSync(k, buf);
@@ -226,6 +231,7 @@ export class PartitionStore implements StateContext {
             bytes += buf.length;
             stateBytes += buf.length - old;
             if (old === 0) stateKeys++;
+            bump(byOperator, (k as unknown[])[1], old === 0 ? 1 : 0, buf.length - old);
           }
           keys++;
         }
@@ -248,7 +254,7 @@ export class PartitionStore implements StateContext {
         bytes += appended.bytes;
 
         // (c) the checkpoint record itself.
-        next = { epoch: input.epoch, positions: input.positions, extra: input.extra, stateKeys, stateBytes, committedAt: Date.now() };
+        next = { epoch: input.epoch, positions: input.positions, extra: input.extra, stateKeys, stateBytes, byOperator, committedAt: Date.now() };
         bytes += writeCheckpointMeta(this.env.meta, this.actorId, next);
         keys++;
       });
@@ -264,20 +270,21 @@ export class PartitionStore implements StateContext {
     this.pendingClears = [];
     for (const t of this.timerServices.values()) t.markClean();
     const m = next as CheckpointMeta;
-    this.counters = { stateKeys: m.stateKeys, stateBytes: m.stateBytes };
+    this.counters = { stateKeys: m.stateKeys, stateBytes: m.stateBytes, byOperator: m.byOperator };
     return { durationMs: performance.now() - t0, bytes, keysWritten: keys };
   }
 
   stats(): StoreStats {
     if (this.counters === undefined) {
       const m = readCheckpointMeta(this.env.meta, this.actorId);
-      this.counters = { stateKeys: m?.stateKeys ?? 0, stateBytes: m?.stateBytes ?? 0 };
+      this.counters = { stateKeys: m?.stateKeys ?? 0, stateBytes: m?.stateBytes ?? 0, byOperator: m?.byOperator };
     }
     return {
       cachedEntries: this.cache.size,
       dirtyEntries: this.cache.dirtyCount,
       stateKeys: this.counters.stateKeys,
       stateBytes: this.counters.stateBytes,
+      byOperator: this.counters.byOperator ?? {},
     };
   }
 
@@ -311,6 +318,7 @@ export class PartitionStore implements StateContext {
     const a = this.actorId;
     let keys = this.counters?.stateKeys ?? 0;
     let bytes = this.counters?.stateBytes ?? 0;
+    const byOperator = copyCounts(this.counters?.byOperator);
     for (let i = 0; i < entries.length; i += batch) {
       this.db.transactionSync(() => {
         for (let j = i; j < Math.min(entries.length, i + batch); j++) {
@@ -324,19 +332,21 @@ export class PartitionStore implements StateContext {
             if (db.removeSync(e.key) && e.db === 'state') {
               keys--;
               bytes -= old;
+              bump(byOperator, (e.key as unknown[])[1], -1, -old);
             }
           } else {
             db.putSync(e.key, e.value);
             if (e.db === 'state') {
               if (old === 0) keys++;
               bytes += e.value.length - old;
+              bump(byOperator, (e.key as unknown[])[1], old === 0 ? 1 : 0, e.value.length - old);
             }
           }
         }
       });
     }
     this.resetMemory();
-    this.counters = { stateKeys: keys, stateBytes: bytes };
+    this.counters = { stateKeys: keys, stateBytes: bytes, byOperator };
   }
 
   /**
@@ -443,4 +453,19 @@ function checkCommitInput(input: CommitInput): void {
     throw new SluiceError(ErrorCodes.STATE, 'checkpoint positions must be an object');
   }
   if (!Array.isArray(input.outbox)) throw new SluiceError(ErrorCodes.STATE, 'checkpoint outbox must be an array');
+}
+
+function copyCounts(c: Record<string, [number, number]> | undefined): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  if (c) for (const [k, v] of Object.entries(c)) out[k] = [v[0], v[1]];
+  return out;
+}
+
+/** Adjusts one operator's [keys, bytes]; an operator left with no keys is dropped. */
+function bump(c: Record<string, [number, number]>, operator: unknown, keys: number, bytes: number): void {
+  const op = String(operator);
+  const v = (c[op] ??= [0, 0]);
+  v[0] += keys;
+  v[1] += bytes;
+  if (v[0] <= 0) delete c[op];
 }

@@ -54,6 +54,8 @@ export interface ActorStats {
   undeliveredEpochs: number;
   stateKeys: number;
   stateBytes: number;
+  /** State keys and bytes per operator: { operator: [keys, bytes] }. */
+  stateByOperator?: Record<string, [number, number]>;
   cachedEntries: number;
   positions: Record<string, number>;
   finished: boolean;

@@ -38,6 +38,6 @@ export interface ActorStore {
   readOutbox(): Array<{ epoch: number; sinkId: string; records: unknown[] }>;
   commit(input: CommitInput): { durationMs: number; bytes: number; keysWritten: number };
   needsCheckpoint(): boolean;
-  stats(): { cachedEntries: number; dirtyEntries: number; stateKeys: number; stateBytes: number };
+  stats(): { cachedEntries: number; dirtyEntries: number; stateKeys: number; stateBytes: number; byOperator?: Record<string, [number, number]> };
   close(): void;
 }

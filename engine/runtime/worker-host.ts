@@ -468,6 +468,7 @@ export class WorkerHost {
         undeliveredEpochs: a.undeliveredEpochs,
         stateKeys: st.stateKeys,
         stateBytes: st.stateBytes,
+        stateByOperator: st.byOperator,
         cachedEntries: st.cachedEntries,
         positions: a.positionMap(),
         finished: s.finishedReported,
