@@ -40,6 +40,10 @@ export class PipelineBuilder {
 
   /** @internal */
   add(node: PipelineNode): number {
+    if (node.id.includes(':') || node.id.trim() === '') {
+      // ':' separates operator and event in counter keys (metrics); ids also name Kafka topics.
+      throw new SluiceError(ErrorCodes.CONFIG, `pipeline: operator id "${node.id}" must be non-empty and contain no ':'`);
+    }
     if (this.ids.has(node.id)) {
       throw new SluiceError(ErrorCodes.CONFIG, `pipeline: duplicate operator id "${node.id}"; give operators distinct names`);
     }

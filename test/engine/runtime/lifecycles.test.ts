@@ -85,3 +85,13 @@ describe('worker lifecycle', () => {
     expect(posted.some((m) => m.t === 'shutdown-done')).toBe(true);
   });
 });
+
+describe('pipeline ids', () => {
+  it('refuses duplicate operator ids and ids with a colon', () => {
+    const b = new PipelineBuilder();
+    const s = b.source('in');
+    s.map((x) => x, 'same');
+    expect(() => s.map((x) => x, 'same')).toThrow(/duplicate operator id "same"/);
+    expect(() => s.map((x) => x, 'a:b')).toThrow(/contain no ':'/);
+  });
+});
