@@ -135,11 +135,7 @@ export async function produceOrdersPayments(o: ProduceOptions): Promise<ProduceR
     await flush();
     if (o.heartbeat) {
       // A day past the last record: every timeout and bound of the job has passed by then.
-      const event_time = new Date((Number.isFinite(res.lastEventTime) ? res.lastEventTime : Date.now()) + 24 * 3_600_000).toISOString();
-      const value = JSON.stringify({ heartbeat: true, event_time });
-      for (const topic of [o.ordersTopic, o.paymentsTopic]) {
-        for (let p = 0; p < partitions.get(topic)!; p++) chunk.push({ topic, partition: p, key: null, value });
-      }
+      chunk = heartbeatRecords(partitions, (Number.isFinite(res.lastEventTime) ? res.lastEventTime : Date.now()) + 24 * 3_600_000);
       res.heartbeats = chunk.length;
       await flush();
     }
@@ -149,6 +145,35 @@ export async function produceOrdersPayments(o: ProduceOptions): Promise<ProduceR
   }
   res.ms = Date.now() - started;
   return res;
+}
+
+/** One heartbeat (jobs/orders-payments/validate.ts) per partition of each topic, at `eventTime`. */
+function heartbeatRecords(partitions: ReadonlyMap<string, number>, eventTime: number): ProducerRecord[] {
+  const value = JSON.stringify({ heartbeat: true, event_time: new Date(eventTime).toISOString() });
+  const out: ProducerRecord[] = [];
+  for (const [topic, n] of partitions) for (let p = 0; p < n; p++) out.push({ topic, partition: p, key: null, value });
+  return out;
+}
+
+/** Sends the closing heartbeats on their own (when the records were produced with heartbeat: false). */
+export async function sendHeartbeats(brokers: string[], topics: string[], eventTime: number): Promise<number> {
+  const cfg = { brokers, clientId: 'sluice-produce-heartbeats' };
+  const admin = createAdmin(cfg);
+  const partitions = new Map<string, number>();
+  try {
+    for (const t of topics) partitions.set(t, (await admin.partitionCount(t)) ?? 0);
+  } finally {
+    await admin.close();
+  }
+  const producer = createProducer(cfg, { idempotent: true });
+  await producer.connect();
+  try {
+    const records = heartbeatRecords(partitions, eventTime);
+    await producer.send(records);
+    return records.length;
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 function num(name: string, v: string | undefined, fallback: number): number {
