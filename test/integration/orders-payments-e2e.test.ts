@@ -24,8 +24,11 @@ import { kafkaBrokers, uniqueName } from '../helpers/kafka.ts';
 import { sleep, startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { startFerretDb, type FerretDb } from '../servers/ferretdb.ts';
-import { groupCaughtUp } from './engine-kafka-helpers.ts';
-import { collectionCount, compareCollection, endOffsets, expectedDeadLetters, readDeadLetters, summarizeDeadLetters } from './orders-payments-helpers.ts';
+import { collectionCount, compareCollection, endOffsets as endOffsetsOf, expectedDeadLetters, groupCaughtUp as caughtUp, readDeadLetters as readLetters, summarizeDeadLetters } from '../../bench/lib/orders-payments-check.ts';
+
+const endOffsets = (topic: string) => endOffsetsOf(kafkaBrokers(), topic);
+const groupCaughtUp = (group: string, topic: string) => caughtUp(kafkaBrokers(), group, topic);
+const readDeadLetters = (topic: string, from: Map<number, number>) => readLetters(kafkaBrokers(), topic, from);
 
 const ORDERS = Number(process.env.SLUICE_OP_E2E_ORDERS ?? 100_000);
 const KILLS = Number(process.env.SLUICE_OP_E2E_KILLS ?? 5);

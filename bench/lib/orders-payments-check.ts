@@ -1,13 +1,15 @@
 /**
- * Pieces of the orders-payments end-to-end tests (and bench/orders-payments):
- * run the job as a real `sluice` process, read the dead-letter topic back
- * once per record, compare the MongoDB collection with the expected output.
+ * Checks of the orders-payments job's results, shared by its end-to-end test
+ * (test/integration/orders-payments-e2e.test.ts) and bench/orders-payments.ts:
+ * read the dead-letter topic back once per record, compare the MongoDB
+ * collection with the expected output, follow a consumer group's progress.
+ * No test framework here: the benchmark runs outside vitest.
  */
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import type { Expected } from '../../jobs/orders-payments/expected.ts';
 import type { Fact } from '../../jobs/orders-payments/facts.ts';
-import { kafkaBrokers, kafkaClient } from '../helpers/kafka.ts';
 
 export interface DeadLetter {
   reason: string;
@@ -16,8 +18,8 @@ export interface DeadLetter {
   value: unknown;
 }
 
-export async function endOffsets(topic: string): Promise<Map<number, number>> {
-  const admin = createAdmin({ brokers: kafkaBrokers(), clientId: 'test-admin' });
+export async function endOffsets(brokers: string[], topic: string): Promise<Map<number, number>> {
+  const admin = createAdmin({ brokers, clientId: 'orders-payments-check' });
   try {
     return (await admin.partitionCount(topic)) === undefined ? new Map() : await admin.topicEndOffsets(topic);
   } finally {
@@ -30,13 +32,13 @@ export async function endOffsets(topic: string): Promise<Map<number, number>> {
  * the Kafka sink is at-least-once, and a redelivered epoch carries the same
  * `sluice-id` header, by which duplicates are dropped.
  */
-export async function readDeadLetters(topic: string, from: Map<number, number>, timeoutMs = 60_000): Promise<{ letters: DeadLetter[]; copies: number }> {
-  const ends = await endOffsets(topic);
+export async function readDeadLetters(brokers: string[], topic: string, from: Map<number, number>, timeoutMs = 60_000): Promise<{ letters: DeadLetter[]; copies: number }> {
+  const ends = await endOffsets(brokers, topic);
   const byId = new Map<string, DeadLetter>();
   let copies = 0;
   const pending = [...ends].filter(([p, end]) => end > (from.get(p) ?? 0));
   if (pending.length === 0) return { letters: [], copies };
-  const kafka = kafkaClient();
+  const kafka = new Kafka({ brokers, clientId: 'orders-payments-check', logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `dlq-reader-${topic}-${Date.now()}-${Math.random()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -123,4 +125,15 @@ export function expectedDeadLetters(want: Expected): Record<string, number> {
   for (const b of want.badRecords) add(b.reason === 'decode_error' ? 'decode_error' : `validation_failed: ${b.reason}`);
   for (let i = 0; i < want.unknownPayments.length; i++) add('unknown_order');
   return out;
+}
+
+/** True when the group's committed offsets reached the end of every partition of `topic`. */
+export async function groupCaughtUp(brokers: string[], groupId: string, topic: string): Promise<boolean> {
+  const admin = createAdmin({ brokers, clientId: 'orders-payments-check' });
+  try {
+    const [ends, committed] = await Promise.all([admin.topicEndOffsets(topic), admin.fetchCommittedOffsets(groupId, topic)]);
+    return [...ends].every(([p, end]) => (committed.get(p) ?? 0) >= end);
+  } finally {
+    await admin.close();
+  }
 }
