@@ -33,12 +33,22 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
     return connecting;
   }
 
+  /**
+   * Metadata races right after a topic is created (by us or by another
+   * process starting at the same moment) answer UNKNOWN_TOPIC_OR_PARTITION,
+   * NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE for a moment: retried.
+   */
   async function call<T>(context: string, fn: () => Promise<T>): Promise<T> {
     await ready();
-    try {
-      return await fn();
-    } catch (err) {
-      throw toKafkaError(err, context);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const type = errorType(err);
+        const transient = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
+        if (!transient || attempt >= 10) throw toKafkaError(err, context);
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      }
     }
   }
 

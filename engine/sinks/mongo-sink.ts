@@ -97,6 +97,8 @@ export function isRetryableMongoError(err: unknown, depth = 0): boolean {
   if (/^Mongo(Network|NetworkTimeout|ServerSelection|PoolCleared|PoolClosed|Topology)/.test(e.name)) return true;
   if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('TransientTransactionError'))) return true;
   if (typeof e.code === 'number' && RETRYABLE_CODES.has(e.code)) return true;
+  // FerretDB on SQLite: another writer holds the database lock for a moment.
+  if (/database is locked|SQLITE_BUSY/.test(String(e.message))) return true;
   // A bulk write cut off by the network carries the network error inside it, with no write errors.
   return isRetryableMongoError(e.errorResponse, depth + 1) || isRetryableMongoError(e.cause, depth + 1);
 }
