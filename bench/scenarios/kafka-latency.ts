@@ -39,7 +39,7 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function runProducer(args: string[]): Promise<{ records: number; seconds: number; behind: number }> {
+function runProducer(args: string[]): Promise<{ records: number; seconds: number; skippedTicks: number; lateTicks: number }> {
   const script = fileURLToPath(new URL('./live-producer.ts', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -49,7 +49,7 @@ function runProducer(args: string[]): Promise<{ records: number; seconds: number
     child.once('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (code !== 0 || !line) reject(new Error(`live producer exited with ${code}: ${out}`));
-      else resolve(JSON.parse(line) as { records: number; seconds: number; behind: number });
+      else resolve(JSON.parse(line) as { records: number; seconds: number; skippedTicks: number; lateTicks: number });
     });
   });
 }
@@ -98,6 +98,7 @@ export async function measureLatency(o: LatencyOptions): Promise<Figure[]> {
       figure(labels, 'max', 'ms', [sorted.length ? sorted[sorted.length - 1] : NaN]),
       figure(labels, 'samples', 'records', [sorted.length]),
       figure(labels, 'produced', 'records/s', [produced.records / produced.seconds]),
+      figure(labels, 'producer ticks skipped', 'ticks of 10 ms', [produced.skippedTicks]),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

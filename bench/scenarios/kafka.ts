@@ -70,6 +70,8 @@ export const kafkaScenario: Scenario = {
     streamsThreads: 2,
     latency: true,
     latencySeconds: 20,
+    /** "half" is half of (b)'s median rate, as the issue asks; lower fixed rates show where latency settles on this machine. */
+    latencyRates: 'half,10000,2000',
     latencyCheckpointMs: '1000,50',
     brokers: '',
     keepTopics: false,
@@ -185,20 +187,24 @@ export const kafkaScenario: Scenario = {
         if (unavailable.has('sluice') || b.rate.length === 0) {
           figures.push(missingFigure({ contender: 'latency at half load' }, 'p99', 'ms', unavailable.get('sluice') ?? 'sluice was not measured', { goal: { op: '<=', value: 50, source: 'issue 8' } }));
         } else {
-          const rate = Math.round(median(b.rate) / 2);
-          for (const cp of String(o.latencyCheckpointMs).split(',').map(Number)) {
-            figures.push(
-              ...(await measureLatency({
-                jobModule: sluiceJob.module!,
-                settingsFor: (ds) => ordersPaymentsSettings(sluiceJob.module!, ds, 'discard', {}),
-                brokers: broker.brokers,
-                partitions: d.partitions,
-                workers: Number(o.workers),
-                rate,
-                seconds: Number(o.latencySeconds),
-                checkpointIntervalMs: cp,
-              })),
-            );
+          const half = Math.round(median(b.rate) / 2);
+          const rates = String(o.latencyRates).split(',').map((r) => (r === 'half' ? half : Number(r)));
+          const intervals = String(o.latencyCheckpointMs).split(',').map(Number);
+          for (const rate of rates) {
+            for (const cp of intervals) {
+              figures.push(
+                ...(await measureLatency({
+                  jobModule: sluiceJob.module!,
+                  settingsFor: (ds) => ordersPaymentsSettings(sluiceJob.module!, ds, 'discard', {}),
+                  brokers: broker.brokers,
+                  partitions: d.partitions,
+                  workers: Number(o.workers),
+                  rate,
+                  seconds: Number(o.latencySeconds),
+                  checkpointIntervalMs: cp,
+                })),
+              );
+            }
           }
         }
       }

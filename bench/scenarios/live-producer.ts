@@ -6,11 +6,16 @@
  * Every 10 ms it produces its share of the rate: new orders, and the
  * payments of the orders of the previous tick (so a payment finds its order
  * and triggers the join). Event times (order_date, payment_date and the
- * Kafka timestamp) are the wall clock at production. Prints one JSON line:
- * {"records":N,"seconds":S,"behind":B}, B = ticks that started late.
+ * Kafka timestamp) are the wall clock when the records are handed to the
+ * client, so a latency measured from them starts at the send.
+ *
+ * It never queues: kafkajs (not the engine's producer, which keeps one
+ * request in flight) with up to 16 requests in flight; a tick that finds 16
+ * still pending is skipped and counted, so an overloaded producer shows up as
+ * a lower achieved rate, never as queueing delay inside the measurement.
+ * Prints one JSON line: {"records":N,"seconds":S,"skippedTicks":K,"lateTicks":L}.
  */
-import { createProducer } from '../../engine/kafka/producer.ts';
-import type { ProducerRecord } from '../../engine/kafka/types.ts';
+import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { makeOrder, makePayment } from '../../jobs/orders-payments/records.ts';
 import { GEN } from './kafka-data.ts';
 
@@ -18,42 +23,54 @@ const [brokers, ordersTopic, paymentsTopic, rateArg, secondsArg] = process.argv.
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
 const TICK_MS = 10;
+const MAX_INFLIGHT = 16;
 
-const producer = createProducer({ brokers: brokers.split(','), clientId: 'sluice-bench-live' });
+const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'sluice-bench-live', logLevel: logLevel.WARN });
+const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 await producer.connect();
 const start = Date.now();
-const inflight = new Set<Promise<void>>();
+let inflight = 0;
 let n = 0;
 let produced = 0;
-let behind = 0;
+let skipped = 0;
+let late = 0;
 let prev: number[] = [];
 let owed = 0;
 for (let tick = 0; Date.now() - start < seconds * 1000; tick++) {
-  const due = start + tick * TICK_MS;
-  const wait = due - Date.now();
+  const wait = start + tick * TICK_MS - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  else if (wait < -TICK_MS) behind++;
+  else if (wait < -TICK_MS) late++;
   owed += (rate * TICK_MS) / 1000;
+  if (inflight >= MAX_INFLIGHT) {
+    skipped++;
+    owed = 0;
+    prev = [];
+    continue;
+  }
   const now = Date.now();
   const iso = new Date(now).toISOString();
-  const batch: ProducerRecord[] = [];
+  const ts = String(now);
+  const orders: Message[] = [];
+  const payments: Message[] = [];
   for (const m of prev) {
     const p = { ...makePayment(GEN, 0, m), payment_date: iso, created_at: iso };
-    batch.push({ topic: paymentsTopic, key: p.order_id, value: JSON.stringify(p), timestamp: now });
+    payments.push({ key: p.order_id, value: JSON.stringify(p), timestamp: ts });
   }
   const fresh: number[] = [];
-  while (batch.length + fresh.length < owed) {
+  while (payments.length + orders.length < owed) {
     const o = { ...makeOrder(GEN, 0, n), order_date: iso, created_at: iso };
-    batch.push({ topic: ordersTopic, key: o.order_id, value: JSON.stringify(o), timestamp: now });
+    orders.push({ key: o.order_id, value: JSON.stringify(o), timestamp: ts });
     fresh.push(n++);
   }
-  owed -= batch.length;
+  owed -= orders.length + payments.length;
   prev = fresh;
-  produced += batch.length;
-  const send = producer.send(batch);
-  inflight.add(send);
-  void send.finally(() => inflight.delete(send));
+  produced += orders.length + payments.length;
+  inflight++;
+  producer
+    .sendBatch({ acks: -1, topicMessages: [{ topic: ordersTopic, messages: orders }, { topic: paymentsTopic, messages: payments }] })
+    .catch((err: Error) => process.stderr.write(`live producer: ${err.message}\n`))
+    .finally(() => inflight--);
 }
-await Promise.all(inflight);
+while (inflight > 0) await new Promise((r) => setTimeout(r, 5));
 await producer.disconnect();
-process.stdout.write(JSON.stringify({ records: produced, seconds: (Date.now() - start) / 1000, behind }) + '\n');
+process.stdout.write(JSON.stringify({ records: produced, seconds: (Date.now() - start) / 1000, skippedTicks: skipped, lateTicks: late }) + '\n');
