@@ -67,6 +67,14 @@ const defaults = {
   mongoUri: '',
   mongoDb: 'ecommerce_mart',
   mongoCollection: 'orders_data_process_fact',
+  /**
+   * insert-once (default): a document already stored is kept. Exact here,
+   * because a row is a function of its _id's records (the same _id always
+   * carries the same row), and it never needs a lookup by _id, which
+   * FerretDB does by scanning (engine/sinks/mongo-sink.ts). upsert and
+   * insert-then-replace: last write wins.
+   */
+  mongoWriteMode: 'insert-once',
   mongoBatchSize: 500,
   mongoConcurrency: 4,
   startFrom: 'earliest',
@@ -121,6 +129,11 @@ function sources(s: OrdersPaymentsSettings): Record<string, SourceSpec> {
   return { 'orders-raw': raw.orders, 'payments-raw': raw.payments, orders: internal('orders'), payments: internal('payments') };
 }
 
+function writeMode(m: string): 'insert-once' | 'insert-then-replace' | 'upsert' {
+  if (m === 'insert-once' || m === 'insert-then-replace' || m === 'upsert') return m;
+  throw new Error(`orders-payments: mongoWriteMode must be insert-once, insert-then-replace or upsert, got "${m}"`);
+}
+
 function sinks(s: OrdersPaymentsSettings): Record<string, SinkSpec> {
   const out: Record<string, SinkSpec> = {};
   if (s.sink === 'mongo') {
@@ -129,6 +142,7 @@ function sinks(s: OrdersPaymentsSettings): Record<string, SinkSpec> {
       db: s.mongoDb,
       collection: s.mongoCollection,
       id: (v) => factId(v as Fact),
+      mode: writeMode(s.mongoWriteMode),
       batchSize: s.mongoBatchSize,
       concurrency: s.mongoConcurrency,
     });

@@ -16,18 +16,26 @@
  *   `upsert`               bulkWrite of replaceOne({_id}, doc, {upsert: true}),
  *                          ordered: false.
  *   `insert-then-replace`  (default) insertMany(docs, {ordered: false}); the
- *                          documents that already exist (E11000, i.e. a
- *                          redelivery) are then written as ordered-false
- *                          upserts like above.
- * The default inserts first because nearly every document is new: on MongoDB
- * an insert is cheaper than an upsert, and on FerretDB 1.24/SQLite (the test
- * server) upserts run at about 60 documents/s against about 9,000 for
- * inserts, and it deadlocks once 100 upserts are in flight at a time: each
- * upsert of an update command holds one of its 100 pooled SQLite connections
- * until the command ends (handler/msg_update.go). So upserts go out at most
- * `maxUpsertsPerCommand` (default 10) per command: with the default 4 writes
- * in flight per worker thread, two workers stay at 80. On MongoDB proper,
- * raise it (e.g. 1000) for the `upsert` mode.
+ *                          documents that already exist (E11000: a redelivery,
+ *                          mostly) are then written as ordered-false upserts
+ *                          like above. Last write wins, as with `upsert`.
+ *   `insert-once`          insertMany(docs, {ordered: false}) only: a document
+ *                          that exists is kept. First write wins: exactly-once
+ *                          when a document is a function of its _id's inputs
+ *                          (the same _id always carries the same document),
+ *                          as for orders-payments.
+ * Inserting first pays because nearly every document is new: on MongoDB an
+ * insert is cheaper than an upsert, and on FerretDB 1.24/SQLite (the test
+ * server) far more so. There, a lookup by _id scans the table (its queries
+ * use `->'$._id'`, its unique index `->"_id"`, so SQLite never uses the
+ * index; backends/sqlite/collection.go), so upserts run at about 60
+ * documents/s on small collections and slower as they grow, against about
+ * 9,000/s for inserts (whose duplicate check does use the index). It also
+ * deadlocks once 100 upserts are in flight: each upsert of an update command
+ * holds one of its 100 pooled SQLite connections until the command ends
+ * (handler/msg_update.go). So upserts go out at most `maxUpsertsPerCommand`
+ * (default 10) per command: with the default 4 writes in flight per worker
+ * thread, two workers stay at 80. On MongoDB proper, raise it (e.g. 1000).
  *
  * Errors: a batch that fails with a retryable error (network, server
  * selection, a primary stepping down, the RetryableWriteError label) is
@@ -52,7 +60,7 @@ export interface MongoSinkOptions {
   collection: string;
   /** The document `_id` of a record; default the record's deterministic id. */
   id?: (value: unknown, record: SinkRecord) => string;
-  mode?: 'insert-then-replace' | 'upsert';
+  mode?: 'insert-then-replace' | 'upsert' | 'insert-once';
   /** Documents per write. Default 500. */
   batchSize?: number;
   /** Writes in flight per driver (worker thread). Default 4. */
@@ -131,6 +139,8 @@ class Slots {
 export interface MongoSinkStats {
   documents: number;
   inserted: number;
+  /** Already stored and left as they were (insert-once). */
+  kept: number;
   replaced: number;
   retries: number;
 }
@@ -141,7 +151,7 @@ class MongoDriver implements MongoSinkDriver {
   private slots!: Slots;
   private secret: string | undefined;
   private where = '';
-  readonly stats: MongoSinkStats = { documents: 0, inserted: 0, replaced: 0, retries: 0 };
+  readonly stats: MongoSinkStats = { documents: 0, inserted: 0, kept: 0, replaced: 0, retries: 0 };
 
   constructor(private readonly o: MongoSinkOptions) {}
 
@@ -221,7 +231,7 @@ class MongoDriver implements MongoSinkDriver {
     const base = this.o.backoffMs ?? 100;
     for (let attempt = 0; ; attempt++) {
       try {
-        await ((this.o.mode ?? 'insert-then-replace') === 'upsert' ? this.upsert(docs) : this.insertThenReplace(docs));
+        await (this.o.mode === 'upsert' ? this.upsert(docs) : this.insertThenReplace(docs));
         return;
       } catch (err) {
         const retryable = isRetryableMongoError(err);
@@ -252,6 +262,10 @@ class MongoDriver implements MongoSinkDriver {
       if (other) throw err;
       existing = errors.map((w) => docs[w.index]);
       this.stats.inserted += docs.length - existing.length;
+    }
+    if (this.o.mode === 'insert-once') {
+      this.stats.kept += existing.length;
+      return;
     }
     await this.upsert(existing);
   }

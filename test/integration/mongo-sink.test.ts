@@ -63,6 +63,19 @@ describe('mongo sink', () => {
     });
   }
 
+  it('insert-once: a redelivery changes nothing, and a stored document is kept (first write wins)', async () => {
+    const sink = await openSink({ collection: 'docs_insert_once', mode: 'insert-once', id: (v) => (v as { k: string }).k });
+    const records = Array.from({ length: 200 }, (_, i) => rec(i, { k: `key-${i}`, n: i }));
+    await sink.deliver(delivery(1, records));
+    await sink.deliver(delivery(1, records));
+    await sink.deliver(delivery(2, [rec(0, { k: 'key-7', n: -7 }), rec(1, { k: 'key-new', n: 1 })]));
+    const coll = client.db('sink_test').collection<{ _id: string; k: string; n: number }>('docs_insert_once');
+    expect(await coll.countDocuments()).toBe(201);
+    expect(await coll.findOne({ _id: 'key-7' })).toEqual({ _id: 'key-7', k: 'key-7', n: 7 });
+    expect(sink.stats).toMatchObject({ inserted: 201, kept: 201, replaced: 0 });
+    await sink.close();
+  });
+
   it('uses the record id as _id when no id function is given, and wraps non-object values', async () => {
     const sink = await openSink({ collection: 'by_record_id' });
     await sink.deliver(delivery(1, [{ id: '3-7-0', key: null, value: 'plain', time: 0 }, { id: '3-7-1', key: null, value: { a: 1 }, time: 0 }]));
