@@ -87,6 +87,7 @@ export class JobRunner {
   private resolveDone!: () => void;
   private failure: Error | undefined;
   private readonly listeners: Array<(msg: FromWorker) => void> = [];
+  private starting: Promise<void> | undefined;
   private metrics: RunnerMetrics | undefined;
 
   constructor(private readonly o: JobRunnerOptions) {
@@ -120,6 +121,11 @@ export class JobRunner {
   }
 
   async start(): Promise<void> {
+    this.starting = this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     this.lifecycle.transition('STARTING');
     this.startedAt = Date.now();
     try {
@@ -206,6 +212,9 @@ export class JobRunner {
 
   /** Drains: stop consuming, every actor takes a final checkpoint and delivers its output, workers exit. */
   async stop(): Promise<JobSummary> {
+    // A stop (SIGTERM) while starting waits for the start: draining half-started
+    // consumers and workers raced with the start and left them running.
+    if (this.lifecycle.is('STARTING')) await this.starting?.catch(() => {});
     if (this.lifecycle.is('STARTING', 'RUNNING')) {
       this.lifecycle.transition('DRAINING');
       const timeout = this.o.shutdownTimeoutMs ?? 30_000;
