@@ -82,15 +82,16 @@ describe('embedded runtime', () => {
     const r = await runner(new URL('../../fixtures/jobs/stalling-sink-job.ts', import.meta.url).pathname, { flag, log });
     await r.start();
     // Reading stops once the sink is 4 epochs behind: wait until the count holds still (a loaded
-    // machine gets there later), then check it stays put.
+    // machine gets there later), then check it stays put. Workers report counts once a second,
+    // so readings are spaced wider than that.
     let stalledIn = -1;
-    for (let i = 0; i < 40; i++) {
-      await new Promise((res) => setTimeout(res, 500));
+    for (let i = 0; i < 20; i++) {
+      await new Promise((res) => setTimeout(res, 1300));
       const now = r.summary().recordsIn;
       if (now === stalledIn && now > 0) break;
       stalledIn = now;
     }
-    await new Promise((res) => setTimeout(res, 1000));
+    await new Promise((res) => setTimeout(res, 2600));
     const laterIn = r.summary().recordsIn;
     expect(laterIn).toBe(stalledIn);
     expect(stalledIn).toBeGreaterThan(0);
