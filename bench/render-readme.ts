@@ -50,12 +50,31 @@ function goalCell(f: Figure): string {
   if (f.median === null) return `${want}: not measured`;
   const met = g.op === '>=' ? f.median >= g.value : f.median <= g.value;
   if (met) return `${want}: met`;
+  if (g.op === '<=' && f.median > 2 * g.value) return `${want}: **missed, ${fmt(+(f.median / g.value).toFixed(1))}× the goal**`;
   const by = g.op === '>=' ? (1 - f.median / g.value) * 100 : (f.median / g.value - 1) * 100;
   return `${want}: **missed by ${by.toFixed(0)} %**`;
 }
 
-/** One table: a row per label combination, a column per metric. */
+/**
+ * Tables of figures: a row per label combination, a column per metric. Rows
+ * with different sets of metrics (throughput rows and latency rows of one
+ * scenario) go to separate tables, so no table is mostly empty cells.
+ */
 export function pivot(figures: readonly Figure[]): string {
+  const rowsOf = new Map<string, Figure[]>();
+  for (const f of figures) {
+    const id = JSON.stringify(f.labels);
+    rowsOf.set(id, [...(rowsOf.get(id) ?? []), f]);
+  }
+  const groups = new Map<string, Figure[]>();
+  for (const fs of rowsOf.values()) {
+    const sig = fs.map((f) => f.metric).join('|');
+    groups.set(sig, [...(groups.get(sig) ?? []), ...fs]);
+  }
+  return [...groups.values()].map(pivotOne).join('\n\n');
+}
+
+function pivotOne(figures: readonly Figure[]): string {
   const labelKeys: string[] = [];
   const metrics: string[] = [];
   const rows = new Map<string, Figure[]>();

@@ -34,7 +34,9 @@ describe('README tables', () => {
       figure({ query: 'q0', workers: 1 }, 'events/s', 'events/s', [200, 210, 190], { goal }),
       figure({ query: 'q0', workers: 1 }, 'cores', 'cores', [1]),
       figure({ query: 'q5', workers: 1 }, 'events/s', 'events/s', [90, 100, 110], { goal }),
+      figure({ query: 'q5', workers: 1 }, 'cores', 'cores', [1]),
       missingFigure({ query: 'q9', workers: 1 }, 'events/s', 'events/s', 'job not written', { goal }),
+      missingFigure({ query: 'q9', workers: 1 }, 'cores', 'cores', 'job not written'),
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toBe('| query | workers | events/s | cores | goal |');
@@ -43,6 +45,15 @@ describe('README tables', () => {
     expect(lines[3]).toContain('**missed by 33 %**');
     expect(lines[4]).toContain('n/a: job not written');
     expect(lines[4]).toContain('not measured');
+  });
+
+  it('puts rows with other metrics in a table of their own, and states large misses as a multiple', () => {
+    const tables = pivot([
+      figure({ run: 'throughput' }, 'records/s', 'records/s', [100]),
+      figure({ run: 'latency' }, 'p99', 'ms', [500], { goal: { op: '<=', value: 50, source: 'g' } }),
+    ]).split('\n\n');
+    expect(tables).toHaveLength(2);
+    expect(tables[1]).toContain('**missed, 10× the goal**');
   });
 
   it('renders result files of other shapes as plain tables', () => {
