@@ -209,7 +209,9 @@ async function killRun(b: string[]): Promise<void> {
   try {
     // Spread the input over the kills, so each lands while records flow.
     const rate = Math.max(100, Math.round(ORDERS / Math.max(60, KILLS * 30)));
+    let complete = false;
     const producing = produceOrdersPayments({ brokers: b, ordersTopic: topics.orders, paymentsTopic: topics.payments, partitions: PARTITIONS, keyed: true, heartbeat: true, rate, plan: plan() });
+    void producing.then(() => (complete = true));
     await until('the topics', async () => (await endOffsets(b, topics.orders)).size > 0 && (await endOffsets(b, topics.payments)).size > 0, 60_000);
     const docs = (): Promise<number> => collectionCount(ferret.uri, db, COLLECTION).catch(() => 0);
     const kills: string[] = [];
@@ -217,17 +219,23 @@ async function killRun(b: string[]): Promise<void> {
     for (let k = 0; k < KILLS; k++) {
       const p = startJob(jobArgs);
       const before = await docs();
+      const born = Date.now();
+      let why = '';
       await until(`process #${k} to write documents`, async () => {
         const code = await Promise.race([p.exited, Promise.resolve(undefined)]);
         if (code !== undefined) throw new Error(`the job exited (${code}): ${p.stderr()}`);
-        return (await docs()) >= before + 1000;
+        const n = await docs();
+        if (n >= before + 1000) why = `${n - before} documents of its own`;
+        // With the input complete there may be nothing left to write: kill it 5 s into its life then.
+        else if (complete && Date.now() - born > 5_000) why = `input complete, ${n - before} documents of its own`;
+        return why !== '';
       }, 600_000);
       r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
       const delay = Math.floor((r / 2 ** 32) * 1000);
       await new Promise((res) => setTimeout(res, delay));
       p.child.kill('SIGKILL');
       await p.exited;
-      kills.push(`#${k}: ${Math.round((performance.now() - started) / 1000)} s, ${before + 1000}+ documents, +${delay} ms`);
+      kills.push(`#${k}: ${Math.round((performance.now() - started) / 1000)} s, ${why}, +${delay} ms`);
       log(`kill ${kills.at(-1)}`);
     }
     const last = startJob(jobArgs);
