@@ -77,7 +77,6 @@ const defaults = {
   mongoWriteMode: 'insert-once',
   mongoBatchSize: 500,
   mongoConcurrency: 4,
-  startFrom: 'earliest',
 };
 
 export type OrdersPaymentsSettings = typeof defaults;
@@ -118,7 +117,8 @@ function repartitionTopic(s: OrdersPaymentsSettings, source: 'orders' | 'payment
 
 function sources(s: OrdersPaymentsSettings): Record<string, SourceSpec> {
   const watermark = { maxOutOfOrdernessMs: s.outOfOrdernessMs, idleTimeoutMs: s.idleTimeoutMs };
-  const startFrom = s.startFrom === 'latest' ? 'latest' : 'earliest';
+  // A partition without a checkpoint starts at the group's committed offset, else at the beginning.
+  const startFrom = 'earliest';
   const raw = {
     orders: kafkaSource<Order | Heartbeat>({ topic: s.ordersTopic, codec: 'json', startFrom, validate: validateOrder, timestamp: orderTime, watermark }),
     payments: kafkaSource<Payment | Heartbeat>({ topic: s.paymentsTopic, codec: 'json', startFrom, validate: validatePayment, timestamp: paymentTime, watermark }),
