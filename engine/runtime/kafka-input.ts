@@ -234,11 +234,21 @@ export class KafkaInput {
     this.pausedSince.delete(p);
   }
 
-  /** Sinks catching up are seen in the workers' stats, not in 'processed' messages. */
+  /**
+   * Sinks falling behind or catching up are seen in the workers' stats, not
+   * only in 'processed' messages: an actor that has processed all it was sent
+   * sends none, yet must not be fed again while its sinks are stalled.
+   */
   private maybeResumeAll(): void {
     for (const [p, feed] of this.feeds) {
-      if (!feed.paused) continue;
       const s = this.runner.stats.get(`p${p}`);
+      if (!feed.paused) {
+        if (s?.backpressured) {
+          feed.backpressured = true;
+          this.pause(p, feed);
+        }
+        continue;
+      }
       if (s && feed.backpressured && !s.backpressured) feed.backpressured = false;
       this.maybeResume(p, feed);
     }

@@ -53,6 +53,12 @@ export interface ReplayServerOptions {
   heartbeatMs?: number;
   /** End the stream after the last event, and answer the caught-up reconnect with 204 (end of the replay). */
   noContentAtEnd?: boolean;
+  /**
+   * Hold every stream before the event with this index, sending heartbeats,
+   * until `release()`: a test can then act "mid-stream" however slow the
+   * machine is, instead of racing the replay's pace.
+   */
+  holdBeforeEvent?: number;
 }
 
 export interface ConnectionLog {
@@ -71,6 +77,10 @@ export class SseReplayServer {
   private readonly index = new Map<string, number>();
   readonly connections: ConnectionLog[] = [];
   url = '';
+  /** True once a stream waits at `holdBeforeEvent`. */
+  holding = false;
+  private released = false;
+  private readonly waiters: Array<() => void> = [];
 
   constructor(private readonly o: ReplayServerOptions) {
     o.events.forEach((e, i) => {
@@ -98,6 +108,12 @@ export class SseReplayServer {
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Lets streams held at `holdBeforeEvent` go on. */
+  release(): void {
+    this.released = true;
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Drops every open stream now (as a network failure would). */
@@ -151,6 +167,16 @@ export class SseReplayServer {
     await write(`:ok${nl}${nl}`);
     if (plan.retryMs !== undefined) await write(`retry: ${plan.retryMs}${nl}${nl}`);
     for (let i = from; i < this.o.events.length && !closed; i++) {
+      if (i === this.o.holdBeforeEvent && !this.released) {
+        this.holding = true;
+        const go = new Promise<void>((r) => this.waiters.push(r));
+        const every = this.o.heartbeatMs ?? 1000;
+        while (!this.released && !closed) {
+          await Promise.race([go, sleep(every)]);
+          if (!this.released && !closed) res.write(`:heartbeat${nl}`);
+        }
+        if (closed) break;
+      }
       const e = this.o.events[i];
       const text = `event: ${e.event ?? 'message'}${nl}id: ${e.id}${nl}${e.data.split('\n').map((l) => `data: ${l}${nl}`).join('')}${nl}`;
       if (plan.dropAfterEvents !== undefined && log.sent >= plan.dropAfterEvents) {

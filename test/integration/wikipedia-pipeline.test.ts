@@ -70,6 +70,9 @@ beforeAll(async () => {
     plans: [{ dropAfterEvents: 37, eventDelayMs: 50 }, { dropAfterEvents: 29, splitBytes: 257, eventDelayMs: 50 }],
     defaultPlan: { eventDelayMs: 50 },
     noContentAtEnd: true,
+    // The job is killed while the feed waits here, after both drops, and the feed goes on
+    // once it is down: mid-stream on any machine, without racing the replay's pace.
+    holdBeforeEvent: Math.max(80, Math.floor(texts.length / 2)),
   });
   await sse.start();
   duck = await (await DuckDBInstance.create(':memory:')).connect();
@@ -171,10 +174,12 @@ describe('wikipedia pipeline: SSE -> Kafka -> Parquet + BigQuery', () => {
 
     // Kill it once some epochs are committed and delivered, while events are still arriving.
     await wait('the first Parquet files', () => files().length >= 2, 60_000, 50);
+    await wait('the feed to reach its hold point', () => sse.holding, 60_000, 50);
     step(`killing the job: ${files().length} files, SSE connection ${sse.connections.length}`);
     expect(sse.connections.at(-1)!.status).toBe(200); // the replay is still going
     job.child.kill('SIGKILL');
     expect(await job.exited).toBe('SIGKILL');
+    sse.release(); // events arrive in Kafka while the job is down, and after it restarts
     job = startSluice(args);
 
     step('restarted the job');
