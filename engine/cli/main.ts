@@ -10,8 +10,7 @@
  * 4 the drain did not finish within --shutdown-timeout.
  */
 import { parseArgs } from 'node:util';
-import type { SluiceError } from '../errors.ts';
-import { ErrorCodes } from '../errors.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
 import { builtinJobs } from '../../jobs/registry.ts';
 import { applySettings, loadJob, resolveJobModule } from '../runtime/job-loader.ts';
 import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';
@@ -117,6 +116,18 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   return run(rest[0], parsed.values as RawCli, io);
 }
 
+/**
+ * Crash tests only: SLUICE_FAULT_INJECT="<phase>:<n>" SIGKILLs the process at
+ * that checkpoint phase (after-prepare, after-commit, after-deliver, after-ack)
+ * once a worker has taken n checkpoints. Not in the help: it is not for users.
+ */
+function faultInjection(raw: string | undefined): { point: string; afterCheckpoints: number } | undefined {
+  if (!raw) return undefined;
+  const m = /^(after-prepare|after-commit|after-deliver|after-ack):(\d+)$/.exec(raw);
+  if (!m) throw new SluiceError(ErrorCodes.CONFIG, `SLUICE_FAULT_INJECT must be <phase>:<checkpoints>, got "${raw}"`);
+  return { point: m[1], afterCheckpoints: Number(m[2]) };
+}
+
 async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
   let runner: JobRunner;
   try {
@@ -139,6 +150,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
       metricsPort: opts.metricsPort,
       metricsHost: opts.metricsHost,
+      crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
     });
     io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;

@@ -30,7 +30,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { Key } from 'lmdb';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import { resolveJob, type JobDefinition, type Settings } from '../../jobs/api/job.ts';
 import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
 import type { SinkDelivery, SinkDriver } from '../../jobs/api/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
@@ -65,6 +65,12 @@ export function statefulOperators(job: JobDefinition<Settings>, settings: Settin
   return b.nodes.filter((n) => n.kind === 'operator' && (n.operator as { stateless?: boolean }).stateless !== true).map((n) => n.id);
 }
 
+/** Whether an embedded job writes Kafka: a Kafka sink, or dead letters to a Kafka topic (worker-host.ts). */
+export function writesKafka(job: JobDefinition<Settings>, settings: Settings): boolean {
+  const dlq = settings.dlqTopic;
+  return (typeof dlq === 'string' && dlq !== '') || Object.values(resolveJob(job, settings).sinks).some((s) => s.kind === 'kafka');
+}
+
 /** Creates the checkpoint topic and a changelog topic per stateful operator, compacted, P partitions each. */
 export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string, operators: string[], partitions: number): Promise<void> {
   const admin = createAdmin(cfg);
@@ -77,9 +83,20 @@ export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string,
   }
 }
 
-/** One per actor: its own transactional producer, so a new owner fences the old one. */
+/**
+ * One per actor: its own transactional producer, so a new owner fences the old one.
+ *
+ * Sinks whose output is Kafka records (`SinkDriver.kafkaRecords`) are staged
+ * here by `stagedSink` and sent in the same transaction as the epoch's
+ * changes and marker, so Kafka holds an epoch's output exactly when it holds
+ * its marker. `committedEpoch` is the epoch of the newest marker in Kafka
+ * that this local state wrote: epochs up to it are in Kafka already, and
+ * their redelivery after a crash sends nothing.
+ */
 export class ChangelogDriver implements SinkDriver {
   private producer: Producer | undefined;
+  private readonly staged = new Map<number, ProducerRecord[]>();
+  committedEpoch = 0;
 
   constructor(
     private readonly cfg: KafkaClientConfig,
@@ -87,13 +104,34 @@ export class ChangelogDriver implements SinkDriver {
     private readonly partition: number,
   ) {}
 
+  /** A per-actor stand-in for a Kafka-record sink: its deliveries join the epoch's transaction. */
+  stagedSink(driver: SinkDriver): SinkDriver {
+    const encode = driver.kafkaRecords!.bind(driver);
+    return {
+      open: async () => {},
+      close: async () => {},
+      deliver: async (d) => {
+        if (d.epoch <= this.committedEpoch) return;
+        const list = this.staged.get(d.epoch);
+        const recs = encode(d) as ProducerRecord[];
+        if (list) for (const r of recs) list.push(r);
+        else this.staged.set(d.epoch, recs);
+      },
+    };
+  }
+
   async open(): Promise<void> {
     this.producer = createProducer(this.cfg, { transactionalId: `sluice-${this.job}-p${this.partition}` });
     await this.producer.connect();
   }
 
   async deliver(d: SinkDelivery): Promise<void> {
-    const out: ProducerRecord[] = [];
+    if (d.epoch <= this.committedEpoch) {
+      this.staged.delete(d.epoch);
+      return;
+    }
+    // The staged sink output first, then the changes, then (last in the entry) the marker.
+    const out: ProducerRecord[] = this.staged.get(d.epoch)?.slice() ?? [];
     for (const r of d.records) {
       const e = r.value as ChangelogEntry;
       if ('m' in e) {
@@ -105,6 +143,7 @@ export class ChangelogDriver implements SinkDriver {
     }
     try {
       await this.producer!.send(out);
+      this.staged.delete(d.epoch);
     } catch (err) {
       const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((err as Error)?.message) + String((err as { type?: string }).type));
       if (!fenced) {

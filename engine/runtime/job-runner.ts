@@ -18,7 +18,7 @@ import { resolveJob } from '../../jobs/api/job.ts';
 import type { SourceSpec } from '../../jobs/api/sources.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { ensureChangelogTopics, statefulOperators } from './changelog.ts';
+import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
 import { KafkaInput, type InputStats } from './kafka-input.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
@@ -54,6 +54,7 @@ export interface JobRunnerOptions {
   /** Interface for the metrics endpoint (default 127.0.0.1). */
   metricsHost?: string;
   /** Test hook, passed to workers. */
+  /** Fault injection for crash tests: SIGKILL the process at this checkpoint phase (see worker-host.ts). */
   crashAt?: { point: string; afterCheckpoints: number };
 }
 
@@ -100,6 +101,7 @@ export class JobRunner {
       outputDir: resolve(o.outputDir ?? join('.sluice', 'output', name)),
       brokers: o.brokers ?? [],
       embedded: true,
+      epochTransactions: false,
       checkpointIntervalMs: o.checkpointIntervalMs ?? 1000,
       cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
       pullBatch: 1024,
@@ -141,8 +143,16 @@ export class JobRunner {
       if (!embedded && this.runtime.brokers.length === 0) {
         throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} reads Kafka: give --brokers (or SLUICE_BROKERS)`);
       }
-      if (embedded) this.partitions = embeddedPartitions(this.sources);
-      else {
+      if (embedded) {
+        this.partitions = embeddedPartitions(this.sources);
+        // An embedded job that writes Kafka needs the checkpoint topic for its epoch markers.
+        if (this.runtime.brokers.length > 0 && writesKafka(this.o.job, this.o.settings)) {
+          (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
+          const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
+          await ensureChangelogTopics(cfg, this.runtime.appId, [], this.partitions);
+        }
+      } else {
+        (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
         this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs);
         this.partitions = await this.kafka.checkPartitions();
         const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };

@@ -71,8 +71,10 @@ export interface ActorOptions {
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
   /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
   snapshotSources?: () => Record<string, unknown> | undefined;
-  /** Replicate every checkpoint to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */
+  /** Replicate every checkpoint's state changes to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */
   changelog?: boolean;
+  /** Write a checkpoint marker per epoch to CHANGELOG_SINK (implied by `changelog`). */
+  markers?: boolean;
   fault?: (point: FaultPoint) => void;
   now?: () => number;
   /** Metrics hooks (metrics/actor-metrics.ts); absent when metrics are off. */
@@ -291,11 +293,11 @@ export class PartitionActor implements TopologyOutput {
     // The changelog entry is filled by the store's recorder while the commit
     // runs, before the store writes the outbox in the same transaction.
     let recorder: ChangeRecorder | undefined;
-    if (this.o.changelog) {
+    if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
       const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: Date.now() } } }];
       // The store reuses its key arrays between writes: copy each one.
-      recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
+      if (this.o.changelog) recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
       entries.push({ sinkId: CHANGELOG_SINK, records });
       this.markers = [...this.markers, token].slice(-16);
     }
@@ -414,6 +416,8 @@ export class PartitionActor implements TopologyOutput {
   }
 
   private delivered(epoch: number): void {
+    // The sinks hold this epoch, and LMDB will record that only in the next checkpoint.
+    this.o.fault?.('after-deliver');
     const pos = this.positionsAt.get(epoch);
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);

@@ -19,6 +19,12 @@ export interface RuntimeConfig {
   outputDir: string;
   brokers: string[];
   embedded: boolean;
+  /**
+   * Each actor commits its epochs to Kafka in its own transaction with a
+   * checkpoint marker (changelog.ts): every Kafka job, and an embedded job
+   * with brokers whose sinks write Kafka records.
+   */
+  epochTransactions: boolean;
   checkpointIntervalMs: number;
   cacheMaxEntries: number;
   /** Records read per turn from an embedded source. */

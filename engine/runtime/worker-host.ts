@@ -8,6 +8,7 @@
  *      │                    │            │                      │
  *      └────────────────────┴────────────┴──── fatal error ─────┴──▶ FAILED
  */
+import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
@@ -194,14 +195,18 @@ export class WorkerHost {
     let changelog: ChangelogDriver | undefined;
     let restoreFrom: ChangelogMarker | undefined;
     let sinks: ReadonlyMap<string, SinkDriver> = this.drivers;
-    if (!rt.embedded) {
-      changelog = new ChangelogDriver(this.kafkaConfig(), rt.appId, partition);
-      await changelog.open();
-      sinks = new Map([...this.drivers, [CHANGELOG_SINK, changelog]]);
+    if (rt.epochTransactions) {
+      const cl = new ChangelogDriver(this.kafkaConfig(), rt.appId, partition);
+      changelog = cl;
+      await cl.open();
+      // Sinks that write Kafka join the epoch's transaction (exactly-once, see changelog.ts).
+      sinks = new Map([...[...this.drivers].map(([id, d]): [string, SinkDriver] => [id, d.kafkaRecords ? cl.stagedSink(d) : d]), [CHANGELOG_SINK, cl]]);
       const marker = await readLatestMarker(this.kafkaConfig(), rt.appId, partition);
       const local = store.store.readMeta();
       const mine = (local?.extra as { markers?: string[] } | undefined)?.markers ?? [];
-      if (marker !== undefined && !mine.includes(marker.token)) restoreFrom = marker;
+      if (marker !== undefined && mine.includes(marker.token)) cl.committedEpoch = marker.epoch;
+      // An embedded job's local state is its only state: its markers only say what Kafka holds.
+      else if (marker !== undefined && !rt.embedded) restoreFrom = marker;
     }
     const observer = this.metrics?.openActor(actorId, partition, Object.keys(this.sources), Object.keys(this.sinkSpecs));
     const actor = new PartitionActor({
@@ -227,7 +232,8 @@ export class WorkerHost {
         : undefined,
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
       observer,
-      changelog: changelog !== undefined,
+      changelog: changelog !== undefined && !rt.embedded,
+      markers: changelog !== undefined,
     });
     const slot: Slot = { actor, store, inputs, leaseToken, finishedReported: false, changelog, queued: [], ready: false, opening: Promise.resolve() };
     this.slots.set(actorId, slot);
@@ -263,8 +269,11 @@ export class WorkerHost {
     const c = this.init.crashAt!;
     if (point === 'after-commit') this.checkpointsTaken++;
     if (point === c.point && this.checkpointsTaken >= c.afterCheckpoints) {
-      process.stderr.write(`sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
-      process.exit(86);
+      // Straight to fd 2: a worker's process.stderr goes through the main thread, too late.
+      writeSync(2, `sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
+      // The whole process, at once, as a power cut would: process.exit() in a worker would end
+      // only this thread, and leave its LMDB write lock held inside a process that lives on.
+      process.kill(process.pid, 'SIGKILL');
     }
   }
 

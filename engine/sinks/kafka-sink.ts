@@ -1,18 +1,16 @@
 /**
  * Kafka sink.
  *
- * Guarantee: delivery is at-least-once at the Kafka level (an outbox epoch
- * may be produced twice if the process dies between the broker's ack and the
- * outbox ack), made effectively-once in two ways:
- *   - keyed output (a key per record) is an upsert stream: on a compacted
- *     topic, or for any reader that keeps the last value per key, a
- *     redelivered epoch rewrites the same values, so the result is exact;
- *   - every record carries a header `sluice-id` = `<partition>-<epoch>-<seq>`,
- *     deterministic across redeliveries, so an append-only reader can drop
- *     duplicates by id.
- * We chose this over Kafka transactions: a transaction cannot be committed
- * atomically with the LMDB checkpoint either, so it would still need the
- * outbox and ids, and it costs a round trip per epoch per partition.
+ * Guarantee: exactly-once for read_committed readers. The sink hands its
+ * records to the partition actor's transactional producer (`kafkaRecords`),
+ * which commits each epoch's output with the epoch's changelog and checkpoint
+ * marker in one Kafka transaction; an epoch whose marker is already in Kafka
+ * is not sent again after a crash (engine/runtime/changelog.ts). `deliver`,
+ * with the idempotent producer, serves a caller outside a partition actor: it
+ * is at-least-once, and every record carries a header `sluice-id` =
+ * `<partition>-<epoch>-<seq>`, deterministic across redeliveries, so a reader
+ * can still drop duplicates by id; keyed output on a compacted topic is an
+ * upsert stream and exact either way.
  *
  * Records without a key go to partition (source partition mod topic
  * partitions), which keeps a source partition's output in order.
@@ -66,6 +64,15 @@ class KafkaSinkDriver implements SinkDriver {
   }
 
   async deliver(d: SinkDelivery): Promise<void> {
+    const out = this.kafkaRecords(d);
+    try {
+      await this.producer.send(out);
+    } catch (err) {
+      throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: true });
+    }
+  }
+
+  kafkaRecords(d: SinkDelivery): ProducerRecord[] {
     const out: ProducerRecord[] = new Array(d.records.length);
     const keyFn = this.o.key;
     for (let i = 0; i < d.records.length; i++) {
@@ -80,11 +87,7 @@ class KafkaSinkDriver implements SinkDriver {
         timestamp: Number.isFinite(r.time) ? r.time : undefined,
       };
     }
-    try {
-      await this.producer.send(out);
-    } catch (err) {
-      throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: true });
-    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -96,7 +99,7 @@ class KafkaSinkDriver implements SinkDriver {
 export function kafkaSink(o: KafkaSinkOptions): SinkSpec {
   return {
     kind: 'kafka',
-    guarantee: 'effectively-once: upsert by key (exact on compacted topics), plus a deterministic sluice-id header for dedupe',
+    guarantee: 'exactly-once (committed in the actor\'s Kafka transaction with its checkpoint marker), for read_committed readers',
     outbox: true,
     create: () => new KafkaSinkDriver(o),
   };

@@ -41,6 +41,16 @@ export interface RuntimeInfo {
   readonly embedded: boolean;
 }
 
+/** A record for Kafka, as a sink hands it to the actor's transactional producer. */
+export interface KafkaOutputRecord {
+  topic: string;
+  partition?: number;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string>;
+  timestamp?: number;
+}
+
 /** One driver per sink per worker. `close()` drains; `destroy()` aborts. */
 export interface SinkDriver {
   open(ctx: SinkContext): Promise<void>;
@@ -48,6 +58,15 @@ export interface SinkDriver {
   deliver(delivery: SinkDelivery): Promise<void>;
   close(): Promise<void>;
   destroy?(err?: Error): void;
+  /**
+   * Optional, for sinks whose output is Kafka records. When the job runs with
+   * brokers, the runtime does not call `deliver`: it takes these records and
+   * commits them in the partition actor's own Kafka transaction, together
+   * with the epoch's changelog and its checkpoint marker, and skips an epoch
+   * whose marker Kafka already holds. Kafka output is then exactly-once for
+   * read_committed readers, across crashes at any point.
+   */
+  kafkaRecords?(delivery: SinkDelivery): KafkaOutputRecord[];
 }
 
 export interface SinkSpec {

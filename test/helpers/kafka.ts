@@ -185,3 +185,61 @@ const testLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
   else if (level === logLevel.WARN) console.warn(line);
   else console.log(line);
 };
+
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer | null;
+}
+
+/**
+ * Reads every committed record of `topic` from `from` (per partition; default
+ * the beginning) up to the end offsets found at the call. Transactional
+ * topics end in commit markers that no message carries, so progress is
+ * tracked by kafkajs' END_BATCH_PROCESS events, which control-only batches
+ * fire too (as engine/kafka/partition-reader.ts does).
+ */
+export async function readToEnd(topic: string, from: Map<number, number> = new Map(), timeoutMs = 60_000): Promise<ReadRecord[]> {
+  const client = kafkaClient();
+  const admin = client.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const ends = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  const pending = new Set(offsets.filter((o) => Number(o.high) > Math.max(Number(o.low), from.get(o.partition) ?? 0)).map((o) => o.partition));
+  const out: ReadRecord[] = [];
+  if (pending.size === 0) return out;
+  const consumer = client.consumer({ groupId: uniqueName(`read-${topic}`), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic}: ${out.length} records, partitions ${[...pending].join(', ')} not at their end after ${timeoutMs} ms`)), timeoutMs);
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (Number(e.payload.lastOffset) + 1 >= ends.get(e.payload.partition)!) pending.delete(e.payload.partition);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void consumer
+        .subscribe({ topic, fromBeginning: true })
+        .then(() =>
+          consumer.run({
+            eachMessage: async ({ partition, message }) => {
+              const offset = Number(message.offset);
+              if (offset < (from.get(partition) ?? 0)) return;
+              out.push({ partition, offset, key: message.key?.toString() ?? null, value: message.value });
+            },
+          }),
+        )
+        .catch((err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}

@@ -23,7 +23,7 @@ import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import ingestJob from '../../jobs/wikipedia-ingest.ts';
 import type { Settings } from '../../jobs/api/job.ts';
 import { startBigQueryEmulator, type BigQueryEmulator } from '../servers/bigquery-emulator.ts';
-import { createTopic, kafkaClient } from '../helpers/kafka.ts';
+import { createTopic, kafkaClient, readToEnd } from '../helpers/kafka.ts';
 import { startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
 import { SseReplayServer } from '../helpers/sse-replay-server.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -97,25 +97,8 @@ async function dlqEndOffsets(): Promise<Map<number, string>> {
 
 /** Every record of `t` after `from` (per partition), read until it has been quiet for a second. */
 async function readTopic(t: string, from: Map<number, string> = new Map()): Promise<unknown[]> {
-  const kafka = kafkaClient();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(t).catch(() => []);
-  await admin.disconnect();
-  const want = ends.reduce((n, p) => n + Number(p.offset) - Number(from.get(p.partition) ?? p.low), 0);
-  if (want <= 0) return [];
-  const consumer = kafka.consumer({ groupId: `read-${t}-${Date.now()}` });
-  const out: unknown[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: t, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      if (BigInt(message.offset) >= BigInt(from.get(partition) ?? '0')) out.push(JSON.parse(message.value!.toString()));
-    },
-  });
-  await waitFor(`${want} records of ${t}`, () => out.length >= want, 60_000);
-  await consumer.disconnect();
-  return out;
+  const start = new Map([...from].map(([p, o]) => [p, Number(o)]));
+  return (await readToEnd(t, start)).map((r) => JSON.parse(r.value!.toString()) as unknown);
 }
 
 async function sql<T>(q: string): Promise<T[]> {
@@ -258,6 +241,7 @@ describe('wikipedia pipeline: SSE -> Kafka -> Parquet + BigQuery', () => {
     expect(sessions).toEqual(refSessions);
 
     // Dead letters: each schema-breaking event, with the validator's reason; nothing late.
+    await wait('every dead letter', async () => (await readTopic('wikipedia.dlq', dlqFrom)).length >= invalidEvents().length, 60_000, 500);
     const dlq = (await readTopic('wikipedia.dlq', dlqFrom)) as Array<{ reason: string; error: { message: string }; value: { value: unknown } }>;
     expect(dlq.map((d) => d.reason)).toEqual(invalidEvents().map(() => 'validation_failed'));
     const messages = dlq.map((d) => d.error.message).sort();

@@ -67,7 +67,7 @@ describe('worker lifecycle', () => {
       workerId: 0,
       jobModule: 'unused',
       settings: {},
-      runtime: { job: 'lc', appId: 'lc', stateDir: tempDir(), outputDir: tempDir(), brokers: [], embedded: true, checkpointIntervalMs: 1000, cacheMaxEntries: 100, pullBatch: 100 },
+      runtime: { job: 'lc', appId: 'lc', stateDir: tempDir(), outputDir: tempDir(), brokers: [], embedded: true, epochTransactions: false, checkpointIntervalMs: 1000, cacheMaxEntries: 100, pullBatch: 100 },
     };
     const host = new WorkerHost(init, (m) => posted.push(m), job);
     expect(host.lifecycle.state).toBe('CREATED');
