@@ -42,6 +42,8 @@ export interface JoinParams {
   uniqueLeft: boolean;
   /** Watermark bound of both inputs. */
   ooo: number;
+  /** The join's timerBucketMs (the model has no timers: output must not depend on it). Default 1000. */
+  bucket?: number;
 }
 
 export function modelJoin(batches: readonly ModelBatch[], p: JoinParams): string[] {

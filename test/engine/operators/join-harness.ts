@@ -35,6 +35,7 @@ export function joinPipeline(p: JoinParams) {
       upperBoundMs: p.upper,
       graceMs: p.grace,
       uniqueLeft: p.uniqueLeft,
+      timerBucketMs: p.bucket,
       joined: (l, r) => `J:${l.id}:${r.id}`,
       leftOnly: (l) => `L:${l.id}`,
       rightOnly: (r) => `R:${r.id}`,
