@@ -264,7 +264,7 @@ async function killRun(b: string[]): Promise<void> {
         figure({ run: `${ORDERS} orders, ${KILLS} SIGKILLs` }, 'dead letters', 'records', [letters.length]),
       ],
       notes: [
-        `Exact: the collection held ${cmp.count} documents, each equal to the expected output; ${letters.length} dead letters, each once by sluice-id (${copies} redelivered copies dropped), reasons as expected.`,
+        `Exact: the collection held ${cmp.count} documents, each equal to the expected output; ${letters.length} dead letters, ${copies} redelivered copies (by sluice-id), reasons as expected.`,
         `Input produced at ${rate} orders/s while the job ran, so the elapsed time is bounded by the producer; kills: ${kills.join('; ')}.`,
       ],
     });

@@ -19,8 +19,13 @@
  *   bucketed  one timer per second of expiry time, and the orders expiring
  *             in that second as fields of a map-state key (the bucket): the
  *             same expiry, with O(seconds) timers instead of O(orders)
+ *   join      the library's IntervalJoin as jobs/orders-payments.ts
+ *             configures it (full outer, 15-minute bound, first order wins),
+ *             orders on the left; the ticks hold the watermark but are
+ *             filtered out before the join, so no payment ever arrives
  */
 import { defineJob, discardSink, generatorSource, Operator, type Batch, type OperatorContext } from '../../jobs/api/index.ts';
+import { IntervalJoin } from '../../engine/operators/interval-join.ts';
 import { EPOCH_MS, makeOrder, type GenOptions, type Order } from '../../jobs/orders-payments/records.ts';
 
 const EXPIRY_MS = 15 * 60_000;
@@ -86,6 +91,35 @@ export default defineJob({
   },
   sinks: { out: discardSink() },
   pipeline(b, s) {
-    b.connect(b.source<Order>('orders'), b.source<Tick>('ticks')).process(new HoldUnpaid(s.timers === 'bucketed'), 'hold-unpaid').to('out');
+    if (s.timers !== 'join') {
+      b.connect(b.source<Order>('orders'), b.source<Tick>('ticks')).process(new HoldUnpaid(s.timers === 'bucketed'), 'hold-unpaid').to('out');
+      return;
+    }
+    let reported = false;
+    const orders = b.source<Order>('orders').keyBy((o) => o.order_id, 'key-orders');
+    const ticks = b
+      .source<Tick>('ticks')
+      .filter((t) => {
+        if (!reported) {
+          reported = true;
+          process.stdout.write(JSON.stringify({ firstTick: Date.now(), partition: -1, tick: t.tick }) + '\n');
+        }
+        return false;
+      }, 'first-tick')
+      .keyBy(() => 'tick', 'key-ticks');
+    b.connect(orders, ticks)
+      .process(
+        new IntervalJoin<Order, Tick, unknown>({
+          mode: 'full',
+          lowerBoundMs: -60_000,
+          upperBoundMs: EXPIRY_MS,
+          uniqueLeft: true,
+          joined: (o) => o,
+          leftOnly: (o) => o,
+          rightOnly: (t) => t,
+        }),
+        'join',
+      )
+      .to('out');
   },
 });

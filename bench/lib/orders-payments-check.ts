@@ -28,9 +28,12 @@ export async function endOffsets(brokers: string[], topic: string): Promise<Map<
 }
 
 /**
- * The dead letters written to `topic` after the offsets `from`, each once:
- * the Kafka sink is at-least-once, and a redelivered epoch carries the same
- * `sluice-id` header, by which duplicates are dropped.
+ * The dead letters written to `topic` after the offsets `from`. Dead letters
+ * on Kafka are committed in the job's epoch transactions, so each should be
+ * there once; `copies` counts records whose `sluice-id` header repeats (a
+ * redelivered epoch), which would be a bug. Transactions end in commit
+ * markers that no message carries, so the read's progress is tracked with
+ * kafkajs' END_BATCH_PROCESS events (as engine/kafka/partition-reader.ts).
  */
 export async function readDeadLetters(brokers: string[], topic: string, from: Map<number, number>, timeoutMs = 60_000): Promise<{ letters: DeadLetter[]; copies: number }> {
   const ends = await endOffsets(brokers, topic);
@@ -51,10 +54,14 @@ export async function readDeadLetters(brokers: string[], topic: string, from: Ma
         resolve();
       }
     };
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const next = Number(e.payload.lastOffset) + 1;
+      if (next > (seen.get(e.payload.partition) ?? 0)) seen.set(e.payload.partition, next);
+      check();
+    });
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
         const offset = Number(message.offset);
-        seen.set(partition, offset + 1);
         if (offset >= (from.get(partition) ?? 0) && offset < (ends.get(partition) ?? 0)) {
           const id = message.headers?.['sluice-id']?.toString() ?? `${partition}:${offset}`;
           if (byId.has(id)) copies++;

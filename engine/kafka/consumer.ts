@@ -197,6 +197,20 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     if (assigned.length > 0) assigning = prepare(gen, assigned);
   });
 
+  // kafkajs never calls eachBatch for a fetch that held only transaction markers (or aborted
+  // records); it resolves the offset itself and reports the batch here with no messages.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+    const { topic, partition, batchSize, lastOffset } = event.payload;
+    if (batchSize > 0 || stopping || !h.onMarkers) return;
+    const key = tpKey(topic, partition);
+    if (!tracker.canDeliver(key)) return;
+    try {
+      h.onMarkers({ topic, partition }, Number(lastOffset) + 1);
+    } catch (err) {
+      report(err, `onMarkers threw for ${key}`);
+    }
+  });
+
   consumer.on(consumer.events.REBALANCING, () => {
     hooks.onRebalanceSignal('REBALANCING');
   });
@@ -251,9 +265,11 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     const messages = batch.messages;
     const position = tracker.position(key);
     const records = convertMessages(topic, partition, messages, position ?? 0);
+    // lastOffset() includes trailing control records (transaction markers), which are consumed too.
+    const next = Math.max(Number(batch.lastOffset()) + 1, records.length > 0 ? records[records.length - 1].offset + 1 : 0);
     if (records.length > 0) {
       try {
-        h.onBatch({ topic, partition, records, highWatermark });
+        h.onBatch({ topic, partition, records, highWatermark, nextOffset: next });
       } catch (err) {
         // The engine refused the batch: hold the partition rather than refetch it in a loop.
         tracker.pause(key);
@@ -262,8 +278,6 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
         return Promise.resolve();
       }
     }
-    // lastOffset() includes trailing control records (transaction markers), which are consumed too.
-    const next = Math.max(Number(batch.lastOffset()) + 1, records.length > 0 ? records[records.length - 1].offset + 1 : 0);
     tracker.advance(key, next);
     const newPosition = tracker.position(key)!;
     if (next >= newPosition) resolveOffset(messages[messages.length - 1].offset);

@@ -37,6 +37,12 @@ export interface KafkaBatch {
   records: KafkaRecord[];
   /** The partition's high watermark when the batch was fetched (offset of the next record to be written). */
   highWatermark: number;
+  /**
+   * The offset after this batch, past any trailing control records
+   * (transaction markers): above the last record's offset + 1 when the
+   * batch ends in a commit marker.
+   */
+  nextOffset: number;
 }
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -90,6 +96,13 @@ export interface GroupConsumerHandlers {
   onRevoked(tps: TopicPartition[]): Promise<void>;
   /** Synchronous and fast: hand the batch to a worker and return. */
   onBatch(batch: KafkaBatch): void;
+  /**
+   * A fetch of a partition held only control records (transaction markers)
+   * or aborted data: nothing to process, but the partition's position moved
+   * to `nextOffset`. Lets the engine report progress past the markers that
+   * end every transaction (otherwise its lag never reaches 0).
+   */
+  onMarkers?(tp: TopicPartition, nextOffset: number): void;
   /** Errors the consumer cannot return to a caller (crash, a failing handler). */
   onError?(err: Error): void;
   /** Observability: group joins, rebalances, crashes. */

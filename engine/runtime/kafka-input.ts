@@ -55,6 +55,16 @@ export class KafkaInput {
   rebalances = 0;
   /** Next offset whose output is delivered (what the group commit reports), per 'topic:partition'. */
   private readonly deliveredAt = new Map<string, number>();
+  /**
+   * Per "topic:partition": the offset after the last record handed to the
+   * actor, and the offset after the last fetch (past transaction markers).
+   * When everything handed over is delivered, progress is reported up to the
+   * fetch position: a topic written in transactions (every sluice Kafka sink)
+   * ends in a commit marker no record carries, and lag would otherwise stay
+   * at 1 per partition. Reporting only: the actor's LMDB position is the truth.
+   */
+  private readonly sentEnd = new Map<string, number>();
+  private readonly fetchedEnd = new Map<string, number>();
   /** End offsets polled every ENDS_EVERY_MS, per 'topic:partition'. */
   private readonly ends = new Map<string, number>();
   private admin: ReturnType<typeof createAdmin> | undefined;
@@ -126,6 +136,7 @@ export class KafkaInput {
         onAssigned: (tps) => this.onAssigned(tps),
         onRevoked: (tps) => this.onRevoked(tps),
         onBatch: (b) => this.onBatch(b),
+        onMarkers: (tp, next) => this.onMarkers(`${tp.topic}:${tp.partition}`, next),
         onError: (err) => process.stderr.write(`sluice: kafka consumer: ${err.message}\n`),
         onEvent: (e) => {
           if (e.type === 'rebalancing') this.rebalances++;
@@ -153,6 +164,8 @@ export class KafkaInput {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, pos > 0 ? pos : -1);
           this.deliveredAt.set(`${this.topics[i]}:${p}`, pos);
+          this.sentEnd.set(`${this.topics[i]}:${p}`, pos);
+          this.fetchedEnd.delete(`${this.topics[i]}:${p}`);
         });
       }),
     );
@@ -180,6 +193,9 @@ export class KafkaInput {
     const input = this.inputOfTopic.get(b.topic);
     if (!feed || input === undefined || b.records.length === 0) return;
     const recs: RawRecord[] = b.records as unknown as RawRecord[];
+    const key = `${b.topic}:${b.partition}`;
+    this.sentEnd.set(key, recs[recs.length - 1].offset + 1);
+    if (b.nextOffset > (this.fetchedEnd.get(key) ?? 0)) this.fetchedEnd.set(key, b.nextOffset);
     const wire = encodeRecordBatch(recs);
     this.runner.workerFor(b.partition).sendBatch(`p${b.partition}`, input, wire);
     feed.inflight += b.records.length;
@@ -199,12 +215,30 @@ export class KafkaInput {
       const p = Number(msg.actorId.slice(1));
       this.sourceIds.forEach((id, i) => {
         const offset = msg.positions[id];
-        if (offset > 0) {
-          this.toCommit.set(`${this.topics[i]}:${p}`, { topic: this.topics[i], partition: p, offset });
-          this.deliveredAt.set(`${this.topics[i]}:${p}`, offset);
+        const key = `${this.topics[i]}:${p}`;
+        if (offset > 0 && offset > (this.deliveredAt.get(key) ?? 0)) {
+          this.toCommit.set(key, { topic: this.topics[i], partition: p, offset });
+          this.deliveredAt.set(key, offset);
         }
+        this.passMarkers(key, this.topics[i], p);
       });
     }
+  }
+
+  private onMarkers(key: string, next: number): void {
+    if (next <= (this.fetchedEnd.get(key) ?? 0)) return;
+    this.fetchedEnd.set(key, next);
+    const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+    this.passMarkers(key, topic, p);
+  }
+
+  /** Everything handed to the actor is delivered: report progress up to the fetch position. */
+  private passMarkers(key: string, topic: string, partition: number): void {
+    const at = this.deliveredAt.get(key);
+    const fetched = this.fetchedEnd.get(key);
+    if (at === undefined || fetched === undefined || at !== this.sentEnd.get(key) || fetched <= at) return;
+    this.deliveredAt.set(key, fetched);
+    this.toCommit.set(key, { topic, partition, offset: fetched });
   }
 
   private tpsOf(p: number): TopicPartition[] {
