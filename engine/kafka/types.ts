@@ -7,6 +7,7 @@
  * partition would need 2^53 records (9e15) before a double loses precision,
  * and converting once at the edge keeps every hot path free of bigint/Long.
  */
+import type { KafkaOutputRecord } from '../../jobs/api/sinks.ts';
 
 /** One partition of one topic. */
 export interface TopicPartition {
@@ -159,16 +160,8 @@ export interface GroupConsumer {
   lag(): Map<PartitionKey, number>;
 }
 
-export interface ProducerRecord {
-  topic: string;
-  /** When omitted, the default (Java-compatible murmur2) partitioner picks it from the key. */
-  partition?: number;
-  key: Buffer | string | null;
-  value: Buffer | string | null;
-  headers?: Record<string, Buffer | string>;
-  /** Milliseconds since the epoch; defaults to now. */
-  timestamp?: number;
-}
+/** A record to produce; the public sink API's type (jobs/api/sinks.ts), so sinks can hand records to the engine's producers. */
+export type ProducerRecord = KafkaOutputRecord;
 
 export interface ProducerOptions {
   /** Exactly-once per partition session: no duplicates on retry, order kept. Default false. */

@@ -113,7 +113,7 @@ export class ChangelogDriver implements SinkDriver {
       deliver: async (d) => {
         if (d.epoch <= this.committedEpoch) return;
         const list = this.staged.get(d.epoch);
-        const recs = encode(d) as ProducerRecord[];
+        const recs = encode(d);
         if (list) for (const r of recs) list.push(r);
         else this.staged.set(d.epoch, recs);
       },

@@ -44,10 +44,12 @@ export interface RuntimeInfo {
 /** A record for Kafka, as a sink hands it to the actor's transactional producer. */
 export interface KafkaOutputRecord {
   topic: string;
+  /** When omitted, the default (Java-compatible murmur2) partitioner picks it from the key. */
   partition?: number;
   key: Buffer | string | null;
   value: Buffer | string | null;
   headers?: Record<string, Buffer | string>;
+  /** Milliseconds since the epoch; defaults to now. */
   timestamp?: number;
 }
 
