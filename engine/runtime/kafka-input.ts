@@ -216,7 +216,7 @@ export class KafkaInput {
       this.sourceIds.forEach((id, i) => {
         const offset = msg.positions[id];
         const key = `${this.topics[i]}:${p}`;
-        if (offset > 0 && offset > (this.deliveredAt.get(key) ?? 0)) {
+        if (offset > 0 && offset >= (this.deliveredAt.get(key) ?? 0)) {
           this.toCommit.set(key, { topic: this.topics[i], partition: p, offset });
           this.deliveredAt.set(key, offset);
         }
