@@ -14,9 +14,12 @@
  *                    timer), or null: a tombstone for a deleted key
  *   marker value     JSON { token, epoch, positions, sources, at }
  *
- * Each checkpoint's changes and its marker are ONE Kafka transaction, with
+ * Each checkpoint's changes and its marker are in ONE Kafka transaction, with
  * transactional.id `sluice-<app>-p<partition>`: a new owner's producer fences
- * the old one, and read_committed readers never see half a checkpoint. The
+ * the old one, and read_committed readers never see half a checkpoint. When
+ * checkpoints queue up behind a transaction in flight (short intervals), the
+ * next transaction takes all of them (`deliverEpochs`): a transaction costs
+ * a few broker round trips, and one per checkpoint would cap the rate. The
  * changes travel through the actor's outbox like any output (sink
  * `__changelog`, delivered after the other sinks of the same epoch), so a
  * crash between the LMDB commit and the Kafka commit redelivers them.
@@ -126,24 +129,38 @@ export class ChangelogDriver implements SinkDriver {
   }
 
   async deliver(d: SinkDelivery): Promise<void> {
-    if (d.epoch <= this.committedEpoch) {
-      this.staged.delete(d.epoch);
-      return;
-    }
-    // The staged sink output first, then the changes, then (last in the entry) the marker.
-    const out: ProducerRecord[] = this.staged.get(d.epoch)?.slice() ?? [];
-    for (const r of d.records) {
-      const e = r.value as ChangelogEntry;
-      if ('m' in e) {
-        out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
-      } else {
-        const op = String((e.k as unknown[])[1]);
-        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
+    await this.deliverEpochs([d]);
+  }
+
+  /**
+   * Consecutive epochs in ONE transaction: each epoch's staged sink output,
+   * its marker and its changes. Atomic, so the newest marker Kafka holds
+   * still names the last epoch whose output and changes it holds.
+   */
+  async deliverEpochs(ds: SinkDelivery[]): Promise<void> {
+    const out: ProducerRecord[] = [];
+    for (const d of ds) {
+      if (d.epoch <= this.committedEpoch) {
+        this.staged.delete(d.epoch);
+        continue;
+      }
+      const staged = this.staged.get(d.epoch);
+      if (staged) for (const r of staged) out.push(r);
+      for (const r of d.records) {
+        const e = r.value as ChangelogEntry;
+        if ('m' in e) {
+          out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
+        } else {
+          const op = String((e.k as unknown[])[1]);
+          out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
+        }
       }
     }
+    if (out.length === 0) return;
+    const partition = ds[0].partition;
     try {
       await this.producer!.send(out);
-      this.staged.delete(d.epoch);
+      for (const d of ds) this.staged.delete(d.epoch);
     } catch (err) {
       const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((err as Error)?.message) + String((err as { type?: string }).type));
       if (!fenced) {
@@ -151,7 +168,7 @@ export class ChangelogDriver implements SinkDriver {
         await this.producer!.disconnect().catch(() => {});
         await this.open().catch(() => {});
       }
-      throw new SluiceError(ErrorCodes.SINK, `changelog of p${d.partition}: ${(err as Error).message}${fenced ? ' (fenced: another process owns this partition now)' : ''}`, {
+      throw new SluiceError(ErrorCodes.SINK, `changelog of p${partition}: ${(err as Error).message}${fenced ? ' (fenced: another process owns this partition now)' : ''}`, {
         cause: err,
         retryable: !fenced,
       });

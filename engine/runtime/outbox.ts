@@ -8,7 +8,7 @@
  * crash carries the same ids.
  */
 import type { Key } from '../../jobs/api/operator.ts';
-import type { SinkDriver, SinkRecord } from '../../jobs/api/sinks.ts';
+import type { SinkDelivery, SinkDriver, SinkRecord } from '../../jobs/api/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
 export interface OutboxEntry {
@@ -65,6 +65,9 @@ export interface DeliveryObserver {
  * each sink's driver; retries retryable failures with backoff. `delivered`
  * is the highest epoch every sink has acknowledged.
  */
+/** Epochs delivered in one round at most (a round holds their entries in memory). */
+const MAX_EPOCHS_PER_ROUND = 32;
+
 export class DeliveryQueue {
   private readonly queue: OutboxEntry[][] = [];
   private running: Promise<void> | undefined;
@@ -111,15 +114,26 @@ export class DeliveryQueue {
   private async run(): Promise<void> {
     try {
       while (this.queue.length > 0 && !this.failure) {
-        const entries = this.queue[0];
+        // Every epoch queued so far goes in one round (up to a cap): each sink gets its epochs
+        // in order, and a sink with deliverEpochs() gets them in one call, after the others
+        // (the changelog's marker must not get ahead of the output it covers).
+        const round = this.queue.slice(0, MAX_EPOCHS_PER_ROUND);
+        const grouped = new Map<string, OutboxEntry[]>();
         let n = 0;
-        for (const e of entries) {
-          if (e.records.length === 0) continue;
-          await this.deliverOne(e);
-          n += e.records.length;
+        for (const entries of round) {
+          for (const e of entries) {
+            if (e.records.length === 0) continue;
+            n += e.records.length;
+            if (this.sinks.get(e.sinkId)?.deliverEpochs) {
+              const g = grouped.get(e.sinkId);
+              if (g) g.push(e);
+              else grouped.set(e.sinkId, [e]);
+            } else await this.deliverOne([e]);
+          }
         }
-        this.queue.shift();
-        this.delivered = entries[0].epoch;
+        for (const g of grouped.values()) await this.deliverOne(g);
+        this.queue.splice(0, round.length);
+        this.delivered = round[round.length - 1][0].epoch;
         this.onDelivered(this.delivered, n);
         this.observer?.epochDelivered(this.delivered);
       }
@@ -128,7 +142,9 @@ export class DeliveryQueue {
     }
   }
 
-  private async deliverOne(e: OutboxEntry): Promise<void> {
+  /** One entry through deliver(), or several consecutive epochs of one sink through deliverEpochs(). */
+  private async deliverOne(es: OutboxEntry[]): Promise<void> {
+    const e = es[es.length - 1];
     const sink = this.sinks.get(e.sinkId);
     if (!sink) {
       this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: outbox names unknown sink "${e.sinkId}"`);
@@ -136,8 +152,9 @@ export class DeliveryQueue {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        await sink.deliver({ sinkId: e.sinkId, actorId: this.actorId, partition: this.partition, epoch: e.epoch, records: e.records });
-        this.observer?.delivered(e.sinkId, e.epoch, e.records);
+        if (es.length === 1) await sink.deliver(this.delivery(e));
+        else await sink.deliverEpochs!(es.map((x) => this.delivery(x)));
+        for (const x of es) this.observer?.delivered(x.sinkId, x.epoch, x.records);
         return;
       } catch (err) {
         this.errors++;
@@ -145,7 +162,8 @@ export class DeliveryQueue {
         const giveUp = !retryable || attempt >= this.maxRetries;
         this.observer?.deliveryFailed(e.sinkId, !giveUp);
         if (giveUp) {
-          this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: sink "${e.sinkId}" failed for epoch ${e.epoch}`, { cause: err });
+          const which = es.length === 1 ? `epoch ${e.epoch}` : `epochs ${es[0].epoch}–${e.epoch}`;
+          this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: sink "${e.sinkId}" failed for ${which}`, { cause: err });
           throw this.failure;
         }
         this.retries++;
@@ -153,5 +171,9 @@ export class DeliveryQueue {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  private delivery(e: OutboxEntry): SinkDelivery {
+    return { sinkId: e.sinkId, actorId: this.actorId, partition: this.partition, epoch: e.epoch, records: e.records };
   }
 }

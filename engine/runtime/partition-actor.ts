@@ -100,6 +100,15 @@ export interface ActorCounters {
   lastCheckpointBytes: number;
 }
 
+/**
+ * How often a worker calls tick() on its actors. Checkpoints start only in a
+ * tick, so the tick must be finer than the checkpoint interval: at most
+ * 100 ms, at least 5 ms, half the interval in between.
+ */
+export function tickPeriodMs(checkpointIntervalMs: number): number {
+  return Math.min(100, Math.max(5, Math.floor(checkpointIntervalMs / 2)));
+}
+
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
   readonly counters: ActorCounters;
@@ -111,6 +120,9 @@ export class PartitionActor implements TopologyOutput {
   private delivery!: DeliveryQueue;
   private epoch = 0;
   private lastCheckpoint = 0;
+  private readonly tickSlack: number;
+  /** Undelivered epochs that mean "sinks are behind": four, or a second's worth at short intervals. */
+  private readonly maxBacklog: number;
   private readonly now: () => number;
   /** Positions at each committed-but-undelivered epoch, reported once delivered. */
   private readonly positionsAt = new Map<number, Record<string, number>>();
@@ -127,6 +139,8 @@ export class PartitionActor implements TopologyOutput {
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
+    this.tickSlack = Math.floor(tickPeriodMs(o.checkpointIntervalMs) / 2);
+    this.maxBacklog = Math.max(4, Math.ceil(1000 / Math.max(1, o.checkpointIntervalMs)));
     this.positions = o.inputs.map(() => 0);
     this.tracker = new WatermarkTracker(o.inputs.map((i) => i.watermark));
     this.outbox = new OutboxBuffer(o.partition);
@@ -256,7 +270,9 @@ export class PartitionActor implements TopologyOutput {
       this.changed = true;
     }
     if (this.topology.fireProcessingTimers(now)) this.changed = true;
-    const due = now - this.lastCheckpoint >= this.o.checkpointIntervalMs;
+    // Ticks come every tickPeriodMs(): within half a tick of its time, a checkpoint is due now
+    // rather than a whole tick late (interval 50 ms would otherwise mean a checkpoint every 75).
+    const due = now - this.lastCheckpoint >= this.o.checkpointIntervalMs - this.tickSlack;
     if ((due && (this.changed || this.outbox.pending > 0)) || this.o.store.needsCheckpoint()) await this.checkpoint();
     else if (due) {
       // Idle: nothing would change in LMDB, so no transaction. The durable
@@ -268,7 +284,7 @@ export class PartitionActor implements TopologyOutput {
 
   /** True when this actor should stop taking input: its sinks are behind. */
   get backpressured(): boolean {
-    return (this.delivery?.backlog ?? 0) >= 4 || this.outbox.pending >= 200_000;
+    return (this.delivery?.backlog ?? 0) >= this.maxBacklog || this.outbox.pending >= 200_000;
   }
 
   get undeliveredEpochs(): number {
@@ -312,11 +328,13 @@ export class PartitionActor implements TopologyOutput {
       recorder,
     });
     this.epoch = epoch;
-    this.lastCheckpoint = this.now();
+    // The schedule runs from checkpoint starts, so the commit's own time does not stretch the interval.
+    this.lastCheckpoint = started;
     const c = this.counters;
     c.checkpoints++;
-    c.lastCheckpointAt = this.lastCheckpoint;
-    c.lastCheckpointMs = this.lastCheckpoint - started;
+    const finished = this.now();
+    c.lastCheckpointAt = finished;
+    c.lastCheckpointMs = finished - started;
     c.lastCheckpointBytes = res.bytes;
     this.o.fault?.('after-commit');
     // Phase 3: deliver, then report (see delivered()).

@@ -23,7 +23,7 @@ import { kafkaSink } from '../sinks/kafka-sink.ts';
 import { resolveCodec, type Codec } from '../sources/codecs.ts';
 import { FileReader, GeneratorReader, type PullReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { PartitionActor, type FaultPoint } from './partition-actor.ts';
+import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
@@ -68,7 +68,6 @@ interface Slot {
   opening: Promise<void>;
 }
 
-const TICK_MS = 100;
 const STATS_MS = 1000;
 
 export class WorkerHost {
@@ -119,7 +118,7 @@ export class WorkerHost {
       this.drivers.set(id, d);
     }
     this.env = openStoreEnv(rt.stateDir);
-    this.timers.push(setInterval(() => void this.tickAll(), TICK_MS));
+    this.timers.push(setInterval(() => void this.tickAll(), tickPeriodMs(rt.checkpointIntervalMs)));
     this.timers.push(setInterval(() => this.post({ t: 'stats', actors: this.stats() }), STATS_MS));
     this.lifecycle.transition('RUNNING');
     this.post({ t: 'ready' });

@@ -69,6 +69,14 @@ export interface SinkDriver {
    * read_committed readers, across crashes at any point.
    */
   kafkaRecords?(delivery: SinkDelivery): KafkaOutputRecord[];
+  /**
+   * Optional: several consecutive epochs of one actor in one call, which must
+   * take effect atomically (all or none). The runtime uses it when epochs
+   * queue up behind a slow delivery, so that a sink paying a fixed cost per
+   * call (a Kafka transaction) pays it once for all of them. Each delivery
+   * keeps its own epoch; they come in epoch order.
+   */
+  deliverEpochs?(deliveries: SinkDelivery[]): Promise<void>;
 }
 
 export interface SinkSpec {

@@ -7,7 +7,9 @@
  * crash after delivery and before the ack redelivers the epoch: duplicates.
  */
 import { describe, expect, it } from 'vitest';
+import { createAdmin } from '../../engine/kafka/admin.ts';
 import { readPartitions } from '../../engine/kafka/partition-reader.ts';
+import { checkpointTopic } from '../../engine/runtime/changelog.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { startSluice, waitFor } from '../helpers/sluice-process.ts';
@@ -29,9 +31,31 @@ async function readIds(topic: string, partitions: number): Promise<number[]> {
   return ids;
 }
 
+/** Checkpoint markers in the job's checkpoint topic, and the offsets they and the transaction markers take. */
+async function checkpointTopicCounts(app: string, partitions: number): Promise<{ markers: number; offsets: number }> {
+  const cfg = { brokers: kafkaBrokers(), clientId: 'eo-reader' };
+  let markers = 0;
+  for (let p = 0; p < partitions; p++) await readPartitions(cfg, [checkpointTopic(app)], p, (_t, recs) => (markers += recs.length));
+  const admin = createAdmin(cfg);
+  try {
+    const ends = await admin.topicEndOffsets(checkpointTopic(app));
+    return { markers, offsets: [...ends.values()].reduce((a, b) => a + b, 0) };
+  } finally {
+    await admin.close();
+  }
+}
+
 describe('Kafka sink: exactly-once across crashes', () => {
-  for (const point of ['after-prepare', 'after-commit', 'after-deliver'] as const) {
-    it(`a crash ${point} neither loses nor duplicates output or dead letters`, async () => {
+  const cases = [
+    { point: 'after-prepare', intervalMs: 50, after: 3, send: 200, pauseMs: 100 },
+    { point: 'after-commit', intervalMs: 50, after: 3, send: 200, pauseMs: 100 },
+    { point: 'after-deliver', intervalMs: 50, after: 3, send: 200, pauseMs: 100 },
+    // 10 ms checkpoints (the least the CLI takes) under steady input queue up behind each Kafka
+    // transaction, which then carries several epochs at once (ChangelogDriver.deliverEpochs).
+    { point: 'after-deliver', intervalMs: 10, after: 40, send: 25, pauseMs: 10 },
+  ] as const;
+  for (const { point, intervalMs, after, send, pauseMs } of cases) {
+    it(`a crash ${point} (checkpoints every ${intervalMs} ms) neither loses nor duplicates output or dead letters`, async () => {
       const input = await createTopic('eo-in', 2);
       const output = await createTopic('eo-out', 2);
       const dlq = await createTopic('eo-dlq', 2);
@@ -39,19 +63,20 @@ describe('Kafka sink: exactly-once across crashes', () => {
       const producer = kafkaClient().producer();
       await producer.connect();
       const produce = (async () => {
-        for (let at = 0; at < TOTAL; at += 200) {
-          await producer.send({ topic: input, messages: Array.from({ length: 200 }, (_, i) => ({ key: `k${(at + i) % 13}`, value: JSON.stringify({ id: at + i }) })) });
-          await new Promise((r) => setTimeout(r, 100));
+        for (let at = 0; at < TOTAL; at += send) {
+          await producer.send({ topic: input, messages: Array.from({ length: send }, (_, i) => ({ key: `k${(at + i) % 13}`, value: JSON.stringify({ id: at + i }) })) });
+          await new Promise((r) => setTimeout(r, pauseMs));
         }
         await producer.disconnect();
       })();
+      const groupId = uniqueName('eo');
       const args = [
         'run', jobPath, '--brokers', kafkaBrokers().join(','), '--workers', '2', '--state-dir', tempDir(), '--output-dir', tempDir(),
-        '--group-id', uniqueName('eo'), '--checkpoint-interval', '50', '--session-timeout', '6000', '--no-progress',
+        '--group-id', groupId, '--checkpoint-interval', String(intervalMs), '--session-timeout', '6000', '--no-progress',
         '--set', `input=${input}`, '--set', `output=${output}`, '--set', `dlqTopic=${dlq}`,
       ];
       // First run: the process is SIGKILLed at the fault point after a few checkpoints, mid-input.
-      const first = startSluice(args, { SLUICE_FAULT_INJECT: `${point}:3` });
+      const first = startSluice(args, { SLUICE_FAULT_INJECT: `${point}:${after}` });
       expect(await first.exited).toBe('SIGKILL');
       expect(first.stderr()).toContain(`injected crash at ${point}`);
       // Second run on the same state and group: it finishes the input, then drains on SIGTERM.
@@ -66,6 +91,12 @@ describe('Kafka sink: exactly-once across crashes', () => {
       expect(out).toEqual(want.filter((i) => i % 10 !== 7));
       const dead = (await readIds(dlq, 2)).sort((a, b) => a - b);
       expect(dead).toEqual(want.filter((i) => i % 10 === 7));
+      if (intervalMs === 10) {
+        // Each transaction ends with one commit marker (an offset, but no record) in every
+        // partition it wrote: fewer commits than checkpoint markers means some carried several.
+        const { markers, offsets } = await checkpointTopicCounts(groupId, 2);
+        expect(markers).toBeGreaterThan(offsets - markers);
+      }
     });
   }
 });

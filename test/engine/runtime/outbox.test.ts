@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { SinkDelivery, SinkDriver } from '../../../jobs/api/sinks.ts';
+import { DeliveryQueue, type OutboxEntry } from '../../../engine/runtime/outbox.ts';
+import { SluiceError, ErrorCodes } from '../../../engine/errors.ts';
+
+/** A sink that logs its calls; `gate` holds every call until released. */
+function loggingSink(log: string[], name: string, opts: { batched?: boolean; gate?: () => Promise<void>; failFirst?: number } = {}): SinkDriver {
+  let failures = opts.failFirst ?? 0;
+  const call = async (what: string): Promise<void> => {
+    log.push(what);
+    await opts.gate?.();
+    if (failures > 0) {
+      failures--;
+      throw new SluiceError(ErrorCodes.SINK, `${name} down`, { retryable: true });
+    }
+  };
+  const d: SinkDriver = {
+    open: async () => {},
+    close: async () => {},
+    deliver: (x: SinkDelivery) => call(`${name}:${x.epoch}`),
+  };
+  if (opts.batched) d.deliverEpochs = (xs: SinkDelivery[]) => call(`${name}:[${xs.map((x) => x.epoch).join(',')}]`);
+  return d;
+}
+
+function epoch(e: number, sinks: string[]): OutboxEntry[] {
+  return sinks.map((sinkId) => ({ epoch: e, sinkId, records: [{ id: `0-${e}-0`, key: null, value: e, time: 0 }] }));
+}
+
+describe('DeliveryQueue', () => {
+  it('delivers epochs queued behind a slow delivery in one round: plain sinks epoch by epoch, a deliverEpochs sink once, last', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    let first = true;
+    const gate = (): Promise<void> => {
+      if (!first) return Promise.resolve();
+      first = false;
+      return new Promise<void>((r) => (release = r));
+    };
+    const sinks = new Map<string, SinkDriver>([
+      ['out', loggingSink(log, 'out')],
+      ['tx', loggingSink(log, 'tx', { batched: true, gate })],
+    ]);
+    const acked: number[] = [];
+    const q = new DeliveryQueue('a0', 0, sinks, 0, (e) => acked.push(e));
+    q.push(1, epoch(1, ['out', 'tx']));
+    await new Promise((r) => setTimeout(r, 5));
+    for (let e = 2; e <= 5; e++) q.push(e, epoch(e, ['out', 'tx']));
+    expect(q.backlog).toBe(5);
+    release();
+    await q.drain();
+    expect(log).toEqual(['out:1', 'tx:1', 'out:2', 'out:3', 'out:4', 'out:5', 'tx:[2,3,4,5]']);
+    expect(acked).toEqual([1, 5]);
+    expect(q.delivered).toBe(5);
+    expect(q.backlog).toBe(0);
+  });
+
+  it('retries a failed group as a whole, and skips epochs with nothing for a sink', async () => {
+    const log: string[] = [];
+    const sinks = new Map<string, SinkDriver>([['tx', loggingSink(log, 'tx', { batched: true, failFirst: 1 })]]);
+    const q = new DeliveryQueue('a0', 0, sinks, 0, () => {});
+    q.push(1, epoch(1, ['tx']));
+    q.push(2, []);
+    q.push(3, epoch(3, ['tx']));
+    await q.drain();
+    expect(log).toEqual(['tx:[1,3]', 'tx:[1,3]']);
+    expect(q.retries).toBe(1);
+    expect(q.delivered).toBe(3);
+  });
+
+  it('fails with the range of epochs when a group gives up', async () => {
+    const sinks = new Map<string, SinkDriver>([['tx', loggingSink([], 'tx', { batched: true, failFirst: 99 })]]);
+    const q = new DeliveryQueue('a0', 0, sinks, 0, () => {}, 0);
+    q.push(1, epoch(1, ['tx']));
+    q.push(2, epoch(2, ['tx']));
+    await expect(q.drain()).rejects.toThrow(/sink "tx" failed for epochs 1–2/);
+    expect(q.delivered).toBe(0);
+  });
+});
