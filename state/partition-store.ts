@@ -13,7 +13,10 @@
  * processes share the dir -> readMeta() to seek sources to the saved
  * positions and readOutbox() to re-deliver -> process records, using state
  * and timers, and commit whenever needsCheckpoint() says so or the epoch
- * ends -> close(). commit() is synchronous and durable when it returns.
+ * ends -> close(). commit() is synchronous and durable when it returns,
+ * unless it runs inside a transaction of the caller's (env.root.transactionSync,
+ * as a worker does to commit several actors with one fsync): it is then a
+ * child transaction, durable when the outer one commits.
  *
  * Threading: a store belongs to one actor on one thread; it is not shared.
  * `commit`, `drop` and the lease calls block the thread while they wait for

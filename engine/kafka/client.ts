@@ -5,6 +5,7 @@
  * patches its cluster's coordinator connection (see coordinator-hooks.ts) and
  * that must not leak into anything else.
  */
+import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { createLogCreator, resolveLogLevel } from './log-creator.ts';

@@ -10,6 +10,7 @@
  * the whole request: no partition's share can exceed it.
  */
 import type { Message, TopicMessages } from 'kafkajs';
+import { kafkajsGroupingPatched } from './kafkajs-linear-grouping.ts';
 import type { ProducerRecord } from './types.ts';
 
 /** Per-record overhead in the v2 record format (varints, attributes, deltas), rounded up. */
@@ -17,14 +18,16 @@ const RECORD_OVERHEAD = 24;
 /** Stays under the 1 MiB default message.max.bytes with room for the batch header. */
 export const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
 /**
- * Records per request. kafkajs groups a request's records by partition by
- * copying the partition's array for every record (groupMessagesPerPartition:
- * `[...current, message]`), which is quadratic: 10,000 small records to one
- * partition cost 100 ms of CPU, 20,000 cost 1.3 s. Changelog records are
- * ~60 bytes, so the byte bound alone allowed ~15,000 per request. At 1,000
- * the copying costs ~3 ms per request.
+ * Records per request. kafkajs's own grouping of a request's records by
+ * partition copies the partition's array for every record
+ * (groupMessagesPerPartition: `[...current, message]`), which is quadratic:
+ * 10,000 small records to one partition cost 100 ms of CPU, 20,000 cost
+ * 1.3 s. The engine replaces it with a linear one (kafkajs-linear-grouping.ts);
+ * should that not take (kafkajs loaded before it), requests stay at 1,000
+ * records, where the copying costs ~3 ms. Changelog records are ~60 bytes,
+ * so otherwise the byte bound (~15,000 of them) is the one that cuts.
  */
-export const DEFAULT_MAX_REQUEST_RECORDS = 1000;
+export const DEFAULT_MAX_REQUEST_RECORDS = kafkajsGroupingPatched ? 50_000 : 1000;
 
 function byteLength(v: Buffer | string | null | undefined): number {
   if (v === null || v === undefined) return 0;

@@ -17,6 +17,7 @@
  * is never split across transactions, so its records become visible to
  * read_committed consumers together or not at all.
  */
+import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { Partitioners, type Producer as KafkaJsProducer } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { createKafka, toKafkaError } from './client.ts';

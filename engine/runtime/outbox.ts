@@ -72,6 +72,7 @@ export class DeliveryQueue {
   private readonly queue: OutboxEntry[][] = [];
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
+  private held = false;
   delivered: number;
   retries = 0;
   errors = 0;
@@ -100,9 +101,27 @@ export class DeliveryQueue {
   push(epoch: number, entries: OutboxEntry[]): void {
     if (this.failure) throw this.failure;
     this.queue.push(entries.length ? entries : [{ epoch, sinkId: '', records: [] }]);
+    this.start();
+  }
+
+  /**
+   * Holds deliveries back: epochs pushed meanwhile wait for release(). Used
+   * while the LMDB transaction that makes them durable is still open (a
+   * worker commits several actors' checkpoints in one, see worker-host.ts).
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.start();
+  }
+
+  private start(): void {
     // Start on a later microtask: run() may finish synchronously (nothing to
     // deliver), and its `finally` must clear `running` after this assignment.
-    if (!this.running) this.running = Promise.resolve().then(() => this.run());
+    if (!this.running && !this.held && this.queue.length > 0) this.running = Promise.resolve().then(() => this.run());
   }
 
   /** Resolves when everything queued so far is delivered (or rejects with the failure). */

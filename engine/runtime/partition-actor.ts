@@ -270,9 +270,7 @@ export class PartitionActor implements TopologyOutput {
       this.changed = true;
     }
     if (this.topology.fireProcessingTimers(now)) this.changed = true;
-    // Ticks come every tickPeriodMs(): within half a tick of its time, a checkpoint is due now
-    // rather than a whole tick late (interval 50 ms would otherwise mean a checkpoint every 75).
-    const due = now - this.lastCheckpoint >= this.o.checkpointIntervalMs - this.tickSlack;
+    const due = this.intervalUp(now);
     if ((due && (this.changed || this.outbox.pending > 0)) || this.o.store.needsCheckpoint()) await this.checkpoint();
     else if (due) {
       // Idle: nothing would change in LMDB, so no transaction. The durable
@@ -280,6 +278,26 @@ export class PartitionActor implements TopologyOutput {
       this.lastCheckpoint = now;
       this.counters.lastCheckpointAt = now;
     }
+  }
+
+  /** Whether tick() at `now` may take a checkpoint (its interval is up, or the store needs one). */
+  checkpointDue(now = this.now()): boolean {
+    return this.lifecycle.is('RUNNING') && (this.intervalUp(now) || this.o.store.needsCheckpoint());
+  }
+
+  // Ticks come every tickPeriodMs(): within half a tick of its time, a checkpoint is due now
+  // rather than a whole tick late (interval 50 ms would otherwise mean a checkpoint every 75).
+  private intervalUp(now: number): boolean {
+    return now - this.lastCheckpoint >= this.o.checkpointIntervalMs - this.tickSlack;
+  }
+
+  /** Epochs checkpointed from now on wait for releaseDeliveries() (see DeliveryQueue.hold). */
+  holdDeliveries(): void {
+    this.delivery?.hold();
+  }
+
+  releaseDeliveries(): void {
+    this.delivery?.release();
   }
 
   /** True when this actor should stop taking input: its sinks are behind. */

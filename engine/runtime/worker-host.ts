@@ -85,6 +85,9 @@ export class WorkerHost {
   readonly restores: Array<{ actorId: string; records: number; keys: number; ms: number }> = [];
   private statefulOps: string[] = [];
   private checkpointsTaken = 0;
+  /** Inside tickAll's shared LMDB transaction. */
+  private grouping = false;
+  private deferredCrash: FaultPoint | undefined;
   private readonly metrics: WorkerMetrics | undefined;
 
   constructor(
@@ -267,13 +270,18 @@ export class WorkerHost {
   private maybeCrash(point: FaultPoint): void {
     const c = this.init.crashAt!;
     if (point === 'after-commit') this.checkpointsTaken++;
-    if (point === c.point && this.checkpointsTaken >= c.afterCheckpoints) {
-      // Straight to fd 2: a worker's process.stderr goes through the main thread, too late.
-      writeSync(2, `sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
-      // The whole process, at once, as a power cut would: process.exit() in a worker would end
-      // only this thread, and leave its LMDB write lock held inside a process that lives on.
-      process.kill(process.pid, 'SIGKILL');
-    }
+    if (point !== c.point || this.checkpointsTaken < c.afterCheckpoints) return;
+    // Inside a shared commit (tickAll) the checkpoint is durable only when the outer transaction is.
+    if (point === 'after-commit' && this.grouping) this.deferredCrash = point;
+    else this.crash(point);
+  }
+
+  private crash(point: FaultPoint): void {
+    // Straight to fd 2: a worker's process.stderr goes through the main thread, too late.
+    writeSync(2, `sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
+    // The whole process, at once, as a power cut would: process.exit() in a worker would end
+    // only this thread, and leave its LMDB write lock held inside a process that lives on.
+    process.kill(process.pid, 'SIGKILL');
   }
 
   private async closeActor(id: number, actorId: string): Promise<void> {
@@ -444,13 +452,50 @@ export class WorkerHost {
     );
   }
 
+  /**
+   * Ticks every actor. When several checkpoint in the same tick, their
+   * commits share ONE LMDB transaction, so one fsync instead of one each:
+   * an actor's commit is then a child transaction (lmdb-js nests
+   * transactionSync), which a failing actor aborts alone. The epochs are
+   * durable only when the outer transaction commits, so their deliveries
+   * are held until then, and an injected after-commit crash waits for it.
+   * checkpoint() runs synchronously up to its commit, so calling tick()
+   * inside the callback puts every commit inside the transaction.
+   */
   private async tickAll(): Promise<void> {
-    for (const s of this.slots.values()) {
+    const now = Date.now();
+    const slots = [...this.slots.values()];
+    const group = slots.filter((s) => s.actor.checkpointDue(now)).length > 1;
+    const ticks: Array<Promise<void>> = [];
+    if (!group) {
+      for (const s of slots) ticks.push(s.actor.tick());
+    } else {
+      for (const s of slots) s.actor.holdDeliveries();
+      this.grouping = true;
       try {
-        await s.actor.tick();
+        this.env.env.root.transactionSync(() => {
+          for (const s of slots) ticks.push(s.actor.tick());
+        });
       } catch (err) {
-        s.actor.destroy(err as Error);
-        this.post({ t: 'failed', actorId: s.actor.id, error: serializeError(err), fatal: true });
+        // The shared commit failed: no actor's checkpoint of this tick is durable,
+        // and their memory says it is. They end here; nothing of theirs is delivered.
+        for (const s of slots) {
+          s.actor.destroy(err as Error);
+          this.post({ t: 'failed', actorId: s.actor.id, error: serializeError(err), fatal: true });
+        }
+        return;
+      } finally {
+        this.grouping = false;
+      }
+      if (this.deferredCrash) this.crash(this.deferredCrash);
+      for (const s of slots) s.actor.releaseDeliveries();
+    }
+    for (let i = 0; i < slots.length; i++) {
+      try {
+        await ticks[i];
+      } catch (err) {
+        slots[i].actor.destroy(err as Error);
+        this.post({ t: 'failed', actorId: slots[i].actor.id, error: serializeError(err), fatal: true });
       }
     }
   }
