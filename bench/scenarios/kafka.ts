@@ -72,7 +72,7 @@ export const kafkaScenario: Scenario = {
     latencySeconds: 20,
     /** "half" is half of (b)'s median rate, as the issue asks; lower fixed rates show where latency settles on this machine. */
     latencyRates: 'half,10000,2000',
-    latencyCheckpointMs: '1000,50',
+    latencyCheckpointMs: '1000,50,20',
     brokers: '',
     keepTopics: false,
     timeoutS: 900,
