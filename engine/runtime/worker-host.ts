@@ -1,6 +1,7 @@
 /**
  * Everything one worker thread runs: the partition actors placed on it, the
- * sink drivers they share, the embedded-source pull loop, and periodic ticks.
+ * sink drivers they share, periodic ticks (with their group commit), and the
+ * embedded sources' pull loop (embedded-pull.ts).
  *
  * Worker lifecycle (an illegal transition throws):
  *
@@ -15,17 +16,18 @@ import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
 import { resolveJob } from '../../jobs/api/job.ts';
 import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
 import type { SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
-import type { CustomSourceReader, SourceSpec } from '../../jobs/api/sources.ts';
+import type { SourceSpec } from '../../jobs/api/sources.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
 import { fileSink } from '../sinks/file-sink.ts';
 import { kafkaSink } from '../sinks/kafka-sink.ts';
-import { resolveCodec, type Codec } from '../sources/codecs.ts';
-import { FileReader, GeneratorReader, type PullReader } from '../sources/pull-reader.ts';
+import { resolveCodec } from '../sources/codecs.ts';
+import { FileReader, GeneratorReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
+import { acceptRecord, EmbeddedPuller, eventTime, type InputBinding } from './embedded-pull.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
 import { CHANGELOG_SINK, ChangelogDriver, readLatestMarker, restoreFromChangelog, statefulOperators, type ChangelogMarker } from './changelog.ts';
@@ -40,18 +42,6 @@ const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
   STOPPED: [],
   FAILED: [],
 };
-
-interface InputBinding {
-  sourceId: string;
-  spec: SourceSpec;
-  codec?: Codec;
-  reader?: PullReader;
-  /** A custom source's reader (async, with its own snapshot), opened after the actor restored. */
-  custom?: CustomSourceReader;
-  /** A custom reader's next() is in flight. */
-  pending: boolean;
-  finished: boolean;
-}
 
 interface Slot {
   actor: PartitionActor;
@@ -80,7 +70,7 @@ export class WorkerHost {
   private env!: StoreEnvHandle;
   private readonly slots = new Map<string, Slot>();
   private timers: NodeJS.Timeout[] = [];
-  private pulling = false;
+  private puller!: EmbeddedPuller;
   /** Restores from changelogs done by this worker (figures for status and metrics). */
   readonly restores: Array<{ actorId: string; records: number; keys: number; ms: number }> = [];
   private statefulOps: string[] = [];
@@ -121,6 +111,7 @@ export class WorkerHost {
       this.drivers.set(id, d);
     }
     this.env = openStoreEnv(rt.stateDir);
+    this.puller = new EmbeddedPuller(this.slots, () => this.lifecycle.is('RUNNING'), rt.pullBatch, this.post);
     this.timers.push(setInterval(() => void this.tickAll(), tickPeriodMs(rt.checkpointIntervalMs)));
     this.timers.push(setInterval(() => this.post({ t: 'stats', actors: this.stats() }), STATS_MS));
     this.lifecycle.transition('RUNNING');
@@ -260,7 +251,7 @@ export class WorkerHost {
     slot.ready = true;
     if (!restoreFrom) this.post({ t: 'opened', id, actorId, positions });
     for (const q of slot.queued.splice(0)) this.onBatch(actorId, q.input, q.wire);
-    if (inputs.some((i) => i.reader || i.custom)) this.schedulePull();
+    if (inputs.some((i) => i.reader || i.custom)) this.puller.schedule();
   }
 
   private kafkaConfig(): { brokers: string[]; clientId: string } {
@@ -334,7 +325,7 @@ export class WorkerHost {
           continue;
         }
       }
-      if (!this.accept(s, input, spec, v, offset)) continue;
+      if (!acceptRecord(s.actor, input, spec, v, offset)) continue;
       values.push(v);
       times.push(spec.timestamp ? eventTime(spec, v, meta[2 * i + 1]) : meta[2 * i + 1]);
       offsets.push(offset);
@@ -342,114 +333,6 @@ export class WorkerHost {
     if (values.length) s.actor.ingest(input, values, times, offsets);
     if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
     this.post({ t: 'processed', actorId, records: n, backpressured: s.actor.backpressured });
-  }
-
-  private accept(s: Slot, input: number, spec: SourceSpec, v: unknown, offset: number): boolean {
-    if (!spec.validate) return true;
-    let reason: string | undefined;
-    try {
-      reason = spec.validate(v as never);
-    } catch (err) {
-      reason = `validator threw: ${(err as Error).message}`;
-    }
-    if (reason === undefined) return true;
-    s.actor.deadLetterInput(input, offset, v, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
-    return false;
-  }
-
-  private schedulePull(): void {
-    if (this.pulling) return;
-    this.pulling = true;
-    setImmediate(() => this.pullRound());
-  }
-
-  /** One turn over the actors with embedded sources; yields to the event loop between turns. */
-  private pullRound(): void {
-    this.pulling = false;
-    if (!this.lifecycle.is('RUNNING')) return;
-    let worked = false;
-    let waiting = false;
-    const now = Date.now();
-    for (const s of this.slots.values()) {
-      if (!s.actor.lifecycle.is('RUNNING') || s.actor.backpressured) {
-        waiting ||= s.actor.lifecycle.is('RUNNING');
-        continue;
-      }
-      s.inputs.forEach((bind, i) => {
-        if (bind.custom && !bind.finished) {
-          if (!bind.pending) this.pullCustom(s, bind, i);
-          return;
-        }
-        if (!bind.reader || bind.finished) return;
-        const r = bind.reader.read(s.actor.position(i), this.init.runtime.pullBatch, now);
-        for (const f of r.failures) s.actor.deadLetterInput(i, f.offset, f.raw, 'decode_error', f.error);
-        const accepted: number[] = [];
-        const vals: unknown[] = [];
-        const ts: number[] = [];
-        for (let k = 0; k < r.values.length; k++) {
-          if (!this.accept(s, i, bind.spec, r.values[k], r.offsets[k])) continue;
-          vals.push(r.values[k]);
-          ts.push(r.times[k]);
-          accepted.push(r.offsets[k]);
-        }
-        if (vals.length) s.actor.ingest(i, vals, ts, accepted);
-        const last = Math.max(r.offsets.at(-1) ?? -1, r.failures.at(-1)?.offset ?? -1);
-        if (last >= 0) s.actor.skipTo(i, last + 1);
-        if (r.values.length || r.failures.length) worked = true;
-        else if (!r.done) waiting = true;
-        if (r.done) {
-          bind.finished = true;
-          s.actor.finishInput(i);
-        }
-      });
-      if (!s.finishedReported && s.inputs.every((b) => (b.reader || b.custom) && b.finished)) {
-        s.finishedReported = true;
-        this.post({ t: 'finished', actorId: s.actor.id });
-      }
-    }
-    if (worked) this.schedulePull();
-    else if (waiting) setTimeout(() => this.schedulePull(), 5);
-  }
-
-  /**
-   * Asks a custom source for its next records. Records get offsets that
-   * continue the input's position, so replays after a restart are skipped
-   * like Kafka's. A failing next() is retried after a pause; the source is
-   * expected to back off on its own for transient errors.
-   */
-  private pullCustom(s: Slot, bind: InputBinding, i: number): void {
-    bind.pending = true;
-    bind.custom!.next(this.init.runtime.pullBatch).then(
-      (recs) => {
-        bind.pending = false;
-        if (!s.actor.lifecycle.is('RUNNING') || this.slots.get(s.actor.id) !== s) return;
-        if (recs === null) {
-          bind.finished = true;
-          s.actor.finishInput(i);
-        } else if (recs.length > 0) {
-          const start = s.actor.position(i);
-          const now = Date.now();
-          const vals: unknown[] = [];
-          const ts: number[] = [];
-          const offs: number[] = [];
-          for (let k = 0; k < recs.length; k++) {
-            if (!this.accept(s, i, bind.spec, recs[k], start + k)) continue;
-            vals.push(recs[k]);
-            ts.push(bind.spec.timestamp ? eventTime(bind.spec, recs[k], now) : now);
-            offs.push(start + k);
-          }
-          if (vals.length) s.actor.ingest(i, vals, ts, offs);
-          s.actor.skipTo(i, start + recs.length);
-        }
-        if (recs === null || recs.length > 0) this.schedulePull();
-        else setTimeout(() => this.schedulePull(), 20);
-      },
-      (err: unknown) => {
-        bind.pending = false;
-        process.stderr.write(`sluice: source ${bind.sourceId} ${s.actor.id}: ${(err as Error).message}; retrying in 1 s\n`);
-        setTimeout(() => this.schedulePull(), 1000);
-      },
-    );
   }
 
   /**
@@ -546,15 +429,5 @@ export class WorkerHost {
     }
     this.lifecycle.transition('STOPPED');
     this.post({ t: 'shutdown-done', id });
-  }
-}
-
-/** The source's event time for a record, or the Kafka timestamp when the extractor fails or returns junk. */
-function eventTime(spec: SourceSpec, v: unknown, fallback: number): number {
-  try {
-    const t = spec.timestamp!(v as never);
-    return Number.isFinite(t) ? t : fallback;
-  } catch {
-    return fallback;
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * The pull loop of a worker's embedded sources (generators, recorded files,
+ * custom readers such as the SSE and HTTP-polling sources): one turn over
+ * the actors per event-loop turn, so Kafka batches, ticks and messages from
+ * the main thread interleave with it. Kafka input does not come through
+ * here: the main thread pushes it (kafka-input.ts).
+ */
+import type { CustomSourceReader, SourceSpec } from '../../jobs/api/sources.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
+import type { Codec } from '../sources/codecs.ts';
+import type { PullReader } from '../sources/pull-reader.ts';
+import type { PartitionActor } from './partition-actor.ts';
+import type { FromWorker } from './protocol.ts';
+
+export interface InputBinding {
+  sourceId: string;
+  spec: SourceSpec;
+  codec?: Codec;
+  reader?: PullReader;
+  /** A custom source's reader (async, with its own snapshot), opened after the actor restored. */
+  custom?: CustomSourceReader;
+  /** A custom reader's next() is in flight. */
+  pending: boolean;
+  finished: boolean;
+}
+
+/** What the loop needs of a worker's slot. */
+export interface PullSlot {
+  actor: PartitionActor;
+  inputs: InputBinding[];
+  finishedReported: boolean;
+}
+
+/** Validates one record against its source's `validate`; a failure is dead-lettered with the reason. */
+export function acceptRecord(actor: PartitionActor, input: number, spec: SourceSpec, v: unknown, offset: number): boolean {
+  if (!spec.validate) return true;
+  let reason: string | undefined;
+  try {
+    reason = spec.validate(v as never);
+  } catch (err) {
+    reason = `validator threw: ${(err as Error).message}`;
+  }
+  if (reason === undefined) return true;
+  actor.deadLetterInput(input, offset, v, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
+  return false;
+}
+
+export class EmbeddedPuller {
+  private pulling = false;
+
+  constructor(
+    private readonly slots: ReadonlyMap<string, PullSlot>,
+    private readonly running: () => boolean,
+    private readonly pullBatch: number,
+    private readonly post: (msg: FromWorker) => void,
+  ) {}
+
+  schedule(): void {
+    if (this.pulling) return;
+    this.pulling = true;
+    setImmediate(() => this.round());
+  }
+
+  /** One turn over the actors with embedded sources; yields to the event loop between turns. */
+  private round(): void {
+    this.pulling = false;
+    if (!this.running()) return;
+    let worked = false;
+    let waiting = false;
+    const now = Date.now();
+    for (const s of this.slots.values()) {
+      if (!s.actor.lifecycle.is('RUNNING') || s.actor.backpressured) {
+        waiting ||= s.actor.lifecycle.is('RUNNING');
+        continue;
+      }
+      s.inputs.forEach((bind, i) => {
+        if (bind.custom && !bind.finished) {
+          if (!bind.pending) this.pullCustom(s, bind, i);
+          return;
+        }
+        if (!bind.reader || bind.finished) return;
+        const r = bind.reader.read(s.actor.position(i), this.pullBatch, now);
+        for (const f of r.failures) s.actor.deadLetterInput(i, f.offset, f.raw, 'decode_error', f.error);
+        const accepted: number[] = [];
+        const vals: unknown[] = [];
+        const ts: number[] = [];
+        for (let k = 0; k < r.values.length; k++) {
+          if (!acceptRecord(s.actor, i, bind.spec, r.values[k], r.offsets[k])) continue;
+          vals.push(r.values[k]);
+          ts.push(r.times[k]);
+          accepted.push(r.offsets[k]);
+        }
+        if (vals.length) s.actor.ingest(i, vals, ts, accepted);
+        const last = Math.max(r.offsets.at(-1) ?? -1, r.failures.at(-1)?.offset ?? -1);
+        if (last >= 0) s.actor.skipTo(i, last + 1);
+        if (r.values.length || r.failures.length) worked = true;
+        else if (!r.done) waiting = true;
+        if (r.done) {
+          bind.finished = true;
+          s.actor.finishInput(i);
+        }
+      });
+      if (!s.finishedReported && s.inputs.every((b) => (b.reader || b.custom) && b.finished)) {
+        s.finishedReported = true;
+        this.post({ t: 'finished', actorId: s.actor.id });
+      }
+    }
+    if (worked) this.schedule();
+    else if (waiting) setTimeout(() => this.schedule(), 5);
+  }
+
+  /**
+   * Asks a custom source for its next records. Records get offsets that
+   * continue the input's position, so replays after a restart are skipped
+   * like Kafka's. A failing next() is retried after a pause; the source is
+   * expected to back off on its own for transient errors.
+   */
+  private pullCustom(s: PullSlot, bind: InputBinding, i: number): void {
+    bind.pending = true;
+    bind.custom!.next(this.pullBatch).then(
+      (recs) => {
+        bind.pending = false;
+        if (!s.actor.lifecycle.is('RUNNING') || this.slots.get(s.actor.id) !== s) return;
+        if (recs === null) {
+          bind.finished = true;
+          s.actor.finishInput(i);
+        } else if (recs.length > 0) {
+          const start = s.actor.position(i);
+          const now = Date.now();
+          const vals: unknown[] = [];
+          const ts: number[] = [];
+          const offs: number[] = [];
+          for (let k = 0; k < recs.length; k++) {
+            if (!acceptRecord(s.actor, i, bind.spec, recs[k], start + k)) continue;
+            vals.push(recs[k]);
+            ts.push(bind.spec.timestamp ? eventTime(bind.spec, recs[k], now) : now);
+            offs.push(start + k);
+          }
+          if (vals.length) s.actor.ingest(i, vals, ts, offs);
+          s.actor.skipTo(i, start + recs.length);
+        }
+        if (recs === null || recs.length > 0) this.schedule();
+        else setTimeout(() => this.schedule(), 20);
+      },
+      (err: unknown) => {
+        bind.pending = false;
+        process.stderr.write(`sluice: source ${bind.sourceId} ${s.actor.id}: ${(err as Error).message}; retrying in 1 s\n`);
+        setTimeout(() => this.schedule(), 1000);
+      },
+    );
+  }
+}
+
+/** The source's event time for a record, or the Kafka timestamp when the extractor fails or returns junk. */
+export function eventTime(spec: SourceSpec, v: unknown, fallback: number): number {
+  try {
+    const t = spec.timestamp!(v as never);
+    return Number.isFinite(t) ? t : fallback;
+  } catch {
+    return fallback;
+  }
+}
