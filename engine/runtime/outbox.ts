@@ -60,19 +60,43 @@ export interface DeliveryObserver {
   deliveryFailed(sinkId: string, retrying: boolean): void;
 }
 
-/**
- * Delivers durable outbox entries, one epoch at a time and in epoch order, to
- * each sink's driver; retries retryable failures with backoff. `delivered`
- * is the highest epoch every sink has acknowledged.
- */
-/** Epochs delivered in one round at most (a round holds their entries in memory). */
-const MAX_EPOCHS_PER_ROUND = 32;
+/** Epochs a deliverEpochs() sink takes in one call at most. */
+const MAX_EPOCHS_PER_CALL = 32;
 
+/** An epoch in the queue: how many of its entries are undelivered, and how many of those go to plain sinks. */
+interface QueuedEpoch {
+  epoch: number;
+  pending: number;
+  plain: number;
+  records: number;
+}
+
+/** One sink's undelivered entries, in epoch order. */
+interface Lane {
+  items: OutboxEntry[];
+  busy: boolean;
+  /** The sink has deliverEpochs(): it takes several epochs per call, once the plain sinks have them. */
+  batched: boolean;
+}
+
+/**
+ * Delivers durable outbox entries to the sinks' drivers: each sink gets its
+ * epochs in order, one at a time, and retries retryable failures with
+ * backoff. Sinks do not wait for each other (a slow one does not hold the
+ * rest back), except that a sink with deliverEpochs() (the changelog: its
+ * marker must not get ahead of the output it covers) takes an epoch only
+ * once every plain sink has it, and then takes every such epoch queued so
+ * far in one call. `delivered` is the highest epoch every sink has
+ * acknowledged.
+ */
 export class DeliveryQueue {
-  private readonly queue: OutboxEntry[][] = [];
-  private running: Promise<void> | undefined;
+  private readonly queue: QueuedEpoch[] = [];
+  private readonly byEpoch = new Map<number, QueuedEpoch>();
+  private readonly lanes = new Map<string, Lane>();
   private failure: Error | undefined;
   private held = false;
+  private scheduled = false;
+  private waiters: Array<() => void> = [];
   delivered: number;
   retries = 0;
   errors = 0;
@@ -89,7 +113,7 @@ export class DeliveryQueue {
     this.delivered = deliveredUpTo;
   }
 
-  /** Epochs committed but not yet delivered. */
+  /** Epochs committed but not yet delivered to every sink. */
   get backlog(): number {
     return this.queue.length;
   }
@@ -100,8 +124,22 @@ export class DeliveryQueue {
 
   push(epoch: number, entries: OutboxEntry[]): void {
     if (this.failure) throw this.failure;
-    this.queue.push(entries.length ? entries : [{ epoch, sinkId: '', records: [] }]);
-    this.start();
+    const q: QueuedEpoch = { epoch, pending: 0, plain: 0, records: 0 };
+    for (const e of entries) {
+      if (e.records.length === 0) continue;
+      let lane = this.lanes.get(e.sinkId);
+      if (lane === undefined) {
+        lane = { items: [], busy: false, batched: this.sinks.get(e.sinkId)?.deliverEpochs !== undefined };
+        this.lanes.set(e.sinkId, lane);
+      }
+      lane.items.push(e);
+      q.pending++;
+      if (!lane.batched) q.plain++;
+      q.records += e.records.length;
+    }
+    this.queue.push(q);
+    this.byEpoch.set(epoch, q);
+    this.schedule();
   }
 
   /**
@@ -115,50 +153,94 @@ export class DeliveryQueue {
 
   release(): void {
     this.held = false;
-    this.start();
-  }
-
-  private start(): void {
-    // Start on a later microtask: run() may finish synchronously (nothing to
-    // deliver), and its `finally` must clear `running` after this assignment.
-    if (!this.running && !this.held && this.queue.length > 0) this.running = Promise.resolve().then(() => this.run());
+    this.schedule();
   }
 
   /** Resolves when everything queued so far is delivered (or rejects with the failure). */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    this.release();
+    while (this.queue.length > 0 && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
   }
 
-  private async run(): Promise<void> {
+  // On a later microtask: the caller (a checkpoint) finishes before any delivery starts or is reported.
+  private schedule(): void {
+    if (this.scheduled || this.held) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.held || this.failure) return;
+    this.advance();
+    for (const lane of this.lanes.values()) if (!lane.busy && lane.items.length > 0) void this.runLane(lane);
+  }
+
+  /** The lane's next call: one entry, or for a batched sink every leading epoch the plain sinks are done with. */
+  private next(lane: Lane): OutboxEntry[] {
+    if (!lane.batched) return lane.items.slice(0, 1);
+    let n = 0;
+    while (n < lane.items.length && n < MAX_EPOCHS_PER_CALL && this.byEpoch.get(lane.items[n].epoch)!.plain === 0) n++;
+    return lane.items.slice(0, n);
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    lane.busy = true;
     try {
-      while (this.queue.length > 0 && !this.failure) {
-        // Every epoch queued so far goes in one round (up to a cap): each sink gets its epochs
-        // in order, and a sink with deliverEpochs() gets them in one call, after the others
-        // (the changelog's marker must not get ahead of the output it covers).
-        const round = this.queue.slice(0, MAX_EPOCHS_PER_ROUND);
-        const grouped = new Map<string, OutboxEntry[]>();
-        let n = 0;
-        for (const entries of round) {
-          for (const e of entries) {
-            if (e.records.length === 0) continue;
-            n += e.records.length;
-            if (this.sinks.get(e.sinkId)?.deliverEpochs) {
-              const g = grouped.get(e.sinkId);
-              if (g) g.push(e);
-              else grouped.set(e.sinkId, [e]);
-            } else await this.deliverOne([e]);
-          }
+      while (!this.failure && !this.held) {
+        const batch = this.next(lane);
+        if (batch.length === 0) break;
+        try {
+          await this.deliverOne(batch);
+        } catch {
+          break; // deliverOne recorded the failure; drain() and push() report it
         }
-        for (const g of grouped.values()) await this.deliverOne(g);
-        this.queue.splice(0, round.length);
-        this.delivered = round[round.length - 1][0].epoch;
-        this.onDelivered(this.delivered, n);
-        this.observer?.epochDelivered(this.delivered);
+        lane.items.splice(0, batch.length);
+        for (const e of batch) {
+          const q = this.byEpoch.get(e.epoch)!;
+          q.pending--;
+          if (!lane.batched) q.plain--;
+        }
+        this.advance();
+        // A plain sink's progress may have made epochs ready for a batched one.
+        if (!lane.batched) this.pump();
       }
     } finally {
-      this.running = undefined;
+      lane.busy = false;
+      this.notify();
     }
+  }
+
+  /** Retires the leading epochs every sink has, and reports the last. */
+  private advance(): void {
+    let last: number | undefined;
+    let n = 0;
+    while (this.queue.length > 0 && this.queue[0].pending === 0) {
+      const q = this.queue.shift()!;
+      this.byEpoch.delete(q.epoch);
+      last = q.epoch;
+      n += q.records;
+    }
+    if (last !== undefined) {
+      this.delivered = last;
+      try {
+        this.onDelivered(last, n);
+        this.observer?.epochDelivered(last);
+      } catch (err) {
+        // Reported like a sink failure: drain() and the next push() throw it.
+        this.failure ??= err as Error;
+      }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
   }
 
   /** One entry through deliver(), or several consecutive epochs of one sink through deliverEpochs(). */

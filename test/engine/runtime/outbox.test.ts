@@ -28,7 +28,7 @@ function epoch(e: number, sinks: string[]): OutboxEntry[] {
 }
 
 describe('DeliveryQueue', () => {
-  it('delivers epochs queued behind a slow delivery in one round: plain sinks epoch by epoch, a deliverEpochs sink once, last', async () => {
+  it('plain sinks run ahead of a slow deliverEpochs sink, which then takes the queued epochs in one call', async () => {
     const log: string[] = [];
     let release!: () => void;
     let first = true;
@@ -46,6 +46,10 @@ describe('DeliveryQueue', () => {
     q.push(1, epoch(1, ['out', 'tx']));
     await new Promise((r) => setTimeout(r, 5));
     for (let e = 2; e <= 5; e++) q.push(e, epoch(e, ['out', 'tx']));
+    await new Promise((r) => setTimeout(r, 5));
+    // 'out' has every epoch while 'tx' is still in its first call; no epoch is acked before 'tx' has it.
+    expect(log).toEqual(['out:1', 'tx:1', 'out:2', 'out:3', 'out:4', 'out:5']);
+    expect(acked).toEqual([]);
     expect(q.backlog).toBe(5);
     release();
     await q.drain();
@@ -53,6 +57,36 @@ describe('DeliveryQueue', () => {
     expect(acked).toEqual([1, 5]);
     expect(q.delivered).toBe(5);
     expect(q.backlog).toBe(0);
+  });
+
+  it('gives a deliverEpochs sink an epoch only after every plain sink has it, and delivers nothing while held', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    let first = true;
+    const gate = (): Promise<void> => {
+      if (!first) return Promise.resolve();
+      first = false;
+      return new Promise<void>((r) => (release = r));
+    };
+    const sinks = new Map<string, SinkDriver>([
+      ['fast', loggingSink(log, 'fast')],
+      ['slow', loggingSink(log, 'slow', { gate })],
+      ['tx', loggingSink(log, 'tx', { batched: true })],
+    ]);
+    const q = new DeliveryQueue('a0', 0, sinks, 0, () => {});
+    q.hold();
+    q.push(1, epoch(1, ['fast', 'slow', 'tx']));
+    q.push(2, epoch(2, ['fast', 'slow', 'tx']));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual([]);
+    q.release();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['fast:1', 'slow:1', 'fast:2']);
+    release();
+    await q.drain();
+    // tx takes epoch 1 as soon as both plain sinks have it, epoch 2 once slow has it too.
+    expect(log).toEqual(['fast:1', 'slow:1', 'fast:2', 'tx:1', 'slow:2', 'tx:2']);
+    expect(q.delivered).toBe(2);
   });
 
   it('retries a failed group as a whole, and skips epochs with nothing for a sink', async () => {
