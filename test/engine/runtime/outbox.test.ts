@@ -27,16 +27,24 @@ function epoch(e: number, sinks: string[]): OutboxEntry[] {
   return sinks.map((sinkId) => ({ epoch: e, sinkId, records: [{ id: `0-${e}-0`, key: null, value: e, time: 0 }] }));
 }
 
+/** A gate that holds the first call it sees until release(); later calls pass. */
+function firstCallGate(): { gate: () => Promise<void>; release: () => void } {
+  let open: (() => void) | undefined;
+  let first = true;
+  return {
+    gate: () => {
+      if (!first) return Promise.resolve();
+      first = false;
+      return new Promise<void>((r) => (open = r));
+    },
+    release: () => open?.(),
+  };
+}
+
 describe('DeliveryQueue', () => {
   it('plain sinks run ahead of a slow deliverEpochs sink, which then takes the queued epochs in one call', async () => {
     const log: string[] = [];
-    let release!: () => void;
-    let first = true;
-    const gate = (): Promise<void> => {
-      if (!first) return Promise.resolve();
-      first = false;
-      return new Promise<void>((r) => (release = r));
-    };
+    const { gate, release } = firstCallGate();
     const sinks = new Map<string, SinkDriver>([
       ['out', loggingSink(log, 'out')],
       ['tx', loggingSink(log, 'tx', { batched: true, gate })],
@@ -61,13 +69,7 @@ describe('DeliveryQueue', () => {
 
   it('gives a deliverEpochs sink an epoch only after every plain sink has it, and delivers nothing while held', async () => {
     const log: string[] = [];
-    let release!: () => void;
-    let first = true;
-    const gate = (): Promise<void> => {
-      if (!first) return Promise.resolve();
-      first = false;
-      return new Promise<void>((r) => (release = r));
-    };
+    const { gate, release } = firstCallGate();
     const sinks = new Map<string, SinkDriver>([
       ['fast', loggingSink(log, 'fast')],
       ['slow', loggingSink(log, 'slow', { gate })],
