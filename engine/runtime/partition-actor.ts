@@ -197,7 +197,7 @@ export class PartitionActor implements TopologyOutput {
       else bySink.set(e.sinkId, { epoch: e.epoch, sinkId: e.sinkId, records: [...(e.records as OutboxEntry['records'])] });
       pending.set(e.epoch, bySink);
     }
-    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, [...bySink.values()]);
+    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, changelogLast([...bySink.values()]));
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
     this.lastCheckpoint = this.now();
@@ -458,4 +458,9 @@ export class PartitionActor implements TopologyOutput {
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);
   }
+}
+
+/** Other sinks first: the changelog marker of an epoch must not get ahead of its output (changelog.ts). */
+function changelogLast(entries: OutboxEntry[]): OutboxEntry[] {
+  return entries.sort((a, b) => Number(a.sinkId === CHANGELOG_SINK) - Number(b.sinkId === CHANGELOG_SINK));
 }
