@@ -15,7 +15,8 @@
  *
  * With a transactionalId each request group is one Kafka transaction: a send
  * is never split across transactions, so its records become visible to
- * read_committed consumers together or not at all.
+ * read_committed consumers together or not at all. connect() fences the
+ * previous producer of the same id, as Kafka's initTransactions() does.
  */
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { Partitioners, type Producer as KafkaJsProducer } from 'kafkajs';
@@ -106,6 +107,12 @@ export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {
     async connect() {
       try {
         await producer.connect();
+        // A transactional producer registers its id now, not at its first send: InitProducerId
+        // fences any older producer with the same id and makes the broker finish that one's
+        // transaction in flight (abort, or complete a commit already asked for). Whatever the
+        // caller reads next (the newest checkpoint marker, changelog.ts) is then final. kafkajs
+        // registers on the first transaction(); ending it empty sends no request.
+        if (transactional) await (await producer.transaction()).abort();
         connected = true;
       } catch (err) {
         throw toKafkaError(err, 'producer failed to connect');

@@ -7,6 +7,7 @@ import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import { createProducer } from '../../engine/kafka/producer.ts';
+import { readPartitions } from '../../engine/kafka/partition-reader.ts';
 import { ErrorCodes, SluiceError } from '../../engine/errors.ts';
 import { createTopic, registerCleanup, uniqueName } from '../helpers/kafka.ts';
 import { clientConfig, ConsumerProbe, connectedProducer, range, sleep, waitFor } from '../engine/kafka/support/harness.ts';
@@ -177,6 +178,29 @@ describe('kafka client: producer', () => {
       10_000,
       () => `lag ${JSON.stringify([...probe.consumer.lag()])}`,
     );
+  });
+
+  it('transactional producer: connect() fences an older producer of the same id and ends its open transaction', async () => {
+    const topic = await createTopic('txn-fence', 1);
+    const id = uniqueName('txn-fence');
+    // The "crashed" owner: a transaction with a record in it, never ended.
+    const old = new Kafka({ brokers: clientConfig('x').brokers, clientId: 'old-owner', logCreator: () => () => {} }).producer({
+      transactionalId: id,
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await old.connect();
+    registerCleanup(() => old.disconnect());
+    const txn = await old.transaction();
+    await txn.send({ topic, messages: [{ key: 'k', value: 'from the old owner' }] });
+    // Connecting the new owner is enough: before any send of its own, the old one is fenced, and
+    // its transaction is aborted, so read_committed readers are not held back by it.
+    await connectedProducer('new-owner', { transactionalId: id });
+    await expect(txn.commit()).rejects.toThrow(/fenc|epoch/i);
+    // If the transaction were still open, a read_committed reader could not get past it to the end.
+    const read: string[] = [];
+    await readPartitions(clientConfig('fence-reader'), [topic], 0, (_t, recs) => read.push(...recs.map((r) => r.value!.toString())), 10_000);
+    expect(read).toEqual([]);
   });
 
   it('refuses to send before connect, and reports broker errors as retryable-aware SluiceErrors', async () => {

@@ -59,12 +59,17 @@ describe('Kafka sink: exactly-once across crashes', () => {
       const input = await createTopic('eo-in', 2);
       const output = await createTopic('eo-out', 2);
       const dlq = await createTopic('eo-dlq', 2);
-      // Input keeps arriving in small sends, so that epochs follow each other while the job runs.
+      // Input keeps arriving in small sends, so that epochs follow each other while the job runs,
+      // and it goes on until the first run has crashed: on a loaded machine a fixed amount could
+      // all be processed in fewer checkpoints than the fault needs, and the crash never come.
       const producer = kafkaClient().producer();
       await producer.connect();
+      let sent = 0;
+      let crashed = false;
       const produce = (async () => {
-        for (let at = 0; at < TOTAL; at += send) {
-          await producer.send({ topic: input, messages: Array.from({ length: send }, (_, i) => ({ key: `k${(at + i) % 13}`, value: JSON.stringify({ id: at + i }) })) });
+        while (sent < TOTAL || !crashed) {
+          await producer.send({ topic: input, messages: Array.from({ length: send }, (_, i) => ({ key: `k${(sent + i) % 13}`, value: JSON.stringify({ id: sent + i }) })) });
+          sent += send;
           await new Promise((r) => setTimeout(r, pauseMs));
         }
         await producer.disconnect();
@@ -77,12 +82,14 @@ describe('Kafka sink: exactly-once across crashes', () => {
       ];
       // First run: the process is SIGKILLed at the fault point after a few checkpoints, mid-input.
       const first = startSluice(args, { SLUICE_FAULT_INJECT: `${point}:${after}` });
-      expect(await first.exited).toBe('SIGKILL');
+      const firstExit = await Promise.race([first.exited, new Promise((r) => setTimeout(() => r('still running after 120 s'), 120_000))]);
+      crashed = true;
+      expect(firstExit, first.stderr().slice(-2000)).toBe('SIGKILL');
       expect(first.stderr()).toContain(`injected crash at ${point}`);
       // Second run on the same state and group: it finishes the input, then drains on SIGTERM.
       const second = startSluice(args);
       await produce;
-      const want = Array.from({ length: TOTAL }, (_, i) => i);
+      const want = Array.from({ length: sent }, (_, i) => i);
       await waitFor('the output to hold every record', async () => (await readIds(output, 2)).length >= want.filter((i) => i % 10 !== 7).length, 60_000, 500)
         .catch((err: Error) => Promise.reject(new Error(`${err.message}\n${second.stderr().slice(-2000)}`)));
       second.child.kill('SIGTERM');
