@@ -34,65 +34,16 @@ import { encodedElementBytes } from './state-context.ts';
 import { ValueStateHandle, type ValueState } from './value-state.ts';
 import { MapStateHandle, type MapState, type KeySlot } from './map-state.ts';
 import { TimerServiceImpl, type TimerService, type TimerKind } from './timer-service.ts';
-import { appendOutbox, ackOutbox, readOutbox, dropOutbox, type OutboxAppend, type OutboxBatch } from './outbox.ts';
+import { appendOutbox, ackOutbox, readOutbox, dropOutbox, type OutboxBatch } from './outbox.ts';
 import { readCheckpointMeta, writeCheckpointMeta, checkpointKey, type CheckpointMeta } from './checkpoint-meta.ts';
 import * as lease from './lease.ts';
 import { removeRange } from './lmdb-ranges.ts';
 import { encodeValue } from './codec.ts';
+import { bump, copyCounts, writeRestoredEntries, type RestoredEntry } from './restore-entries.ts';
 import { SluiceError, ErrorCodes } from '../engine/errors.ts';
 
-export interface PartitionStoreOptions {
-  /** Clean entries kept in memory beyond the dirty ones. Default 100,000. */
-  cacheMaxEntries?: number;
-  /** needsCheckpoint() turns true above this many dirty entries + timers. Default cacheMaxEntries. */
-  maxDirtyEntries?: number;
-}
-
-export interface CheckpointView {
-  positions: Record<string, number>;
-  epoch: number;
-  extra?: unknown;
-}
-
-export interface CommitInput {
-  /** Must be greater than the last committed epoch. */
-  epoch: number;
-  /** Next offset to read per source partition, e.g. { "orders:3": 1201 }. */
-  positions: Record<string, number>;
-  extra?: unknown;
-  /** Records produced in this epoch and not yet delivered, per sink. */
-  outbox: OutboxAppend[];
-  /** Delete outbox entries of epochs <= this (applied before the appends). */
-  ackEpochsUpTo?: number;
-  /** Sees every state and timer write (see ChangeRecorder). */
-  recorder?: ChangeRecorder;
-}
-
-/**
- * Receives every state and timer write of a commit, inside its transaction:
- * the changelog (engine/runtime/changelog.ts) replicates them to Kafka.
- * `key` is the LMDB key (an array starting with the actor id), `value` the
- * stored bytes, or null for a delete.
- */
-export type ChangeRecorder = (db: 'state' | 'timers', key: Key, value: Buffer | null) => void;
-
-export interface CommitResult {
-  durationMs: number;
-  /** Value bytes written. */
-  bytes: number;
-  /** LMDB entries put or removed (state, timers, outbox, meta). */
-  keysWritten: number;
-}
-
-export interface StoreStats {
-  cachedEntries: number;
-  dirtyEntries: number;
-  stateKeys: number;
-  stateBytes: number;
-  /** The same two counts per operator: { operator: [keys, bytes] }. */
-  byOperator: Record<string, [number, number]>;
-}
-
+export type { PartitionStoreOptions, CheckpointView, CommitInput, ChangeRecorder, CommitResult, StoreStats } from './partition-store-types.ts';
+import type { PartitionStoreOptions, CheckpointView, CommitInput, CommitResult, StoreStats } from './partition-store-types.ts';
 export type { LeaseOwner, LeaseHolder, LeaseResult } from './lease.ts';
 export type { OutboxAppend, OutboxBatch } from './outbox.ts';
 
@@ -316,40 +267,11 @@ export class PartitionStore implements StateContext {
    * Used after drop() to rebuild an actor's state on a new machine; the
    * caller commits the checkpoint record (positions, epoch) afterwards.
    */
-  restoreEntries(entries: ReadonlyArray<{ db: 'state' | 'timers'; key: Key; value: Buffer | null }>, batch = 10_000): void {
+  restoreEntries(entries: ReadonlyArray<RestoredEntry>, batch = 10_000): void {
     this.checkOpen();
-    const a = this.actorId;
-    let keys = this.counters?.stateKeys ?? 0;
-    let bytes = this.counters?.stateBytes ?? 0;
-    const byOperator = copyCounts(this.counters?.byOperator);
-    for (let i = 0; i < entries.length; i += batch) {
-      this.db.transactionSync(() => {
-        for (let j = i; j < Math.min(entries.length, i + batch); j++) {
-          const e = entries[j];
-          if (!Array.isArray(e.key) || e.key[0] !== a) {
-            throw new SluiceError(ErrorCodes.STATE, `restore of ${a}: key ${JSON.stringify(e.key)} belongs to another actor`);
-          }
-          const db = e.db === 'state' ? this.db : this.env.timers;
-          const old = e.db === 'state' ? (this.db.getBinaryFast(e.key)?.length ?? 0) : 0;
-          if (e.value === null) {
-            if (db.removeSync(e.key) && e.db === 'state') {
-              keys--;
-              bytes -= old;
-              bump(byOperator, (e.key as unknown[])[1], -1, -old);
-            }
-          } else {
-            db.putSync(e.key, e.value);
-            if (e.db === 'state') {
-              if (old === 0) keys++;
-              bytes += e.value.length - old;
-              bump(byOperator, (e.key as unknown[])[1], old === 0 ? 1 : 0, e.value.length - old);
-            }
-          }
-        }
-      });
-    }
+    const counts = writeRestoredEntries(this.db, this.env.timers, this.actorId, entries, batch, this.counters ?? { stateKeys: 0, stateBytes: 0 });
     this.resetMemory();
-    this.counters = { stateKeys: keys, stateBytes: bytes, byOperator };
+    this.counters = counts;
   }
 
   /**
@@ -456,19 +378,4 @@ function checkCommitInput(input: CommitInput): void {
     throw new SluiceError(ErrorCodes.STATE, 'checkpoint positions must be an object');
   }
   if (!Array.isArray(input.outbox)) throw new SluiceError(ErrorCodes.STATE, 'checkpoint outbox must be an array');
-}
-
-function copyCounts(c: Record<string, [number, number]> | undefined): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = {};
-  if (c) for (const [k, v] of Object.entries(c)) out[k] = [v[0], v[1]];
-  return out;
-}
-
-/** Adjusts one operator's [keys, bytes]; an operator left with no keys is dropped. */
-function bump(c: Record<string, [number, number]>, operator: unknown, keys: number, bytes: number): void {
-  const op = String(operator);
-  const v = (c[op] ??= [0, 0]);
-  v[0] += keys;
-  v[1] += bytes;
-  if (v[0] <= 0) delete c[op];
 }
