@@ -10,6 +10,7 @@
 import type { Key } from '../../jobs/api/operator.ts';
 import type { SinkDelivery, SinkDriver, SinkRecord } from '../../jobs/api/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { CHANGELOG_SINK } from './changelog.ts';
 
 export interface OutboxEntry {
   epoch: number;
@@ -277,4 +278,28 @@ export class DeliveryQueue {
   private delivery(e: OutboxEntry): SinkDelivery {
     return { sinkId: e.sinkId, actorId: this.actorId, partition: this.partition, epoch: e.epoch, records: e.records };
   }
+}
+
+/**
+ * The outbox epochs a restarted actor must deliver again: those after
+ * `acked`, in epoch order, each as one entry per sink. The store may return
+ * one epoch's records for a sink in several chunks; they are merged, because
+ * a sink delivers an (epoch, sink) as one unit (the file sink writes one
+ * file). The changelog comes last in each epoch: its marker must not get
+ * ahead of the output it covers (changelog.ts). The DeliveryQueue enforces
+ * that too; the order keeps it true for anything that reads the list.
+ */
+export function undeliveredEpochs(stored: Iterable<{ epoch: number; sinkId: string; records: unknown[] }>, acked: number): Array<[number, OutboxEntry[]]> {
+  const pending = new Map<number, Map<string, OutboxEntry>>();
+  for (const e of stored) {
+    if (e.epoch <= acked) continue;
+    const bySink = pending.get(e.epoch) ?? new Map<string, OutboxEntry>();
+    const entry = bySink.get(e.sinkId);
+    if (entry) entry.records.push(...(e.records as SinkRecord[]));
+    else bySink.set(e.sinkId, { epoch: e.epoch, sinkId: e.sinkId, records: [...(e.records as SinkRecord[])] });
+    pending.set(e.epoch, bySink);
+  }
+  return [...pending]
+    .sort((a, b) => a[0] - b[0])
+    .map(([epoch, bySink]) => [epoch, [...bySink.values()].sort((a, b) => Number(a.sinkId === CHANGELOG_SINK) - Number(b.sinkId === CHANGELOG_SINK))]);
 }

@@ -23,18 +23,15 @@
  * and idempotent sinks see no duplicate.
  */
 import type { Key } from '../../jobs/api/operator.ts';
-import type { PipelineNode } from '../../jobs/api/pipeline.ts';
-import type { SinkDriver } from '../../jobs/api/sinks.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import type { SinkRecord } from '../../jobs/api/sinks.ts';
 import { serializeError } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { DeliveryQueue, OutboxBuffer, type DeliveryObserver, type OutboxEntry } from './outbox.ts';
-import type { ActorStore } from './store-contract.ts';
+import { DeliveryQueue, OutboxBuffer, undeliveredEpochs } from './outbox.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
-import { WatermarkTracker, type WatermarkInputSpec } from './watermark-tracker.ts';
+import { WatermarkTracker } from './watermark-tracker.ts';
 
 export type ActorState = 'CREATED' | 'RESTORING' | 'RUNNING' | 'CLOSING' | 'CLOSED' | 'FAILED';
 
@@ -47,67 +44,9 @@ const LEGAL: Record<ActorState, readonly ActorState[]> = {
   FAILED: [],
 };
 
-/** Points between checkpoint phases where tests inject a crash. */
-export type FaultPoint = 'after-prepare' | 'after-commit' | 'after-deliver' | 'after-ack';
-
-export interface ActorInput {
-  sourceId: string;
-  watermark: WatermarkInputSpec;
-}
-
-export interface ActorOptions {
-  job: string;
-  actorId: string;
-  partition: number;
-  inputs: readonly ActorInput[];
-  nodes: readonly PipelineNode[];
-  store: ActorStore;
-  /** Drivers for sinks that go through the outbox, by sink id (the dead-letter sink included). */
-  sinks: ReadonlyMap<string, SinkDriver>;
-  /** Sinks that skip the outbox (discard): output is counted and dropped. */
-  directSinks?: ReadonlySet<string>;
-  checkpointIntervalMs: number;
-  /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
-  onDelivered?: (epoch: number, positions: Record<string, number>) => void;
-  /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
-  snapshotSources?: () => Record<string, unknown> | undefined;
-  /** Replicate every checkpoint's state changes to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */
-  changelog?: boolean;
-  /** Write a checkpoint marker per epoch to CHANGELOG_SINK (implied by `changelog`). */
-  markers?: boolean;
-  fault?: (point: FaultPoint) => void;
-  now?: () => number;
-  /** Metrics hooks (metrics/actor-metrics.ts); absent when metrics are off. */
-  observer?: ActorObserver;
-}
-
-/** Optional instrumentation: called per batch, checkpoint or delivery, never per record. */
-export interface ActorObserver extends DeliveryObserver {
-  /** Records with event times `times` reached sink `sinkId` in `epoch`; a direct sink (no outbox) has them at once. */
-  emitted(sinkId: string, epoch: number, times: readonly number[], direct: boolean): void;
-  checkpointed(epoch: number, durationMs: number, bytes: number): void;
-}
-
-export interface ActorCounters {
-  recordsIn: number[];
-  skippedReplay: number;
-  recordsOut: Map<string, number>;
-  deadLetters: Map<string, number>;
-  operatorCounts: Map<string, number>;
-  checkpoints: number;
-  lastCheckpointAt: number;
-  lastCheckpointMs: number;
-  lastCheckpointBytes: number;
-}
-
-/**
- * How often a worker calls tick() on its actors. Checkpoints start only in a
- * tick, so the tick must be finer than the checkpoint interval: at most
- * 100 ms, at least 5 ms, half the interval in between.
- */
-export function tickPeriodMs(checkpointIntervalMs: number): number {
-  return Math.min(100, Math.max(5, Math.floor(checkpointIntervalMs / 2)));
-}
+export { tickPeriodMs } from './actor-options.ts';
+export type { ActorCounters, ActorInput, ActorObserver, ActorOptions, FaultPoint } from './actor-options.ts';
+import { tickPeriodMs, type ActorCounters, type ActorOptions } from './actor-options.ts';
 
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
@@ -186,18 +125,7 @@ export class PartitionActor implements TopologyOutput {
     if (extra?.wm) this.tracker.restore({ maxSeen: this.o.inputs.map((inp) => extra.wm!.maxSeen[inp.sourceId]), watermark: extra.wm.watermark }, this.now());
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
     this.delivery.observer = this.o.observer;
-    // The store may return one epoch's records for a sink in several chunks: merge them,
-    // because a sink delivers an (epoch, sink) as one unit (the file sink writes one file).
-    const pending = new Map<number, Map<string, OutboxEntry>>();
-    for (const e of this.o.store.readOutbox()) {
-      if (e.epoch <= acked) continue;
-      const bySink = pending.get(e.epoch) ?? new Map<string, OutboxEntry>();
-      const entry = bySink.get(e.sinkId);
-      if (entry) entry.records.push(...(e.records as OutboxEntry['records']));
-      else bySink.set(e.sinkId, { epoch: e.epoch, sinkId: e.sinkId, records: [...(e.records as OutboxEntry['records'])] });
-      pending.set(e.epoch, bySink);
-    }
-    for (const [epoch, bySink] of [...pending].sort((a, b) => a[0] - b[0])) this.delivery.push(epoch, changelogLast([...bySink.values()]));
+    for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) this.delivery.push(epoch, entries);
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
     this.lastCheckpoint = this.now();
@@ -458,9 +386,4 @@ export class PartitionActor implements TopologyOutput {
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);
   }
-}
-
-/** Other sinks first: the changelog marker of an epoch must not get ahead of its output (changelog.ts). */
-function changelogLast(entries: OutboxEntry[]): OutboxEntry[] {
-  return entries.sort((a, b) => Number(a.sinkId === CHANGELOG_SINK) - Number(b.sinkId === CHANGELOG_SINK));
 }

@@ -1,0 +1,72 @@
+/**
+ * What a partition actor (partition-actor.ts) is given and reports: its
+ * options, the observer its metrics implement, its counters, the fault
+ * points tests crash it at, and the tick period its worker drives it with.
+ */
+import type { PipelineNode } from '../../jobs/api/pipeline.ts';
+import type { SinkDriver } from '../../jobs/api/sinks.ts';
+import type { DeliveryObserver } from './outbox.ts';
+import type { ActorStore } from './store-contract.ts';
+import type { WatermarkInputSpec } from './watermark-tracker.ts';
+
+/** Points between checkpoint phases where tests inject a crash. */
+export type FaultPoint = 'after-prepare' | 'after-commit' | 'after-deliver' | 'after-ack';
+
+export interface ActorInput {
+  sourceId: string;
+  watermark: WatermarkInputSpec;
+}
+
+export interface ActorOptions {
+  job: string;
+  actorId: string;
+  partition: number;
+  inputs: readonly ActorInput[];
+  nodes: readonly PipelineNode[];
+  store: ActorStore;
+  /** Drivers for sinks that go through the outbox, by sink id (the dead-letter sink included). */
+  sinks: ReadonlyMap<string, SinkDriver>;
+  /** Sinks that skip the outbox (discard): output is counted and dropped. */
+  directSinks?: ReadonlySet<string>;
+  checkpointIntervalMs: number;
+  /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
+  onDelivered?: (epoch: number, positions: Record<string, number>) => void;
+  /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
+  snapshotSources?: () => Record<string, unknown> | undefined;
+  /** Replicate every checkpoint's state changes to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */
+  changelog?: boolean;
+  /** Write a checkpoint marker per epoch to CHANGELOG_SINK (implied by `changelog`). */
+  markers?: boolean;
+  fault?: (point: FaultPoint) => void;
+  now?: () => number;
+  /** Metrics hooks (metrics/actor-metrics.ts); absent when metrics are off. */
+  observer?: ActorObserver;
+}
+
+/** Optional instrumentation: called per batch, checkpoint or delivery, never per record. */
+export interface ActorObserver extends DeliveryObserver {
+  /** Records with event times `times` reached sink `sinkId` in `epoch`; a direct sink (no outbox) has them at once. */
+  emitted(sinkId: string, epoch: number, times: readonly number[], direct: boolean): void;
+  checkpointed(epoch: number, durationMs: number, bytes: number): void;
+}
+
+export interface ActorCounters {
+  recordsIn: number[];
+  skippedReplay: number;
+  recordsOut: Map<string, number>;
+  deadLetters: Map<string, number>;
+  operatorCounts: Map<string, number>;
+  checkpoints: number;
+  lastCheckpointAt: number;
+  lastCheckpointMs: number;
+  lastCheckpointBytes: number;
+}
+
+/**
+ * How often a worker calls tick() on its actors. Checkpoints start only in a
+ * tick, so the tick must be finer than the checkpoint interval: at most
+ * 100 ms, at least 5 ms, half the interval in between.
+ */
+export function tickPeriodMs(checkpointIntervalMs: number): number {
+  return Math.min(100, Math.max(5, Math.floor(checkpointIntervalMs / 2)));
+}
