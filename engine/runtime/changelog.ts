@@ -181,6 +181,34 @@ export class ChangelogDriver implements SinkDriver {
   }
 }
 
+/**
+ * Sets up an actor's changelog when it opens. Opening its transactional
+ * producer fences the previous owner (producer.ts); only then is the newest
+ * marker in Kafka final, and it tells whether the local state is current (the
+ * marker is one this state wrote: epochs up to it are not sent again), or
+ * must be rebuilt from the changelog (`restoreFrom`). Sinks that write Kafka
+ * join the epoch's transaction through `stagedSink`.
+ */
+export async function openChangelog(
+  cfg: KafkaClientConfig,
+  job: string,
+  partition: number,
+  drivers: ReadonlyMap<string, SinkDriver>,
+  localExtra: unknown,
+  embedded: boolean,
+): Promise<{ changelog: ChangelogDriver; sinks: ReadonlyMap<string, SinkDriver>; restoreFrom: ChangelogMarker | undefined }> {
+  const cl = new ChangelogDriver(cfg, job, partition);
+  await cl.open();
+  const sinks = new Map([...[...drivers].map(([id, d]): [string, SinkDriver] => [id, d.kafkaRecords ? cl.stagedSink(d) : d]), [CHANGELOG_SINK, cl]]);
+  const marker = await readLatestMarker(cfg, job, partition);
+  const mine = (localExtra as { markers?: string[] } | undefined)?.markers ?? [];
+  let restoreFrom: ChangelogMarker | undefined;
+  if (marker !== undefined && mine.includes(marker.token)) cl.committedEpoch = marker.epoch;
+  // An embedded job's local state is its only state: its markers only say what Kafka holds.
+  else if (marker !== undefined && !embedded) restoreFrom = marker;
+  return { changelog: cl, sinks, restoreFrom };
+}
+
 /** The newest checkpoint marker of a partition in Kafka, or undefined. */
 export async function readLatestMarker(cfg: KafkaClientConfig, job: string, partition: number): Promise<ChangelogMarker | undefined> {
   let latest: ChangelogMarker | undefined;

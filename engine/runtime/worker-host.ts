@@ -25,12 +25,13 @@ import { resolveCodec } from '../sources/codecs.ts';
 import { FileReader, GeneratorReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
+import { actorStats } from './actor-stats.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
 import { acceptRecord, EmbeddedPuller, eventTime, type InputBinding } from './embedded-pull.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
-import { CHANGELOG_SINK, ChangelogDriver, readLatestMarker, restoreFromChangelog, statefulOperators, type ChangelogMarker } from './changelog.ts';
+import { openChangelog, restoreFromChangelog, statefulOperators, type ChangelogDriver } from './changelog.ts';
 
 export type WorkerState = 'CREATED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'FAILED';
 
@@ -182,25 +183,10 @@ export class WorkerHost {
       finished: false,
     }));
     const hasCustom = inputs.some((i) => i.spec.kind === 'custom');
-    // Kafka jobs replicate each checkpoint to changelog topics (changelog.ts). Opening the actor's
-    // transactional producer fences the previous owner; then its newest marker tells whether the
-    // local state is current, or must be rebuilt from the changelog.
-    let changelog: ChangelogDriver | undefined;
-    let restoreFrom: ChangelogMarker | undefined;
-    let sinks: ReadonlyMap<string, SinkDriver> = this.drivers;
-    if (rt.epochTransactions) {
-      const cl = new ChangelogDriver(this.kafkaConfig(), rt.appId, partition);
-      changelog = cl;
-      await cl.open();
-      // Sinks that write Kafka join the epoch's transaction (exactly-once, see changelog.ts).
-      sinks = new Map([...[...this.drivers].map(([id, d]): [string, SinkDriver] => [id, d.kafkaRecords ? cl.stagedSink(d) : d]), [CHANGELOG_SINK, cl]]);
-      const marker = await readLatestMarker(this.kafkaConfig(), rt.appId, partition);
-      const local = store.store.readMeta();
-      const mine = (local?.extra as { markers?: string[] } | undefined)?.markers ?? [];
-      if (marker !== undefined && mine.includes(marker.token)) cl.committedEpoch = marker.epoch;
-      // An embedded job's local state is its only state: its markers only say what Kafka holds.
-      else if (marker !== undefined && !rt.embedded) restoreFrom = marker;
-    }
+    // Kafka jobs replicate each checkpoint to changelog topics, and may have to restore (changelog.ts).
+    const { changelog, sinks, restoreFrom } = rt.epochTransactions
+      ? await openChangelog(this.kafkaConfig(), rt.appId, partition, this.drivers, store.store.readMeta()?.extra, rt.embedded)
+      : { changelog: undefined, sinks: this.drivers, restoreFrom: undefined };
     const observer = this.metrics?.openActor(actorId, partition, Object.keys(this.sources), Object.keys(this.sinkSpecs));
     const actor = new PartitionActor({
       job: rt.job,
@@ -384,33 +370,7 @@ export class WorkerHost {
   }
 
   stats(): ActorStats[] {
-    return [...this.slots.values()].map((s) => {
-      const a = s.actor;
-      const c = a.counters;
-      const st = s.store.store.stats();
-      return {
-        actorId: a.id,
-        instance: a.instance,
-        partition: Number(a.id.replace(/^\D+/, '')),
-        recordsIn: [...c.recordsIn],
-        recordsOut: Object.fromEntries(c.recordsOut),
-        deadLetters: Object.fromEntries(c.deadLetters),
-        operatorCounts: Object.fromEntries(c.operatorCounts),
-        checkpoints: c.checkpoints,
-        lastCheckpointAt: c.lastCheckpointAt,
-        lastCheckpointMs: c.lastCheckpointMs,
-        lastCheckpointBytes: c.lastCheckpointBytes,
-        watermark: a.watermarkValue,
-        undeliveredEpochs: a.undeliveredEpochs,
-        stateKeys: st.stateKeys,
-        stateBytes: st.stateBytes,
-        stateByOperator: st.byOperator,
-        cachedEntries: st.cachedEntries,
-        positions: a.positionMap(),
-        finished: s.finishedReported,
-        backpressured: a.backpressured,
-      };
-    });
+    return [...this.slots.values()].map((s) => actorStats(s.actor, s.store.store.stats(), s.finishedReported));
   }
 
   private async shutdown(id: number): Promise<void> {
