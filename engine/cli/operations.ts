@@ -11,6 +11,7 @@ import { createAdmin } from '../kafka/admin.ts';
 import type { KafkaClientConfig } from '../kafka/types.ts';
 import { changelogTopic, checkpointTopic, readLatestMarker, statefulOperators } from '../runtime/changelog.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { describeRestore, readRestoreProgress, restoresTopic, type RestoreProgress } from '../runtime/restore-progress.ts';
 
 export interface OpsTarget {
   job: JobDefinition<Settings>;
@@ -33,7 +34,7 @@ function names(t: OpsTarget): { group: string; app: string; topics: string[]; cf
   };
 }
 
-/** Which process owns which partition, each partition's lag, and its newest checkpoint. */
+/** Which process owns which partition, each partition's lag, its newest checkpoint, and its latest restore (restore-progress.ts). */
 export async function status(t: OpsTarget, out: (s: string) => void): Promise<void> {
   const { group, app, topics, cfg } = names(t);
   const admin = createAdmin(cfg);
@@ -50,7 +51,8 @@ export async function status(t: OpsTarget, out: (s: string) => void): Promise<vo
     const committed = await Promise.all(topics.map((x) => admin.fetchCommittedOffsets(group, x)));
     const partitions = [...ends[0].keys()].sort((a, b) => a - b);
     const hasCheckpoints = (await admin.partitionCount(checkpointTopic(app))) !== undefined;
-    out(`\n  partition  owner${' '.repeat(36)}lag        checkpoint\n`);
+    const restores = (await admin.partitionCount(restoresTopic(app))) !== undefined ? await readRestoreProgress(cfg, app) : new Map<number, RestoreProgress>();
+    out(`\n  partition  owner${' '.repeat(36)}lag        checkpoint${' '.repeat(20)}restore from the changelog\n`);
     for (const p of partitions) {
       let lag = 0;
       topics.forEach((_, i) => (lag += Math.max(0, (ends[i].get(p) ?? 0) - (committed[i].get(p) ?? 0))));
@@ -59,9 +61,8 @@ export async function status(t: OpsTarget, out: (s: string) => void): Promise<vo
         const m = await readLatestMarker(cfg, app, p);
         if (m) cp = `epoch ${m.epoch}, ${((Date.now() - m.at) / 1000).toFixed(1)} s ago`;
       }
-      out(`  p${String(p).padEnd(10)}${(owner.get(p) ?? '(unassigned)').padEnd(41)}${String(lag).padEnd(11)}${cp}\n`);
+      out(`  p${String(p).padEnd(10)}${(owner.get(p) ?? '(unassigned)').padEnd(41)}${String(lag).padEnd(11)}${cp.padEnd(30)}${describeRestore(restores.get(p))}\n`);
     }
-    out(`\n  (restore progress is reported by each process on stderr and in its metrics)\n`);
   } finally {
     await admin.close();
   }
@@ -81,7 +82,7 @@ export async function reset(t: OpsTarget, yes: boolean, out: (s: string) => void
       throw new SluiceError(ErrorCodes.ILLEGAL_STATE, `group ${group} has ${g.members.length} running process(es); stop them before a reset`);
     }
     const existing = new Set(await admin.listTopics());
-    const internal = [checkpointTopic(app), ...statefulOperators(t.job, t.settings).map((op) => changelogTopic(app, op))].filter((x) => existing.has(x));
+    const internal = [checkpointTopic(app), restoresTopic(app), ...statefulOperators(t.job, t.settings).map((op) => changelogTopic(app, op))].filter((x) => existing.has(x));
     out(`This deletes:\n  consumer group ${group} (its offsets)\n${internal.map((x) => `  topic ${x}\n`).join('')}  local state ${t.stateDir}${existsSync(t.stateDir) ? '' : ' (absent)'}\n`);
     if (!yes) {
       if (!process.stdin.isTTY) throw new SluiceError(ErrorCodes.CONFIG, 'not a terminal: confirm with --yes');

@@ -27,6 +27,8 @@ export async function readPartitions(
   partition: number,
   onRecords: (topic: string, records: KafkaRecord[]) => void,
   timeoutMs = 300_000,
+  /** Told the number of offsets to read (the end offsets found at the start), before any record. */
+  onEnds?: (total: number) => void,
 ): Promise<ReadProgress> {
   const admin = createAdmin(cfg);
   const ends = new Map<string, number>();
@@ -35,6 +37,7 @@ export async function readPartitions(
   } finally {
     await admin.close();
   }
+  onEnds?.([...ends.values()].reduce((a, b) => a + b, 0));
   const pending = new Set(topics.filter((t) => (ends.get(t) ?? 0) > 0));
   if (pending.size === 0) return { records: 0 };
   const groupId = `sluice-restore-${randomUUID()}`;

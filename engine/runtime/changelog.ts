@@ -42,6 +42,7 @@ import { createProducer } from '../kafka/producer.ts';
 import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { PartitionStore } from '../../state/partition-store.ts';
+import { restoresTopic } from './restore-progress.ts';
 
 export const CHANGELOG_SINK = '__changelog';
 
@@ -74,12 +75,13 @@ export function writesKafka(job: JobDefinition<Settings>, settings: Settings): b
   return (typeof dlq === 'string' && dlq !== '') || Object.values(resolveJob(job, settings).sinks).some((s) => s.kind === 'kafka');
 }
 
-/** Creates the checkpoint topic and a changelog topic per stateful operator, compacted, P partitions each. */
+/** Creates the checkpoint topic and a changelog topic per stateful operator, compacted, P partitions each (and the restore-progress topic, restore-progress.ts). */
 export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string, operators: string[], partitions: number): Promise<void> {
   const admin = createAdmin(cfg);
   try {
     const compact = { 'cleanup.policy': 'compact' };
     await admin.ensureTopic(checkpointTopic(job), partitions, compact);
+    if (operators.length > 0) await admin.ensureTopic(restoresTopic(job), 1, compact);
     for (const op of operators) await admin.ensureTopic(changelogTopic(job, op), partitions, compact);
   } finally {
     await admin.close();
@@ -236,19 +238,35 @@ export async function restoreFromChangelog(
   partition: number,
   store: PartitionStore,
   marker: ChangelogMarker,
+  progress?: (records: number, total: number) => void,
 ): Promise<RestoreResult> {
   const t0 = Date.now();
   store.drop();
   const last = new Map<string, { db: 'state' | 'timers'; key: Key; value: Buffer | null }>();
-  const { records } = await readPartitions(cfg, operators.map((op) => changelogTopic(job, op)), partition, (_t, recs) => {
-    for (const r of recs) {
-      if (r.key === null) continue;
-      const [db, ...key] = packr.unpack(r.key) as ['state' | 'timers', ...unknown[]];
-      last.set(r.key.toString('latin1'), { db, key: key as Key, value: r.value });
-    }
-  });
+  let total = 0;
+  let read = 0;
+  const { records } = await readPartitions(
+    cfg,
+    operators.map((op) => changelogTopic(job, op)),
+    partition,
+    (_t, recs) => {
+      for (const r of recs) {
+        if (r.key === null) continue;
+        const [db, ...key] = packr.unpack(r.key) as ['state' | 'timers', ...unknown[]];
+        last.set(r.key.toString('latin1'), { db, key: key as Key, value: r.value });
+      }
+      progress?.((read += recs.length), total);
+    },
+    undefined,
+    (n) => progress?.(0, (total = n)),
+  );
   const entries = [...last.values()].filter((e) => e.value !== null);
-  store.restoreEntries(entries);
+  // In slices, yielding between them: the other actors of this worker keep processing meanwhile.
+  const SLICE = 10_000;
+  for (let i = 0; i < entries.length; i += SLICE) {
+    store.restoreEntries(entries.slice(i, i + SLICE));
+    if (i + SLICE < entries.length) await new Promise((r) => setImmediate(r));
+  }
   store.commit({
     epoch: marker.epoch,
     positions: marker.positions,

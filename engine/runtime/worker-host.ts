@@ -26,6 +26,7 @@ import { FileReader, GeneratorReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
 import { actorStats } from './actor-stats.ts';
+import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
 import { acceptRecord, EmbeddedPuller, eventTime, type InputBinding } from './embedded-pull.ts';
@@ -74,6 +75,8 @@ export class WorkerHost {
   private puller!: EmbeddedPuller;
   /** Restores from changelogs done by this worker (figures for status and metrics). */
   readonly restores: Array<{ actorId: string; records: number; keys: number; ms: number }> = [];
+  /** Publishes restore progress for `sluice status` (restore-progress.ts); made on the first restore. */
+  private restoreProgress: RestoreProgressPublisher | undefined;
   private statefulOps: string[] = [];
   private checkpointsTaken = 0;
   /** Inside tickAll's shared LMDB transaction. */
@@ -222,7 +225,9 @@ export class WorkerHost {
       this.post({ t: 'opened', id, actorId, positions: restoreFrom.positions });
       const marker = restoreFrom;
       slot.opening = (async () => {
-        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker);
+        const progress = (this.restoreProgress ??= new RestoreProgressPublisher(this.kafkaConfig(), rt.appId)).begin(partition);
+        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker, progress.progress);
+        await progress.done(r.records, r.keys);
         const rate = r.ms > 0 ? Math.round((r.keys / r.ms) * 1000) : r.keys;
         process.stderr.write(`sluice: ${actorId} restored ${r.keys} keys from ${r.records} changelog records in ${r.ms} ms (${rate} keys/s)\n`);
         this.restores.push({ actorId, ...r });
@@ -382,6 +387,7 @@ export class WorkerHost {
       [...this.slots.keys()].map((actorId) => this.closeActor(-1, actorId).catch((e: unknown) => errors.push(e))),
     );
     for (const d of this.drivers.values()) await d.close().catch((e: unknown) => errors.push(e));
+    await this.restoreProgress?.close();
     await this.env.close();
     if (errors.length) {
       this.lifecycle.transition('FAILED');

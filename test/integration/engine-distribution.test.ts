@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createTopic, kafkaBrokers, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
+import { runSluice, startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
 import { committedTotal, groupCaughtUp, produceKeyed, readLastValues } from './engine-kafka-helpers.ts';
 
 const KEYS = 300;
@@ -39,7 +39,9 @@ async function setup(records: number, rate: number) {
     expect(wrong.slice(0, 5).map(([k, n]) => [k, n, got.get(k)?.count]), `${wrong.length} wrong`).toEqual([]);
     expect(got.size).toBe(expected.size);
   };
-  return { start, progress, finish };
+  const status = () =>
+    runSluice(['status', 'keyed-count', '--brokers', kafkaBrokers().join(','), '--group-id', group, '--set', `topic=${input}`, '--set', `outTopic=${output}`]);
+  return { start, progress, finish, status };
 }
 
 const restored = (p: SluiceProcess): number => (p.stderr().match(/ restored \d+ keys/g) ?? []).length;
@@ -70,17 +72,24 @@ describe('state follows its partition', () => {
     expect(restored(c)).toBeGreaterThan(0); // the newcomer rebuilt what it took over
   });
 
-  it('a state directory wiped while its process was down: it restores and the result is exact', async () => {
-    const t = await setup(80_000, 5_000);
+  it('a state directory wiped while its process was down: it restores, `sluice status` shows the restores, and the result is exact', async () => {
+    const t = await setup(100_000, 5_000);
     const dir = tempDir();
     const a = t.start(dir);
+    const b = t.start(tempDir());
     await t.progress('processing', 20_000);
     a.child.kill('SIGKILL');
     await a.exited;
+    await t.progress('processing with A down', 5_000);
     rmSync(dir, { recursive: true, force: true });
+    // A comes back with nothing: the partitions it gets back are rebuilt from their changelogs.
     const again = t.start(dir);
+    await waitFor('A to restore its partitions', () => restored(again) >= 1, 120_000, 200);
     await t.progress('processing after the wipe', 10_000);
-    expect(restored(again)).toBe(4); // every partition rebuilt from its changelog
-    await t.finish([again]);
+    const st = await t.status();
+    expect(st.code, st.stderr).toBe(0);
+    const restoredLines = st.stdout.split('\n').filter((l) => / restored \d+ keys in [\d.]+ s, \d+ s ago, on /.test(l));
+    expect(restoredLines.length, st.stdout).toBeGreaterThanOrEqual(restored(again));
+    await t.finish([again, b]);
   });
 });
