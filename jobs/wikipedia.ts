@@ -20,6 +20,11 @@
  * `idleTimeoutMs` advances with the wall clock (idleAdvance 'wall-clock'), so
  * the windows of a quiet wiki, or of a replay that has ended, still close.
  *
+ * The input is partitioned by wiki, so keys hold the wiki: the title windows'
+ * (title_url names the wiki anyway, so the groups are the seed's), and the
+ * sessions', which are per (wiki, user); one session across wikis would
+ * need a repartition by user first.
+ *
  *   sluice run wikipedia --brokers 127.0.0.1:9092 \
  *     --set bigqueryProject=my-project --set bigqueryDataset=wikipedia
  *   (--set bigqueryEndpoint=http://127.0.0.1:9050 for the emulator)
@@ -47,9 +52,13 @@ import {
   wikiRow,
 } from './wikipedia/aggregates.ts';
 
-/** The official schema, from the shared recordings next to the repository unless told otherwise. */
+/**
+ * The official schema, shipped with the job: wikimedia/schemas-event-primary,
+ * jsonschema/mediawiki/recentchange/1.0.1.json (commit 39804465), unchanged.
+ * SLUICE_RECENTCHANGE_SCHEMA names another file, e.g. a newer version.
+ */
 export const DEFAULT_SCHEMA_PATH =
-  process.env.SLUICE_RECENTCHANGE_SCHEMA ?? fileURLToPath(new URL('../../shared/data/wikimedia/schema_mediawiki_recentchange_1.0.1.json', import.meta.url));
+  process.env.SLUICE_RECENTCHANGE_SCHEMA ?? fileURLToPath(new URL('./wikipedia/mediawiki-recentchange-1.0.1.schema.json', import.meta.url));
 
 // Compiled once per worker thread, on first use.
 let compiled: { path: string; schema: CompiledSchema } | undefined;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileJsonSchema, loadJsonSchema } from '../../../engine/sources/json-schema.ts';
+import { DEFAULT_SCHEMA_PATH } from '../../../jobs/wikipedia.ts';
 import { invalidEvents, recordedEvents, schemaPath, variants, wikimediaDataDir } from '../../helpers/wikimedia-fixtures.ts';
 
 const schema = loadJsonSchema(schemaPath());
@@ -41,5 +42,10 @@ describe('mediawiki/recentchange schema', () => {
     );
     // Recorded once from the shared data; a change means someone edited a fixture.
     expect(sums).toMatchSnapshot();
+  });
+
+  it('ships the job with the same schema as the recordings (the job must run without them)', () => {
+    expect(DEFAULT_SCHEMA_PATH.startsWith(wikimediaDataDir())).toBe(false);
+    expect(readFileSync(DEFAULT_SCHEMA_PATH)).toEqual(readFileSync(schemaPath()));
   });
 });
