@@ -225,9 +225,10 @@ export class WorkerHost {
       this.post({ t: 'opened', id, actorId, positions: restoreFrom.positions });
       const marker = restoreFrom;
       slot.opening = (async () => {
-        const progress = (this.restoreProgress ??= new RestoreProgressPublisher(this.kafkaConfig(), rt.appId)).begin(partition);
-        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker, progress.progress);
-        await progress.done(r.records, r.keys);
+        // Only jobs with state have a restores topic (ensureChangelogTopics); the others restore nothing.
+        const progress = this.statefulOps.length > 0 ? (this.restoreProgress ??= new RestoreProgressPublisher(this.kafkaConfig(), rt.appId)).begin(partition) : undefined;
+        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker, progress?.progress);
+        await progress?.done(r.records, r.keys);
         const rate = r.ms > 0 ? Math.round((r.keys / r.ms) * 1000) : r.keys;
         process.stderr.write(`sluice: ${actorId} restored ${r.keys} keys from ${r.records} changelog records in ${r.ms} ms (${rate} keys/s)\n`);
         this.restores.push({ actorId, ...r });
