@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { produceOrdersPayments, type ProduceResult } from '../engine/cli/produce.ts';
-import type { Settings } from '../jobs/api/job.ts';
+import type { Settings } from '../engine/contracts/job.ts';
 import job from '../jobs/orders-payments.ts';
 import { expectedOutput, type Expected } from '../jobs/orders-payments/expected.ts';
 import { planRecords, type PlanOptions } from '../jobs/orders-payments/stream-plan.ts';

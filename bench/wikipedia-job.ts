@@ -25,7 +25,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { JobRunner } from '../engine/runtime/job-runner.ts';
 import wikipediaJob from '../jobs/wikipedia.ts';
-import type { Settings } from '../jobs/api/job.ts';
+import type { Settings } from '../engine/contracts/job.ts';
 import { startBigQueryEmulator } from '../test/servers/bigquery-emulator.ts';
 import { startKafka } from '../test/servers/kafka.ts';
 import { writeResults } from './state-harness.ts';

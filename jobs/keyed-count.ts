@@ -6,7 +6,7 @@
  * with its record cache. On Kafka it goes to a compacted topic keyed by key,
  * where the last value per key is the exact count.
  */
-import { defineJob, discardSink, fileSink, generatorSource, kafkaSink, kafkaSource, KeyedProcessFunction, type Key, type OperatorContext } from './api/index.ts';
+import { defineJob, discardSink, fileSink, generatorSource, kafkaSink, kafkaSource, KeyedProcessFunction, type Key, type OperatorContext } from '../api/index.ts';
 
 interface Event {
   key: string;

@@ -9,7 +9,7 @@
  * (The reusable interval-join operator and the Kafka/MongoDB job come with
  * their own issue; this job shows the engine's keyed state and timers.)
  */
-import { defineJob, generatorSource, fileSink, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from './api/index.ts';
+import { defineJob, generatorSource, fileSink, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../api/index.ts';
 import { makeOrder, makePayment, type GenOptions, type Order, type Payment } from './orders-payments/records.ts';
 
 export interface Joined {

@@ -29,7 +29,7 @@
  * exactly-once. Both stages run in the same actors (partition p of every
  * topic), so the raw topics need equal partition counts.
  */
-import { defineJob, discardSink, fileSink, kafkaSource, Operator, type Batch, type OperatorContext, type PipelineBuilder, type SinkSpec, type SourceSpec, type Stream } from './api/index.ts';
+import { defineJob, discardSink, fileSink, kafkaSource, Operator, type Batch, type OperatorContext, type PipelineBuilder, type SinkSpec, type SourceSpec, type Stream } from '../api/index.ts';
 import { IntervalJoin, JOIN_SIDE_OUTPUTS } from '../engine/operators/interval-join.ts';
 import { RepartitionReader } from '../engine/operators/repartition-reader.ts';
 import { mongoSink } from '../engine/sinks/mongo-sink.ts';

@@ -17,7 +17,7 @@
  * outbox is redelivered. A user can therefore reach the topic twice, with the
  * same key and value; the consumers upsert by key, so their tables do not change.
  */
-import { defineJob, kafkaSink } from './api/index.ts';
+import { defineJob, kafkaSink } from '../api/index.ts';
 import type { RandomUserResult } from './users/randomuser-schema.ts';
 import { RANDOMUSER_URL, randomUserSource } from './users/randomuser-source.ts';
 

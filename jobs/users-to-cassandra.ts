@@ -10,7 +10,7 @@
  * rewrites the same row). A record that is not a valid randomuser result
  * goes to `users-to-cassandra.dlq` with the schema errors.
  */
-import { defineJob, kafkaSource } from './api/index.ts';
+import { defineJob, kafkaSource } from '../api/index.ts';
 import { cassandraSink } from '../engine/sinks/cassandra-sink.ts';
 import { validateRandomUser, type RandomUserResult } from './users/randomuser-schema.ts';
 import { CREATED_USERS_COLUMNS, toCreatedUserRow, type CreatedUserRow } from './users/user-row.ts';

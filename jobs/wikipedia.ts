@@ -30,7 +30,7 @@
  *   (--set bigqueryEndpoint=http://127.0.0.1:9050 for the emulator)
  */
 import { fileURLToPath } from 'node:url';
-import { defineJob, discardSink, kafkaSink, kafkaSource } from './api/index.ts';
+import { defineJob, discardSink, kafkaSink, kafkaSource } from '../api/index.ts';
 import { sessionWindow, tumblingWindow } from '../engine/operators/windows/index.ts';
 import { bigQuerySink } from '../engine/sinks/bigquery-sink.ts';
 import { parquetSink } from '../engine/sinks/parquet-sink.ts';

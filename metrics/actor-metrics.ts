@@ -26,7 +26,7 @@
 import type { ActorObserver } from '../engine/runtime/partition-actor.ts';
 import type { ActorStats } from '../engine/runtime/protocol.ts';
 import { DEAD_LETTER_SINK } from '../engine/runtime/topology.ts';
-import type { SinkRecord } from '../jobs/api/sinks.ts';
+import type { SinkRecord } from '../engine/contracts/sinks.ts';
 import type { MetricSet } from './catalog.ts';
 import type { HistogramChild, Labels, ScalarChild } from './families.ts';
 

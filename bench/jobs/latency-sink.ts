@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../engine/contracts/sinks.ts';
 
 class LatencyDriver implements SinkDriver {
   private samples: Array<[number, number]> = [];

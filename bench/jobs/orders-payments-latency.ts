@@ -2,8 +2,8 @@
  * The orders-payments job (jobs/orders-payments.ts) with every sink
  * replaced by the latency sink: same sources, same pipeline, same settings.
  */
-import { defineJob, type JobDefinition, type Settings } from '../../jobs/api/index.ts';
-import { resolveJob } from '../../jobs/api/job.ts';
+import { defineJob, type JobDefinition, type Settings } from '../../api/index.ts';
+import { resolveJob } from '../../engine/contracts/job.ts';
 import { latencySink } from './latency-sink.ts';
 
 // Loaded by URL: the job is built in parallel and may not be in every checkout.

@@ -24,7 +24,7 @@
  *             orders on the left; the ticks hold the watermark but are
  *             filtered out before the join, so no payment ever arrives
  */
-import { defineJob, discardSink, generatorSource, Operator, type Batch, type OperatorContext } from '../../jobs/api/index.ts';
+import { defineJob, discardSink, generatorSource, Operator, type Batch, type OperatorContext } from '../../api/index.ts';
 import { IntervalJoin } from '../../engine/operators/interval-join.ts';
 import { EPOCH_MS, makeOrder, type GenOptions, type Order } from '../../jobs/orders-payments/records.ts';
 

@@ -2,7 +2,7 @@
  * A stateless pipeline for the engine benchmark: generated order-shaped
  * records, a map, a filter and a flatMap, into a discard sink.
  */
-import { defineJob, discardSink, generatorSource } from '../../jobs/api/index.ts';
+import { defineJob, discardSink, generatorSource } from '../../api/index.ts';
 import { makeOrder, type GenOptions, type Order } from '../../jobs/orders-payments/records.ts';
 
 export default defineJob({

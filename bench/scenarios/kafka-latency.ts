@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { figure, log, type Figure } from '../bench-harness.ts';

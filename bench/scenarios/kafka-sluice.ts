@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import type { FromWorker } from '../../engine/runtime/protocol.ts';
 import type { Dataset } from './kafka-data.ts';

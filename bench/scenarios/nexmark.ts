@@ -18,7 +18,7 @@
 import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { figure, log, timed, type Anchor, type Figure, type Goal, type ScenarioResult } from '../bench-harness.ts';
 import type { Scenario } from '../scenario.ts';

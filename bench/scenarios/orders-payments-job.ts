@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Settings } from '../../jobs/api/job.ts';
+import type { Settings } from '../../engine/contracts/job.ts';
 import type { Dataset } from './kafka-data.ts';
 
 export interface MongoServer {

@@ -9,7 +9,7 @@
  * It runs until killed.
  */
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 
 const [stateDir, keys, partitions, workers, timers] = process.argv.slice(2);
 const jobModule = new URL('../jobs/state-scale.ts', import.meta.url).href;

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCassandraSinkDriver } from '../../engine/sinks/cassandra-sink.ts';
 import { createPostgresSinkDriver } from '../../engine/sinks/postgres-sink.ts';
-import type { SinkRecord } from '../../jobs/api/sinks.ts';
+import type { SinkRecord } from '../../engine/contracts/sinks.ts';
 import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
 import { CREATED_USERS_COLUMNS, toCreatedUserRow, userId, type CreatedUserRow } from '../../jobs/users/user-row.ts';
 import { createdUsersDdl } from '../../jobs/users-to-cassandra.ts';

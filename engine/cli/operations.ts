@@ -5,8 +5,8 @@
  */
 import { rmSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
-import { resolveJob } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../contracts/job.ts';
+import { resolveJob } from '../contracts/job.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import type { KafkaClientConfig } from '../kafka/types.ts';
 import { changelogTopic, checkpointTopic, readLatestMarker, statefulOperators } from '../runtime/changelog.ts';

@@ -7,7 +7,7 @@
  * partition would need 2^53 records (9e15) before a double loses precision,
  * and converting once at the edge keeps every hot path free of bigint/Long.
  */
-import type { KafkaOutputRecord } from '../../jobs/api/sinks.ts';
+import type { KafkaOutputRecord } from '../contracts/sinks.ts';
 
 /** One partition of one topic. */
 export interface TopicPartition {
@@ -160,7 +160,7 @@ export interface GroupConsumer {
   lag(): Map<PartitionKey, number>;
 }
 
-/** A record to produce; the public sink API's type (jobs/api/sinks.ts), so sinks can hand records to the engine's producers. */
+/** A record to produce; the public sink API's type (engine/contracts/sinks.ts), so sinks can hand records to the engine's producers. */
 export type ProducerRecord = KafkaOutputRecord;
 
 export interface ProducerOptions {

@@ -4,7 +4,7 @@
  * throws sends that one record to the dead-letter destination, and the batch
  * goes on.
  */
-import { Operator, type Batch, type Key, type OperatorContext } from '../../jobs/api/operator.ts';
+import { Operator, type Batch, type Key, type OperatorContext } from '../contracts/operator.ts';
 
 export class MapOperator<I, O> extends Operator<I, O> {
   /** Keeps no state: no changelog topic (engine/runtime/changelog.ts). */

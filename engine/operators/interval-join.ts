@@ -60,7 +60,7 @@
  * own time. Output keeps the key.
  */
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { Operator, type Batch, type Key, type MapState, type OperatorContext, type Timer, type ValueState } from '../../jobs/api/operator.ts';
+import { Operator, type Batch, type Key, type MapState, type OperatorContext, type Timer, type ValueState } from '../contracts/operator.ts';
 
 export type JoinMode = 'inner' | 'left' | 'full';
 

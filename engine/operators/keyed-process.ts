@@ -3,7 +3,7 @@
  * with keyed state and timers at hand. Built on the plain operator contract.
  */
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { Operator, type Batch, type Key, type OperatorContext, type Timer } from '../../jobs/api/operator.ts';
+import { Operator, type Batch, type Key, type OperatorContext, type Timer } from '../contracts/operator.ts';
 
 export abstract class KeyedProcessFunction<I, O> extends Operator<I, O> {
   abstract processElement(value: I, key: Key, time: number, ctx: OperatorContext<O>): void;

@@ -14,7 +14,7 @@
  * so they are exact after a restart too. Output keeps the envelope's event
  * time and key.
  */
-import { Operator, type Batch, type OperatorContext, type ValueState } from '../../jobs/api/operator.ts';
+import { Operator, type Batch, type OperatorContext, type ValueState } from '../contracts/operator.ts';
 import type { RepartitionEnvelope } from '../sinks/repartition-sink.ts';
 
 export class RepartitionReader<T> extends Operator<RepartitionEnvelope<T>, T> {

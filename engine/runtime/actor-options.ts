@@ -3,8 +3,8 @@
  * options, the observer its metrics implement, its counters, the fault
  * points tests crash it at, and the tick period its worker drives it with.
  */
-import type { PipelineNode } from '../../jobs/api/pipeline.ts';
-import type { SinkDriver } from '../../jobs/api/sinks.ts';
+import type { PipelineNode } from '../contracts/pipeline.ts';
+import type { SinkDriver } from '../contracts/sinks.ts';
 import type { DeliveryObserver } from './outbox.ts';
 import type { ActorStore } from './store-contract.ts';
 import type { WatermarkInputSpec } from './watermark-tracker.ts';

@@ -33,9 +33,9 @@
  */
 import { Packr } from 'msgpackr';
 import type { Key } from 'lmdb';
-import { resolveJob, type JobDefinition, type Settings } from '../../jobs/api/job.ts';
-import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
-import type { SinkDelivery, SinkDriver } from '../../jobs/api/sinks.ts';
+import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
+import { PipelineBuilder } from '../contracts/pipeline.ts';
+import type { SinkDelivery, SinkDriver } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import { createProducer } from '../kafka/producer.ts';

@@ -5,7 +5,7 @@
  * the main thread interleave with it. Kafka input does not come through
  * here: the main thread pushes it (kafka-input.ts).
  */
-import type { CustomSourceReader, SourceSpec } from '../../jobs/api/sources.ts';
+import type { CustomSourceReader, SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { Codec } from '../sources/codecs.ts';
 import type { PullReader } from '../sources/pull-reader.ts';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../contracts/job.ts';
 import { builtinJobs } from '../../jobs/registry.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 

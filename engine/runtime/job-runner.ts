@@ -13,9 +13,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
-import { resolveJob } from '../../jobs/api/job.ts';
-import type { SourceSpec } from '../../jobs/api/sources.ts';
+import type { JobDefinition, Settings } from '../contracts/job.ts';
+import { resolveJob } from '../contracts/job.ts';
+import type { SourceSpec } from '../contracts/sources.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';

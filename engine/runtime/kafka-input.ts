@@ -16,7 +16,7 @@
  * below LOW_WATER, and only once the actor's sinks have caught up.
  */
 import { hostname } from 'node:os';
-import type { SourceSpec } from '../../jobs/api/sources.ts';
+import type { SourceSpec } from '../contracts/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { createGroupConsumer } from '../kafka/consumer.ts';
 import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';

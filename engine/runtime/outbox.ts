@@ -7,8 +7,8 @@
  * outbox content is fixed by the committed checkpoint, so a redelivery after a
  * crash carries the same ids.
  */
-import type { Key } from '../../jobs/api/operator.ts';
-import type { SinkDelivery, SinkDriver, SinkRecord } from '../../jobs/api/sinks.ts';
+import type { Key } from '../contracts/operator.ts';
+import type { SinkDelivery, SinkDriver, SinkRecord } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
 

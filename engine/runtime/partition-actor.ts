@@ -22,10 +22,10 @@
  * every outbox epoch not yet acked. A crash at any point thus loses nothing,
  * and idempotent sinks see no duplicate.
  */
-import type { Key } from '../../jobs/api/operator.ts';
+import type { Key } from '../contracts/operator.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
-import type { SinkRecord } from '../../jobs/api/sinks.ts';
+import type { SinkRecord } from '../contracts/sinks.ts';
 import { serializeError } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
 import { Lifecycle } from './lifecycle.ts';

@@ -3,7 +3,7 @@
  * batches (record-batch.ts); control messages carry a correlation id when the
  * sender awaits an answer. Errors cross as SerializedError (errors.ts).
  */
-import type { Settings } from '../../jobs/api/job.ts';
+import type { Settings } from '../contracts/job.ts';
 import type { MetricFamilyJson } from '../../metrics/families.ts';
 import type { SerializedError } from '../errors.ts';
 import type { RecordBatchWire } from './record-batch.ts';

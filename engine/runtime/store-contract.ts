@@ -4,7 +4,7 @@
  * faults injected around the store, and so the store stays replaceable.
  */
 import type { Key as LmdbKey } from 'lmdb';
-import type { Key, MapState, ValueState } from '../../jobs/api/operator.ts';
+import type { Key, MapState, ValueState } from '../contracts/operator.ts';
 
 export interface StoredTimer {
   kind: 'event' | 'processing';

@@ -10,8 +10,8 @@
  * actor's outbox; dead letters go to a reserved sink.
  */
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import type { Batch, Key, MapState, Operator, OperatorContext, TimerControl, ValueState } from '../../jobs/api/operator.ts';
-import type { PipelineNode } from '../../jobs/api/pipeline.ts';
+import type { Batch, Key, MapState, Operator, OperatorContext, TimerControl, ValueState } from '../contracts/operator.ts';
+import type { PipelineNode } from '../contracts/pipeline.ts';
 import type { ActorStore, TimerStore } from './store-contract.ts';
 
 export const DEAD_LETTER_SINK = '__dlq';

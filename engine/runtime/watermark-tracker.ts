@@ -13,7 +13,7 @@ export interface WatermarkInputSpec {
   maxOutOfOrdernessMs: number;
   /** 0 or Infinity disables idleness. */
   idleTimeoutMs: number;
-  /** See WatermarkSpec.idleAdvance (jobs/api/sources.ts). Default 'hold'. */
+  /** See WatermarkSpec.idleAdvance (engine/contracts/sources.ts). Default 'hold'. */
   idleAdvance?: 'hold' | 'wall-clock';
 }
 

@@ -12,11 +12,11 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
-import { resolveJob } from '../../jobs/api/job.ts';
-import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
-import type { SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
-import type { SourceSpec } from '../../jobs/api/sources.ts';
+import type { JobDefinition, Settings } from '../contracts/job.ts';
+import { resolveJob } from '../contracts/job.ts';
+import { PipelineBuilder } from '../contracts/pipeline.ts';
+import type { SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import type { SourceSpec } from '../contracts/sources.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
 import { fileSink } from '../sinks/file-sink.ts';

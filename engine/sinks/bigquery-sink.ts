@@ -31,7 +31,7 @@
  */
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { tableRef, upsertScript, type BqColumn } from './bigquery-sql.ts';
 

@@ -1,5 +1,5 @@
 /** Discards everything; for benchmarks. It skips the outbox, since nobody reads its output. */
-import type { SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 
 class DiscardDriver implements SinkDriver {
   delivered = 0;

@@ -12,7 +12,7 @@
  */
 import { mkdir, open, rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 
 export interface FileSinkOptions {
   /** Output directory; relative paths are under the runtime's output dir. */

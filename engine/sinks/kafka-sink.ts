@@ -15,8 +15,8 @@
  * Records without a key go to partition (source partition mod topic
  * partitions), which keeps a source partition's output in order.
  */
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
-import type { ValueCodec } from '../../jobs/api/sources.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import type { ValueCodec } from '../contracts/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { Producer, ProducerRecord } from '../kafka/types.ts';

@@ -48,7 +48,7 @@
  * message that leaves this module goes through `redactUri`.
  */
 import { MongoBulkWriteError, MongoClient, type AnyBulkWriteOperation, type Collection } from 'mongodb';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkRecord, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkRecord, SinkSpec } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
 export interface MongoSinkOptions {

@@ -27,7 +27,7 @@
 import { mkdir, open, rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { toColumnData, type ParquetColumn } from './parquet-columns.ts';
 

@@ -21,7 +21,7 @@
  * the Java client's) picks for the key. A record without a key is a control
  * record (a heartbeat, say) and is written to every partition.
  */
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../../jobs/api/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { Producer, ProducerRecord } from '../kafka/types.ts';

@@ -3,7 +3,7 @@
  * state/codec.ts for the measurement that chose it over @msgpack/msgpack).
  */
 import { Packr } from 'msgpackr';
-import type { ValueCodec } from '../../jobs/api/sources.ts';
+import type { ValueCodec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
 export interface Codec {

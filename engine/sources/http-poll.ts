@@ -2,7 +2,7 @@
  * HTTP polling source: GETs a JSON API every `intervalMs`, turns each
  * response into records, and remembers in the checkpoint how far it got.
  *
- * Built on the custom source API (jobs/api/sources.ts): one reader per
+ * Built on the custom source API (engine/contracts/sources.ts): one reader per
  * partition, each polling on its own. Partition p's position, stored by the
  * runtime in the same checkpoint transaction as the state its records
  * produced, is (JSON):
@@ -32,7 +32,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { customSource, type CustomSourceReader, type CustomSourceSpec, type WatermarkSpec } from '../../jobs/api/sources.ts';
+import { customSource, type CustomSourceReader, type CustomSourceSpec, type WatermarkSpec } from '../contracts/sources.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { getJson, HttpGetError, type HttpFailureKind } from './http-get.ts';

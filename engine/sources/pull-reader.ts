@@ -4,7 +4,7 @@
  * checkpointed offset replays exactly what a crash lost.
  */
 import { readFileSync } from 'node:fs';
-import type { FileSourceSpec, GeneratorSourceSpec } from '../../jobs/api/sources.ts';
+import type { FileSourceSpec, GeneratorSourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { parseSseText } from './sse-parse.ts';
 

@@ -1,5 +1,5 @@
 /**
- * A Server-Sent Events source: a custom source (jobs/api/sources.ts) over a
+ * A Server-Sent Events source: a custom source (engine/contracts/sources.ts) over a
  * long-lived SSE stream, such as Wikimedia's EventStreams (the default URL).
  *
  * Position: the SSE last event id. The runtime stores `snapshot()` (the id of
@@ -28,7 +28,7 @@
  * `SseUndecodable`, which the source's `validate` hook turns into a
  * dead-letter record with the raw data and the parse error.
  */
-import type { CustomSourceReader, CustomSourceSpec, WatermarkSpec } from '../../jobs/api/sources.ts';
+import type { CustomSourceReader, CustomSourceSpec, WatermarkSpec } from '../contracts/sources.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';

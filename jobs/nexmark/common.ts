@@ -13,7 +13,7 @@
  *   sink             "discard" (benchmarks) or "file" (JSON lines under the
  *                    output dir, for the correctness tests).
  */
-import { discardSink, fileSink, generatorSource, type SinkSpec, type SourceSpec } from '../api/index.ts';
+import { discardSink, fileSink, generatorSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
 import { NexmarkGenerator, nexmarkConfig } from './generator.ts';
 import type { NexmarkEvent } from './model.ts';
 

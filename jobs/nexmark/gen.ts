@@ -3,7 +3,7 @@
  * measures the generator and the runtime's floor, so the queries' figures
  * can be read as "generation + query".
  */
-import { defineJob } from '../api/index.ts';
+import { defineJob } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 
 export default defineJob({

@@ -3,7 +3,7 @@
  * (SELECT auction, bidder, price, dateTime, extra FROM bid). Measures the
  * engine's floor: generation, one filter, one map, the sink.
  */
-import { defineJob } from '../api/index.ts';
+import { defineJob } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 

@@ -2,7 +2,7 @@
  * Nexmark q1, currency conversion: every bid with its price in euros
  * (0.908 * price), the other columns unchanged.
  */
-import { defineJob } from '../api/index.ts';
+import { defineJob } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 

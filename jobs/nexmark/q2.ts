@@ -2,7 +2,7 @@
  * Nexmark q2, selection: (auction, price) of the bids on every 123rd
  * auction (SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0).
  */
-import { defineJob } from '../api/index.ts';
+import { defineJob } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 

@@ -16,7 +16,7 @@
  * that is what bounds the state to one small entry per person, where a
  * general SQL join would keep every auction too.
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext } from '../api/index.ts';
+import { defineJob, KeyedProcessFunction, type Key, type OperatorContext } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 

@@ -12,7 +12,7 @@
  * "most-bid" operator's own timer for that window, registered at its end,
  * fires in the same advance after them.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../api/index.ts';
+import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
 import { count, hoppingWindow, type WindowResult } from '../../engine/operators/windows/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';

@@ -19,7 +19,7 @@
  * first (Nexmark's hot auctions get half of all bids), so state sees one
  * update per (window, auction) per batch, not one per bid.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../api/index.ts';
+import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 

@@ -13,7 +13,7 @@
  * far and the bids at it; a batch is reduced in memory first, so state sees
  * one read and at most one write per window per batch.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../api/index.ts';
+import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 

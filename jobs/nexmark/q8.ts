@@ -14,7 +14,7 @@
  * and the windows in which the key sold something before its person record
  * came (cleared at each window's end by an event-time timer).
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../api/index.ts';
+import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../../api/index.ts';
 import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 

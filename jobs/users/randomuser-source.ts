@@ -8,7 +8,7 @@
  * seed every request would return new random users.
  */
 import { httpPollSource, type OversizeRecord } from '../../engine/sources/http-poll.ts';
-import type { CustomSourceSpec } from '../api/sources.ts';
+import type { CustomSourceSpec } from '../../engine/contracts/sources.ts';
 import { validateRandomUser, type RandomUserResult } from './randomuser-schema.ts';
 
 export const RANDOMUSER_URL = 'https://randomuser.me/api/';

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import cassandra from 'cassandra-driver';
 import pg from 'pg';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { userId } from '../../jobs/users/user-row.ts';
 import { startCassandra, type CassandraNode } from '../servers/cassandra.ts';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SinkDelivery, SinkDriver } from '../../jobs/api/sinks.ts';
+import type { SinkDelivery, SinkDriver } from '../../engine/contracts/sinks.ts';
 import { bigQuerySink } from '../../engine/sinks/bigquery-sink.ts';
 import type { BqColumn } from '../../engine/sinks/bigquery-sql.ts';
 import { startBigQueryEmulator, type BigQueryEmulator } from '../servers/bigquery-emulator.ts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from '@msgpack/msgpack';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { applySettings, loadJob, resolveJobModule } from '../../engine/runtime/job-loader.ts';
-import { defineJob, kafkaSource, discardSink } from '../../jobs/api/index.ts';
+import { defineJob, kafkaSource, discardSink } from '../../api/index.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/sluice-process.ts';

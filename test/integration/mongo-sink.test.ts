@@ -7,7 +7,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SinkDelivery, SinkRecord } from '../../jobs/api/sinks.ts';
+import type { SinkDelivery, SinkRecord } from '../../engine/contracts/sinks.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import { mongoSink, type MongoSinkOptions } from '../../engine/sinks/mongo-sink.ts';
 import { startFerretDb, type FerretDb } from '../servers/ferretdb.ts';

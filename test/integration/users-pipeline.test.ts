@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
 import { CREATED_USERS_COLUMNS, toCreatedUserRow, userId, type CreatedUserRow } from '../../jobs/users/user-row.ts';
 import { createdUsersDdl } from '../../jobs/users-to-cassandra.ts';
-import type { SinkRecord } from '../../jobs/api/sinks.ts';
+import type { SinkRecord } from '../../engine/contracts/sinks.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import { createCassandraSinkDriver } from '../../engine/sinks/cassandra-sink.ts';
 import { createPostgresSinkDriver } from '../../engine/sinks/postgres-sink.ts';

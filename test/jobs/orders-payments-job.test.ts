@@ -5,8 +5,8 @@
  * validation the sources run, on the producer's invalid records.
  */
 import { describe, expect, it } from 'vitest';
-import { PipelineBuilder } from '../../jobs/api/pipeline.ts';
-import type { SinkDriver } from '../../jobs/api/sinks.ts';
+import { PipelineBuilder } from '../../engine/contracts/pipeline.ts';
+import type { SinkDriver } from '../../engine/contracts/sinks.ts';
 import job, { type OrdersPaymentsSettings } from '../../jobs/orders-payments.ts';
 import { expectedOutput } from '../../jobs/orders-payments/expected.ts';
 import { factId, type Fact } from '../../jobs/orders-payments/facts.ts';

@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobDefinition, Settings } from '../../jobs/api/job.ts';
+import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { eventsPerPartition, nexmarkGenerator, type NexmarkSettings } from '../../jobs/nexmark/common.ts';
 import type { NexmarkEvent } from '../../jobs/nexmark/model.ts';

@@ -23,7 +23,7 @@
  *          lateness > 0): deletes panes no window can need any more. With no
  *          lateness, panes are deleted as their last window fires.
  */
-import type { Key, OperatorContext, Timer } from '../../../jobs/api/operator.ts';
+import type { Key, OperatorContext, Timer } from '../../contracts/operator.ts';
 import { WindowOperatorBase, type PendingWindow } from './window-base.ts';
 import { FIRE, GC, keyId, type EmissionKind, type WindowOptions, type WindowResult } from './window-types.ts';
 

@@ -21,7 +21,7 @@
  * end is past the watermark it fires again on time, else it is emitted again
  * at once as `late`.
  */
-import type { Key, OperatorContext, Timer } from '../../../jobs/api/operator.ts';
+import type { Key, OperatorContext, Timer } from '../../contracts/operator.ts';
 import { WindowOperatorBase, type PendingWindow } from './window-base.ts';
 import { FIRE, GC, keyId, type EmissionKind, type WindowOptions, type WindowResult } from './window-types.ts';
 

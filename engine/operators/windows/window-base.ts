@@ -11,7 +11,7 @@
  * stored at the last checkpoint): one LMDB value per operator per
  * checkpoint.
  */
-import { Operator, type Batch, type Key, type OperatorContext, type ValueState } from '../../../jobs/api/operator.ts';
+import { Operator, type Batch, type Key, type OperatorContext, type ValueState } from '../../contracts/operator.ts';
 import { keyId, resolveOptions, type EmissionKind, type ResolvedWindowOptions, type WindowOptions, type WindowResult } from './window-types.ts';
 
 /** A window of a key waiting to be emitted (late update or early result). */

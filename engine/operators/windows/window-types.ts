@@ -21,7 +21,7 @@
  * after each interval (processing time), for dashboards that cannot wait for
  * the window to close. The on-time emission follows as usual.
  */
-import type { Key } from '../../../jobs/api/operator.ts';
+import type { Key } from '../../contracts/operator.ts';
 import type { Aggregator } from './aggregators.ts';
 
 export type EmissionKind = 'early' | 'on-time' | 'late';

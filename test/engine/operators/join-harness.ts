@@ -5,8 +5,8 @@
  * asks (a redelivered record overwrites itself), so output read back after a
  * crash and restart shows lost or doubled records as such.
  */
-import type { SinkDelivery, SinkDriver } from '../../../jobs/api/sinks.ts';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
+import type { SinkDelivery, SinkDriver } from '../../../engine/contracts/sinks.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
 import { PartitionActor, type FaultPoint } from '../../../engine/runtime/partition-actor.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle } from '../../../engine/runtime/stores.ts';
 import { DEAD_LETTER_SINK } from '../../../engine/runtime/topology.ts';

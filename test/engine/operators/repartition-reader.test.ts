@@ -3,8 +3,8 @@
  * across a restart of its own actor (its marks are checkpointed state).
  */
 import { describe, expect, it } from 'vitest';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
-import type { SinkDriver } from '../../../jobs/api/sinks.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
+import type { SinkDriver } from '../../../engine/contracts/sinks.ts';
 import { RepartitionReader } from '../../../engine/operators/repartition-reader.ts';
 import type { RepartitionEnvelope } from '../../../engine/sinks/repartition-sink.ts';
 import { PartitionActor } from '../../../engine/runtime/partition-actor.ts';

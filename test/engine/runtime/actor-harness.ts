@@ -4,8 +4,8 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PipelineNode } from '../../../jobs/api/pipeline.ts';
-import type { SinkDriver } from '../../../jobs/api/sinks.ts';
+import type { PipelineNode } from '../../../engine/contracts/pipeline.ts';
+import type { SinkDriver } from '../../../engine/contracts/sinks.ts';
 import { PartitionActor, type FaultPoint } from '../../../engine/runtime/partition-actor.ts';
 import { openActorStore, openStoreEnv, type StoreEnvHandle } from '../../../engine/runtime/stores.ts';
 import { fileSink } from '../../../engine/sinks/file-sink.ts';

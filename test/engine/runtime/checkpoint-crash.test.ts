@@ -8,9 +8,9 @@
  * not idempotent shows up as a duplicate record id.
  */
 import { describe, expect, it } from 'vitest';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
 import { KeyedProcessFunction } from '../../../engine/operators/keyed-process.ts';
-import type { Key, OperatorContext } from '../../../jobs/api/operator.ts';
+import type { Key, OperatorContext } from '../../../engine/contracts/operator.ts';
 import type { FaultPoint } from '../../../engine/runtime/partition-actor.ts';
 import { tempDir } from '../../helpers/temp.ts';
 import { openActor, readSink } from './actor-harness.ts';

@@ -1,10 +1,10 @@
 /** Actor and worker lifecycles: legal paths work, illegal transitions throw with both states named. */
 import { describe, expect, it } from 'vitest';
 import { Lifecycle } from '../../../engine/runtime/lifecycle.ts';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
 import { WorkerHost } from '../../../engine/runtime/worker-host.ts';
-import { defineJob } from '../../../jobs/api/job.ts';
-import { generatorSource } from '../../../jobs/api/sources.ts';
+import { defineJob } from '../../../engine/contracts/job.ts';
+import { generatorSource } from '../../../engine/contracts/sources.ts';
 import { discardSink } from '../../../engine/sinks/discard-sink.ts';
 import type { FromWorker } from '../../../engine/runtime/protocol.ts';
 import { tempDir } from '../../helpers/temp.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SinkDelivery, SinkDriver } from '../../../jobs/api/sinks.ts';
+import type { SinkDelivery, SinkDriver } from '../../../engine/contracts/sinks.ts';
 import { DeliveryQueue, undeliveredEpochs, type OutboxEntry } from '../../../engine/runtime/outbox.ts';
 import { CHANGELOG_SINK } from '../../../engine/runtime/changelog.ts';
 import { SluiceError, ErrorCodes } from '../../../engine/errors.ts';

@@ -1,8 +1,8 @@
 /** Timers kept in state: they fire in (time, key) order, once, and survive a crash and restart. */
 import { describe, expect, it } from 'vitest';
 import { KeyedProcessFunction } from '../../../engine/operators/keyed-process.ts';
-import type { Key, OperatorContext, Timer } from '../../../jobs/api/operator.ts';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
+import type { Key, OperatorContext, Timer } from '../../../engine/contracts/operator.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
 import { tempDir } from '../../helpers/temp.ts';
 import { openActor, readSink } from './actor-harness.ts';
 

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { WorkerHost } from '../../../engine/runtime/worker-host.ts';
 import type { FromWorker } from '../../../engine/runtime/protocol.ts';
 import { fileSink } from '../../../engine/sinks/file-sink.ts';
-import { defineJob } from '../../../jobs/api/job.ts';
-import { generatorSource } from '../../../jobs/api/sources.ts';
+import { defineJob } from '../../../engine/contracts/job.ts';
+import { generatorSource } from '../../../engine/contracts/sources.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
 const PER_PARTITION = 30_000;

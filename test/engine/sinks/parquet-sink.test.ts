@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import type { SinkDelivery } from '../../../jobs/api/sinks.ts';
+import type { SinkDelivery } from '../../../engine/contracts/sinks.ts';
 import { parquetSink } from '../../../engine/sinks/parquet-sink.ts';
 import { dayPartition, eventTimeMs, toRawRow, type RawRow, type RecentChange } from '../../../jobs/wikipedia/recent-change.ts';
 import { RAW_COLUMNS, RAW_TABLE } from '../../../jobs/wikipedia/raw-table.ts';

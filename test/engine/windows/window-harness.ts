@@ -6,9 +6,9 @@
  * delivers everything. Optionally the actor is destroyed and reopened from
  * its last checkpoint in the middle, as after a crash.
  */
-import type { Key, Operator } from '../../../jobs/api/operator.ts';
-import { PipelineBuilder } from '../../../jobs/api/pipeline.ts';
-import type { SinkDelivery, SinkDriver } from '../../../jobs/api/sinks.ts';
+import type { Key, Operator } from '../../../engine/contracts/operator.ts';
+import { PipelineBuilder } from '../../../engine/contracts/pipeline.ts';
+import type { SinkDelivery, SinkDriver } from '../../../engine/contracts/sinks.ts';
 import { PartitionActor } from '../../../engine/runtime/partition-actor.ts';
 import { openActorStore, type StoreEnvHandle } from '../../../engine/runtime/stores.ts';
 import { DEAD_LETTER_SINK } from '../../../engine/runtime/topology.ts';

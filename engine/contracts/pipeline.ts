@@ -8,9 +8,9 @@
  * code changes: give stateful operators a `name`. Unnamed operators get
  * positional ids (`map-2`), which are stable only while the pipeline's shape is.
  */
-import { ErrorCodes, SluiceError } from '../../engine/errors.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { Key, Operator } from './operator.ts';
-import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator, UnionOperator } from '../../engine/operators/basic.ts';
+import { FilterOperator, FlatMapOperator, KeyByOperator, MapOperator, UnionOperator } from '../operators/basic.ts';
 
 export interface NodeInput {
   /** Index of the upstream node. */
