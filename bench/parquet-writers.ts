@@ -9,7 +9,7 @@
  * (1.9.3 is published without its dist/ folder), otherwise only
  * hyparquet-writer is measured.
  *
- * Input: the 100 recorded recentchange events (../shared/data/wikimedia),
+ * Input: the 100 recorded recentchange events (test/fixtures/wikimedia),
  * repeated with distinct ids and offsets to ROWS rows, flattened to the raw
  * table's 36 columns (jobs/wikipedia/recent-change.ts). Each writer writes
  * one file of ROWS rows (SNAPPY); we time the write (median of 5 after a
@@ -29,7 +29,7 @@ import { writeResults } from './state-harness.ts';
 
 const ROWS = Number(process.env.ROWS ?? 20_000);
 const ROUNDS = 5;
-const data = new URL('../../shared/data/wikimedia/polars_book_wikimedia.ndjson', import.meta.url);
+const data = new URL('../test/fixtures/wikimedia/polars_book_wikimedia.ndjson', import.meta.url);
 const events = readFileSync(data, 'utf8').split('\n').map((l) => JSON.parse(l) as RecentChange);
 const rows: RawRow[] = [];
 for (let i = 0; i < ROWS; i++) {

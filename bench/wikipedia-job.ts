@@ -35,7 +35,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 /** WAIT_BIGQUERY=0 measures the Parquet path only (the emulator's DML is the slow part). */
 const WAIT_BIGQUERY = process.env.WAIT_BIGQUERY !== '0';
 /** With WAIT_BIGQUERY=0 the aggregates go to a discard sink: the outbox delivers an epoch to every sink before the next, so the emulator's DML would pace the Parquet path too. */
-const shared = new URL('../../shared/data/wikimedia/', import.meta.url);
+const shared = new URL('../test/fixtures/wikimedia/', import.meta.url);
 const base = readFileSync(new URL('polars_book_wikimedia.ndjson', shared), 'utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { meta: Record<string, unknown>; timestamp: number });
 
 const broker = process.env.SLUICE_KAFKA_BROKERS ? undefined : await startKafka();

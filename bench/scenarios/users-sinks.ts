@@ -29,7 +29,7 @@ import { startPostgres } from '../../test/servers/postgres.ts';
 import { figure, log, timed, type Figure } from '../bench-harness.ts';
 import type { Scenario, ScenarioOptions } from '../scenario.ts';
 
-const DATA = new URL('../../../shared/data/randomuser/', import.meta.url);
+const DATA = new URL('../../test/fixtures/randomuser/', import.meta.url);
 const FILES = ['randomuser_api_v1.3_results200_US_macksm3.json', 'randomuser_api_v1.4_results1_BR_codeacademyuz.json'];
 
 function users(n: number): RandomUserResult[] {

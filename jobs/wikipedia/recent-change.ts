@@ -1,6 +1,6 @@
 /**
  * The Wikimedia `mediawiki/recentchange` event (schema 1.0.x, see
- * ../shared/data/wikimedia/schema_mediawiki_recentchange_1.0.1.json) and the
+ * test/fixtures/wikimedia/schema_mediawiki_recentchange_1.0.1.json) and the
  * flat row the raw Hive table stores.
  *
  * Only `$schema` and `meta` (with `dt` and `stream`) are required: `log`

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for https://randomuser.me/api/ that serves the recorded
- * responses in shared/data/randomuser/ (the machines have no internet), and
+ * responses in test/fixtures/randomuser/ (the machines have no internet), and
  * misbehaves on demand.
  *
  * Paging follows the real API: GET /api/?results=N&page=P&seed=S returns
@@ -23,7 +23,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { registerCleanup } from './kafka.ts';
 
-export const RANDOMUSER_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'randomuser');
+export const RANDOMUSER_DIR = join(import.meta.dirname, '..', 'fixtures', 'randomuser');
 export const RECORDED_FILES = ['randomuser_api_v1.3_results200_US_macksm3.json', 'randomuser_api_v1.4_results1_BR_codeacademyuz.json'];
 
 export type RandomUser = Record<string, unknown> & { login: { uuid: string } };

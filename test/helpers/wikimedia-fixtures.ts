@@ -1,6 +1,6 @@
 /**
- * The Wikimedia recordings in ../shared/data/wikimedia (read, never
- * modified) and what the tests derive from them in code:
+ * The Wikimedia recordings in test/fixtures/wikimedia (read, never
+ * modified; provenance in test/fixtures/README.md) and what the tests derive from them in code:
  *
  *   recordedEvents()  the 3 events of the raw SSE capture (2022, three wikis)
  *                     followed by the 100 English Wikipedia edits (2023), as
@@ -20,10 +20,8 @@ import type { RecentChange } from '../../jobs/wikipedia/recent-change.ts';
 import type { ReplayEvent } from './sse-replay-server.ts';
 
 export function wikimediaDataDir(): string {
-  const dir = process.env.SLUICE_SHARED_DATA ? join(process.env.SLUICE_SHARED_DATA, 'wikimedia') : resolve(import.meta.dirname, '../../../shared/data/wikimedia');
-  if (!existsSync(dir)) {
-    throw new Error(`Wikimedia recordings not found at ${dir}: the tests expect the shared data folder next to the repository (or SLUICE_SHARED_DATA=/path/to/shared/data)`);
-  }
+  const dir = resolve(import.meta.dirname, '../fixtures/wikimedia');
+  if (!existsSync(dir)) throw new Error(`Wikimedia recordings not found at ${dir} (they are part of the repository)`);
   return dir;
 }
 
