@@ -9,7 +9,7 @@
  * each replay shifted 140 s later in event time (the recording's span) and
  * with fresh ids, produced to a fresh 4-partition topic before the job
  * starts. Kafka: SLUICE_KAFKA_BROKERS, or a broker started here. BigQuery:
- * the emulator, started here (see test/servers/bigquery-emulator.ts).
+ * the emulator, started here (see engine/dev/servers/bigquery-emulator.ts).
  * Each round: fresh topic, state and output; the job runs in this process
  * (JobRunner, 2 workers). Reported per round: seconds until every event is in
  * a visible Parquet file (counted by DuckDB), and until the BigQuery table
@@ -26,8 +26,8 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { JobRunner } from '../engine/runtime/job-runner.ts';
 import wikipediaJob from '../jobs/wikipedia.ts';
 import type { Settings } from '../engine/contracts/job.ts';
-import { startBigQueryEmulator } from '../test/servers/bigquery-emulator.ts';
-import { startKafka } from '../test/servers/kafka.ts';
+import { startBigQueryEmulator } from '../engine/dev/servers/bigquery-emulator.ts';
+import { startKafka } from '../engine/dev/servers/kafka.ts';
 import { writeResults } from './state-harness.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 20_000);

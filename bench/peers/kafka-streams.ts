@@ -11,9 +11,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot } from '../../test/servers/cache.ts';
-import { runChecked, tailLines } from '../../test/servers/process.ts';
-import { requireJava, requireMaven } from '../../test/servers/prerequisites.ts';
+import { cacheRoot } from '../../engine/dev/servers/cache.ts';
+import { runChecked, tailLines } from '../../engine/dev/servers/process.ts';
+import { requireJava, requireMaven } from '../../engine/dev/servers/prerequisites.ts';
 
 const projectDir = fileURLToPath(new URL('./kafka-streams/', import.meta.url));
 

@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kafkaStatus, startKafka } from '../../test/servers/kafka.ts';
+import { kafkaStatus, startKafka } from '../../engine/dev/servers/kafka.ts';
 import { figure, log, missingFigure, type Figure, type ScenarioResult } from '../bench-harness.ts';
 import { buildKafkaStreamsPeer, runKafkaStreamsPeer } from '../peers/kafka-streams.ts';
 import type { Scenario, ScenarioOptions } from '../scenario.ts';

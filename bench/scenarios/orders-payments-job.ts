@@ -25,7 +25,7 @@ export interface Availability {
 
 const JOB = 'jobs/orders-payments.ts';
 const MONGO_SINK = 'engine/sinks/mongo-sink.ts';
-const FERRETDB = 'test/servers/ferretdb.ts';
+const FERRETDB = 'engine/dev/servers/ferretdb.ts';
 
 export function ordersPaymentsAvailability(repo: string, sink: 'discard' | 'mongo'): Availability {
   const need = [JOB, ...(sink === 'mongo' ? [MONGO_SINK, FERRETDB] : [])];

@@ -24,8 +24,8 @@ import type { SinkRecord } from '../../engine/contracts/sinks.ts';
 import type { RandomUserResult } from '../../jobs/users/randomuser-schema.ts';
 import { CREATED_USERS_COLUMNS, toCreatedUserRow, userId, type CreatedUserRow } from '../../jobs/users/user-row.ts';
 import { createdUsersDdl } from '../../jobs/users-to-cassandra.ts';
-import { startCassandra } from '../../test/servers/cassandra.ts';
-import { startPostgres } from '../../test/servers/postgres.ts';
+import { startCassandra } from '../../engine/dev/servers/cassandra.ts';
+import { startPostgres } from '../../engine/dev/servers/postgres.ts';
 import { figure, log, timed, type Figure } from '../bench-harness.ts';
 import type { Scenario, ScenarioOptions } from '../scenario.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Helpers for the users pipeline's integration tests: the real servers
- * (Cassandra and PostgreSQL started by test/servers, or reused from
+ * (Cassandra and PostgreSQL started by engine/dev/servers, or reused from
  * SLUICE_CASSANDRA_CONTACT / SLUICE_PG_URL for quick local runs), running
  * the jobs in-process or as `sluice` child processes, and reading back what
  * they wrote.
@@ -13,8 +13,8 @@ import pg from 'pg';
 import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { userId } from '../../jobs/users/user-row.ts';
-import { startCassandra, type CassandraNode } from '../servers/cassandra.ts';
-import { startPostgres, type PostgresServer } from '../servers/postgres.ts';
+import { startCassandra, type CassandraNode } from '../../engine/dev/servers/cassandra.ts';
+import { startPostgres, type PostgresServer } from '../../engine/dev/servers/postgres.ts';
 import { kafkaBrokers, kafkaClient, registerCleanup, uniqueName } from './kafka.ts';
 import type { RandomUser } from './randomuser-server.ts';
 
@@ -67,7 +67,7 @@ export async function startUsersServers(): Promise<UsersServers> {
     cassandra: { contactPoint: process.env.SLUICE_CASSANDRA_CONTACT ?? c!.contactPoint, node: c },
     postgres: { url: process.env.SLUICE_PG_URL ?? p!.url, server: p },
   };
-  // The exit hooks in test/servers only cover a crash; a test file ends with a graceful stop.
+  // The exit hooks in engine/dev/servers only cover a crash; a test file ends with a graceful stop.
   // (A test may replace the node after restarting it, hence the late lookup.)
   registerCleanup(async () => {
     await Promise.all([servers.cassandra.node?.stop(), servers.postgres.server?.stop()]);

@@ -1,6 +1,6 @@
 /**
  * The BigQuery sink against the real emulator (goccy/bigquery-emulator,
- * built and started by test/servers/bigquery-emulator.ts): table creation
+ * built and started by engine/dev/servers/bigquery-emulator.ts): table creation
  * with day partitioning, exact upserts by row id, idempotent redelivery,
  * awkward strings, and a clear error for a bad value.
  */
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkDelivery, SinkDriver } from '../../engine/contracts/sinks.ts';
 import { bigQuerySink } from '../../engine/sinks/bigquery-sink.ts';
 import type { BqColumn } from '../../engine/sinks/bigquery-sql.ts';
-import { startBigQueryEmulator, type BigQueryEmulator } from '../servers/bigquery-emulator.ts';
+import { startBigQueryEmulator, type BigQueryEmulator } from '../../engine/dev/servers/bigquery-emulator.ts';
 
 let emu: BigQueryEmulator;
 let bq: BigQuery;

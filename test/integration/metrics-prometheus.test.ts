@@ -18,7 +18,7 @@ import { METRICS } from '../../metrics/catalog.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { ALERTS, SCRAPE_CONFIG, alertRules, comparisonsAsBool, dashboardQueries, substitute, templateQueries } from '../metrics/promql.ts';
-import { startPrometheus, type PrometheusServer, type VectorSample } from '../servers/prometheus.ts';
+import { startPrometheus, type PrometheusServer, type VectorSample } from '../../engine/dev/servers/prometheus.ts';
 
 const JOB = new URL('../metrics/fixtures/metrics-job.ts', import.meta.url).href;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

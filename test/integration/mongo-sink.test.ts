@@ -1,6 +1,6 @@
 /**
  * The MongoDB sink against a real MongoDB-wire server (FerretDB 1.24 on
- * SQLite, built and started by test/servers/ferretdb.ts): documents land with
+ * SQLite, built and started by engine/dev/servers/ferretdb.ts): documents land with
  * their deterministic _id, a redelivered epoch changes nothing, a changed
  * value replaces the document, both write modes agree, errors are classified
  * and never carry the connection string's password.
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkDelivery, SinkRecord } from '../../engine/contracts/sinks.ts';
 import { SluiceError } from '../../engine/errors.ts';
 import { mongoSink, type MongoSinkOptions } from '../../engine/sinks/mongo-sink.ts';
-import { startFerretDb, type FerretDb } from '../servers/ferretdb.ts';
+import { startFerretDb, type FerretDb } from '../../engine/dev/servers/ferretdb.ts';
 
 let db: FerretDb;
 let client: MongoClient;

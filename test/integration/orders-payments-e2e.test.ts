@@ -23,7 +23,7 @@ import { planRecords, type PlanOptions } from '../../jobs/orders-payments/stream
 import { kafkaBrokers, uniqueName } from '../helpers/kafka.ts';
 import { sleep, startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { startFerretDb, type FerretDb } from '../servers/ferretdb.ts';
+import { startFerretDb, type FerretDb } from '../../engine/dev/servers/ferretdb.ts';
 import { collectionCount, compareCollection, endOffsets as endOffsetsOf, expectedDeadLetters, groupCaughtUp as caughtUp, readDeadLetters as readLetters, summarizeDeadLetters } from '../../bench/lib/orders-payments-check.ts';
 
 const endOffsets = (topic: string) => endOffsetsOf(kafkaBrokers(), topic);

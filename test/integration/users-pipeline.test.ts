@@ -3,7 +3,7 @@
  * responses, served locally) -> users-ingest -> Kafka -> users-to-cassandra
  * -> Cassandra 5.0, and users-raw-to-postgres -> PostgreSQL.
  *
- * One Cassandra and one PostgreSQL for the file (started by test/servers,
+ * One Cassandra and one PostgreSQL for the file (started by engine/dev/servers,
  * about 20 s and 2 s); each test uses its own topics, keyspace and tables, so
  * the tests do not see each other's rows.
  */
@@ -20,7 +20,7 @@ import { createPostgresSinkDriver } from '../../engine/sinks/postgres-sink.ts';
 import { createTopic, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { recordedUsers, startRandomUserServer, type RandomUser } from '../helpers/randomuser-server.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { startCassandra } from '../servers/cassandra.ts';
+import { startCassandra } from '../../engine/dev/servers/cassandra.ts';
 import {
   JOBS,
   cassandraClient,

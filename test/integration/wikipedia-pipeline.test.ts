@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import ingestJob from '../../jobs/wikipedia-ingest.ts';
 import type { Settings } from '../../engine/contracts/job.ts';
-import { startBigQueryEmulator, type BigQueryEmulator } from '../servers/bigquery-emulator.ts';
+import { startBigQueryEmulator, type BigQueryEmulator } from '../../engine/dev/servers/bigquery-emulator.ts';
 import { createTopic, kafkaClient, readToEnd } from '../helpers/kafka.ts';
 import { startSluice, waitFor, type SluiceProcess } from '../helpers/sluice-process.ts';
 import { SseReplayServer } from '../helpers/sse-replay-server.ts';

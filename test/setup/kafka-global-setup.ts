@@ -9,8 +9,8 @@
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
-import { waitForBroker } from '../servers/kafka-probe.ts';
-import { startKafka, type KafkaBroker } from '../servers/kafka.ts';
+import { waitForBroker } from '../../engine/dev/servers/kafka-probe.ts';
+import { startKafka, type KafkaBroker } from '../../engine/dev/servers/kafka.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

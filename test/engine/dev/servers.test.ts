@@ -5,10 +5,10 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { randomClusterId, renderServerProperties } from './kafka-config.ts';
-import { renderPom } from './maven.ts';
-import { isPortFree, pickPort } from './ports.ts';
-import { MissingToolError, requireJava, requireMaven } from './prerequisites.ts';
+import { randomClusterId, renderServerProperties } from '../../../engine/dev/servers/kafka-config.ts';
+import { renderPom } from '../../../engine/dev/servers/maven.ts';
+import { isPortFree, pickPort } from '../../../engine/dev/servers/ports.ts';
+import { MissingToolError, requireJava, requireMaven } from '../../../engine/dev/servers/prerequisites.ts';
 
 function parseProperties(text: string): Map<string, string> {
   const entries = text

@@ -3,7 +3,7 @@
  * Go module proxy into the cache:
  * `${cacheRoot}/ferretdb-<version>/sluice-ferretdb`.
  *
- * What is built is our own small `main` (test/servers/ferretdb/main.go), which
+ * What is built is our own small `main` (engine/dev/servers/ferretdb/main.go), which
  * imports the embeddable package github.com/FerretDB/FerretDB/ferretdb: the
  * published `ferretdb` command panics when built with `go install` because
  * its version file is generated at release time. The go.mod and go.sum next
@@ -41,7 +41,7 @@ const MIN_GO = [1, 22];
 const HINT =
   `Go ${MIN_GO.join('.')}+ is needed once, to build FerretDB ${FERRETDB_VERSION} (the MongoDB-wire test server) from the Go ` +
   'module proxy: install it from https://go.dev/dl or your package manager and put `go` on PATH, ' +
-  'or set SLUICE_FERRETDB_BIN to a binary built from test/servers/ferretdb.';
+  'or set SLUICE_FERRETDB_BIN to a binary built from engine/dev/servers/ferretdb.';
 
 export interface FerretDbInstall {
   binary: string;
@@ -88,7 +88,7 @@ export async function installFerretDb(options: { cacheDir?: string; log?: (messa
     GOTOOLCHAIN: 'local',
     GOPROXY: process.env.GOPROXY ?? 'https://proxy.golang.org,direct',
   };
-  log(`building FerretDB ${FERRETDB_VERSION} (test/servers/ferretdb) from the Go module proxy into ${home} (a cold build takes a few minutes) ...`);
+  log(`building FerretDB ${FERRETDB_VERSION} (engine/dev/servers/ferretdb) from the Go module proxy into ${home} (a cold build takes a few minutes) ...`);
   const tmp = `${binary}.${process.pid}.tmp`;
   const build = await runCommand(go, ['build', '-trimpath', '-tags', 'ferretdb_no_postgresql', '-o', tmp, '.'], {
     env,

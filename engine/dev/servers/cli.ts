@@ -5,6 +5,7 @@
  * `node bin/servers.js postgres check` (is PostgreSQL installed? the tests start their own cluster).
  * `node bin/servers.js bigquery install` (build the emulator into the cache; the tests start their own).
  * `node bin/servers.js ferretdb install` (build FerretDB into the cache; the tests start their own).
+ * `node bin/servers.js chromium install` (Debian's chromium for the browser test; apt-get, idempotent).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -18,6 +19,7 @@ import { installCassandra } from './cassandra-install.ts';
 import { requirePostgres } from './postgres.ts';
 import { installBigQueryEmulator } from './bigquery-install.ts';
 import { installFerretDb } from './ferretdb-install.ts';
+import { installChromium } from './chromium.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js prometheus install
@@ -25,6 +27,7 @@ const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js postgres check
        node bin/servers.js bigquery install
        node bin/servers.js ferretdb install
+       node bin/servers.js chromium install
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
@@ -115,6 +118,12 @@ async function main(argv: string[]): Promise<number> {
   if (server === 'ferretdb' && command === 'install') {
     const install = await installFerretDb({ log });
     console.log(install.built ? `built FerretDB ${install.version} in ${secs(install.ms)}` : `already built (${install.version})`);
+    console.log(`binary: ${install.binary}`);
+    return 0;
+  }
+  if (server === 'chromium' && command === 'install') {
+    const install = await installChromium({ log });
+    console.log(install.installed ? `installed Chromium in ${secs(install.ms)}` : 'already installed');
     console.log(`binary: ${install.binary}`);
     return 0;
   }
