@@ -2,7 +2,7 @@
  * The public job API. A user's job module imports from here (or from the
  * package name `sluice`) and default-exports `defineJob({...})`.
  */
-export { defineJob, type JobDefinition, type Settings, type SettingValue } from '../engine/contracts/job.ts';
+export { defineJob, type JobDefinition, type SettingChoices, type Settings, type SettingValue } from '../engine/contracts/job.ts';
 export { PipelineBuilder, Stream, ConnectedStreams } from '../engine/contracts/pipeline.ts';
 export { Operator, type Batch, type Key, type OperatorContext, type Timer, type TimerKind, type ValueState, type MapState } from '../engine/contracts/operator.ts';
 export { kafkaSource, generatorSource, fileSource, customSource, type SourceSpec, type ValueCodec, type CustomSourceReader, type CustomSourceSpec } from '../engine/contracts/sources.ts';

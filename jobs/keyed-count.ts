@@ -51,9 +51,10 @@ export default defineJob({
     keys: 1000,
     perPartition: 100_000,
   },
+  choices: { source: ['kafka', 'generator'], codec: ['json', 'msgpack'], sink: ['kafka', 'discard', 'file'] },
   sources: (s) =>
     s.source === 'kafka'
-      ? { events: kafkaSource<Event>({ topic: s.topic, codec: s.codec === 'msgpack' ? 'msgpack' : 'json', validate: (v) => (typeof v?.key === 'string' ? undefined : 'missing string field "key"') }) }
+      ? { events: kafkaSource<Event>({ topic: s.topic, codec: s.codec as 'json' | 'msgpack', validate: (v) => (typeof v?.key === 'string' ? undefined : 'missing string field "key"') }) }
       : {
           events: generatorSource<Event>({
             partitions: s.partitions,

@@ -180,6 +180,7 @@ export default defineJob<OrdersPaymentsSettings>({
   name: JOB_NAME,
   description: 'Kafka orders ⋈ payments on order_id (interval join, unpaid after a timeout, unknown payments dead-lettered) into MongoDB',
   settings: defaults,
+  choices: { sink: ['mongo', 'discard', 'file'], mongoWriteMode: ['insert-once', 'insert-then-replace', 'upsert'] },
   sources,
   sinks,
   pipeline(b, s) {

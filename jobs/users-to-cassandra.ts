@@ -52,6 +52,7 @@ export default defineJob({
     /** How long a delivery keeps retrying an unavailable cluster before the job fails. */
     retryForMs: 300_000,
   },
+  choices: { consistency: ['one', 'localOne', 'quorum', 'localQuorum', 'all'] },
   sources: (s) => ({
     users: kafkaSource<RandomUserResult>({ topic: s.topic, codec: 'json', startFrom: 'earliest', validate: (v) => validateRandomUser(v) }),
   }),
@@ -69,7 +70,7 @@ export default defineJob({
       },
       setup: createdUsersDdl(s.keyspace, s.table, s.replication),
       concurrency: s.concurrency,
-      consistency: s.consistency as 'localQuorum',
+      consistency: s.consistency as 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all',
       retryForMs: s.retryForMs,
     }),
   }),

@@ -86,7 +86,15 @@ export default defineJob({
     /** 'discard' drops the aggregates instead of writing BigQuery (to measure the job without it). */
     aggregatesTo: 'bigquery',
     lateTopic: 'wikipedia.late',
+    /**
+     * What an idle partition (no record for idleTimeoutMs) does to event time:
+     * 'wall-clock' advances it with the clock, so a quiet wiki's windows close
+     * on a live stream; 'off' holds it, for replays and backfills, where the
+     * clock says nothing about event time (see the README).
+     */
+    idleAdvance: 'wall-clock',
   },
+  choices: { bigqueryMode: ['upsert', 'insert-all'], aggregatesTo: ['bigquery', 'discard'], idleAdvance: ['off', 'wall-clock'] },
   sources: (s) => {
     // Fail at start with the path in the message, not per record.
     schemaAt(s.schemaPath);
@@ -96,7 +104,7 @@ export default defineJob({
         codec: 'json',
         startFrom: 'earliest',
         timestamp: eventTimeMs,
-        watermark: { maxOutOfOrdernessMs: s.outOfOrdernessMs, idleTimeoutMs: s.idleTimeoutMs, idleAdvance: 'wall-clock' },
+        watermark: { maxOutOfOrdernessMs: s.outOfOrdernessMs, idleTimeoutMs: s.idleTimeoutMs, idleAdvance: s.idleAdvance === 'off' ? 'hold' : 'wall-clock' },
         validate: (v) => schemaAt(s.schemaPath).validate(v),
       }),
     };
@@ -113,7 +121,7 @@ export default defineJob({
           keyColumn: 'row_id',
           rowId: (r) => r.row_id as string,
           partitionField,
-          mode: s.bigqueryMode === 'insert-all' ? 'insert-all' : 'upsert',
+          mode: s.bigqueryMode as 'upsert' | 'insert-all',
           apiEndpoint: s.bigqueryEndpoint || undefined,
         });
     return {

@@ -134,7 +134,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
     const opts = resolveRunOptions(cli);
     const moduleUrl = resolveJobModule(jobArg);
     const job = await loadJob(moduleUrl);
-    const settings = applySettings(job.settings, opts.set);
+    const settings = applySettings(job.settings, opts.set, job.choices);
     runner = new JobRunner({
       jobModule: moduleUrl,
       job,
@@ -151,6 +151,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
       metricsPort: opts.metricsPort,
       metricsHost: opts.metricsHost,
       crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
+      onWarning: (m) => io.err(`sluice: warning: ${m}\n`),
     });
     io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
@@ -201,7 +202,7 @@ async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { 
     const job = await loadJob(resolveJobModule(jobArg));
     const target = {
       job,
-      settings: applySettings(job.settings, opts.set),
+      settings: applySettings(job.settings, opts.set, job.choices),
       brokers: opts.brokers,
       groupId: opts.groupId,
       stateDir: resolve(opts.stateDir ?? join('.sluice', 'state', job.name)),

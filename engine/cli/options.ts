@@ -70,6 +70,12 @@ function pairs(list: string[], where: string): Record<string, string> {
   return out;
 }
 
+/** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
+const CONFIG_KEYS = [
+  'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
+  'cacheMaxEntries', 'shutdownTimeoutMs', 'metricsPort', 'metricsHost', 'settings',
+] as const;
+
 export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
   let file: Record<string, unknown> = {};
   if (cli.config) {
@@ -77,6 +83,11 @@ export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.
       file = JSON.parse(readFileSync(cli.config, 'utf8')) as Record<string, unknown>;
     } catch (err) {
       throw new SluiceError(ErrorCodes.CONFIG, `cannot read config file ${cli.config}: ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new SluiceError(ErrorCodes.CONFIG, `config file ${cli.config} must hold a JSON object`);
+    const unknown = Object.keys(file).find((k) => !(CONFIG_KEYS as readonly string[]).includes(k));
+    if (unknown !== undefined) {
+      throw new SluiceError(ErrorCodes.CONFIG, `unknown key "${unknown}" in ${cli.config}; known keys: ${CONFIG_KEYS.join(', ')} (job settings go under "settings")`);
     }
   }
   const fileSettings = (file.settings ?? {}) as Record<string, unknown>;

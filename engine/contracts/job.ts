@@ -11,11 +11,20 @@ import type { SourceSpec } from './sources.ts';
 export type SettingValue = string | number | boolean;
 export type Settings = Record<string, SettingValue>;
 
+/**
+ * The values a setting may take, by setting name. A value outside its list
+ * (`--set source=generatr`) is rejected before the job starts, with the list;
+ * settings without an entry take any value of their default's type.
+ */
+export type SettingChoices<S extends Settings> = { readonly [K in keyof S]?: readonly S[K][] };
+
 export interface JobDefinition<S extends Settings = Settings> {
   readonly name: string;
   readonly description?: string;
   /** Defaults for the job's own settings; `--set key=value` overrides them (coerced to the default's type). */
   readonly settings?: S;
+  /** Allowed values of the settings that select among fixed alternatives (a source kind, a sink, a mode). */
+  readonly choices?: SettingChoices<S>;
   readonly sources: Record<string, SourceSpec> | ((settings: S) => Record<string, SourceSpec>);
   readonly sinks: Record<string, SinkSpec> | ((settings: S) => Record<string, SinkSpec>);
   pipeline(b: PipelineBuilder, settings: S): void;

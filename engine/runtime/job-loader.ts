@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { JobDefinition, Settings } from '../contracts/job.ts';
+import type { JobDefinition, SettingChoices, Settings } from '../contracts/job.ts';
 import { builtinJobs } from '../../jobs/registry.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
@@ -40,8 +40,12 @@ export async function loadJob(moduleUrl: string): Promise<JobDefinition<Settings
   return def;
 }
 
-/** Applies `key=value` overrides to a job's default settings, coercing to each default's type. */
-export function applySettings(defaults: Settings | undefined, overrides: Record<string, string>): Settings {
+/**
+ * Applies `key=value` overrides to a job's default settings, coercing to each
+ * default's type, then checks every setting that declares its choices (the
+ * defaults too: a job whose default is not a choice is a job bug, caught at start).
+ */
+export function applySettings(defaults: Settings | undefined, overrides: Record<string, string>, choices?: SettingChoices<Settings>): Settings {
   const out: Settings = { ...(defaults ?? {}) };
   for (const [k, raw] of Object.entries(overrides)) {
     if (!(k in out)) {
@@ -57,6 +61,12 @@ export function applySettings(defaults: Settings | undefined, overrides: Record<
       out[k] = /^(true|1|yes)$/i.test(raw);
     } else {
       out[k] = raw;
+    }
+  }
+  for (const [k, allowed] of Object.entries(choices ?? {})) {
+    if (allowed === undefined || !(k in out)) continue;
+    if (!allowed.includes(out[k])) {
+      throw new SluiceError(ErrorCodes.CONFIG, `setting "${k}" must be one of ${allowed.join(', ')}; got "${String(out[k])}"`);
     }
   }
   return out;

@@ -53,7 +53,8 @@ export interface JobRunnerOptions {
   metricsPort?: number;
   /** Interface for the metrics endpoint (default 127.0.0.1). */
   metricsHost?: string;
-  /** Test hook, passed to workers. */
+  /** Where warnings go (default stderr): a configuration that runs, but not as asked. */
+  onWarning?: (message: string) => void;
   /** Fault injection for crash tests: SIGKILL the process at this checkpoint phase (see worker-host.ts). */
   crashAt?: { point: string; afterCheckpoints: number };
 }
@@ -157,6 +158,11 @@ export class JobRunner {
         this.partitions = await this.kafka.checkPartitions();
         const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
         await ensureChangelogTopics(cfg, this.runtime.appId, statefulOperators(this.o.job, this.o.settings), this.partitions);
+      }
+      if (this.o.workers !== undefined && this.o.workers > this.partitions) {
+        const idle = this.o.workers - this.partitions;
+        const warn = this.o.onWarning ?? ((m: string) => void process.stderr.write(`sluice: warning: ${m}\n`));
+        warn(`--workers ${this.o.workers} is more than the ${this.partitions} partitions of ${this.o.job.name}: ${idle} workers would have nothing to do; running ${this.partitions}`);
       }
       const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
       this.workers = Array.from({ length: n }, (_, i) =>

@@ -32,6 +32,9 @@ export const nexmarkDefaults: NexmarkSettings = {
   sink: 'discard',
 };
 
+/** The sink setting's allowed values (`--set sink=fil` is rejected at start, with these). */
+export const nexmarkChoices = { sink: ['discard', 'file'] } as const;
+
 /** Events per partition: the total split evenly (the remainder is dropped, so every timeline has the same length). */
 export function eventsPerPartition(s: NexmarkSettings): number {
   return Math.floor(s.events / s.partitions);

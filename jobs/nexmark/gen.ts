@@ -4,12 +4,13 @@
  * can be read as "generation + query".
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 
 export default defineJob({
   name: 'nexmark-gen',
   description: 'Nexmark events straight into the sink (generator and runtime floor)',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

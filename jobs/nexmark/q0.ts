@@ -4,7 +4,7 @@
  * engine's floor: generation, one filter, one map, the sink.
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export interface Q0Row {
@@ -19,6 +19,7 @@ export default defineJob({
   name: 'nexmark-q0',
   description: 'Nexmark q0: passthrough of bids',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

@@ -3,7 +3,7 @@
  * (0.908 * price), the other columns unchanged.
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export interface Q1Row {
@@ -23,6 +23,7 @@ export default defineJob({
   name: 'nexmark-q1',
   description: 'Nexmark q1: bid prices converted to euros',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

@@ -3,7 +3,7 @@
  * auction (SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0).
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export interface Q2Row {
@@ -15,6 +15,7 @@ export default defineJob({
   name: 'nexmark-q2',
   description: 'Nexmark q2: bids on every 123rd auction',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

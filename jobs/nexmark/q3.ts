@@ -17,7 +17,7 @@
  * general SQL join would keep every auction too.
  */
 import { defineJob, KeyedProcessFunction, type Key, type OperatorContext } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 
 export interface Q3Row {
@@ -66,6 +66,7 @@ export default defineJob({
   name: 'nexmark-q3',
   description: 'Nexmark q3: incremental join of category-10 auctions with sellers in OR/ID/CA',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

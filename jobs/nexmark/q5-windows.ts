@@ -14,7 +14,7 @@
  */
 import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
 import { count, hoppingWindow, type WindowResult } from '../../engine/operators/windows/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Candidate } from './q5.ts';
 
@@ -50,6 +50,7 @@ export default defineJob({
   name: 'nexmark-q5-windows',
   description: 'Nexmark q5 on the windows library: hopping counts per auction, then the most-bid auctions per window',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

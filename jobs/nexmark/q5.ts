@@ -20,7 +20,7 @@
  * update per (window, auction) per batch, not one per bid.
  */
 import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export const Q5_WINDOW_MS = 10_000;
@@ -90,6 +90,7 @@ export default defineJob({
   name: 'nexmark-q5',
   description: 'Nexmark q5: most-bid auctions per 10 s window sliding by 2 s (per-partition candidates)',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

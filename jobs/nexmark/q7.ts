@@ -14,7 +14,7 @@
  * one read and at most one write per window per batch.
  */
 import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export const Q7_WINDOW_MS = 10_000;
@@ -92,6 +92,7 @@ export default defineJob({
   name: 'nexmark-q7',
   description: 'Nexmark q7: highest bids per 10 s window (per-partition candidates)',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {

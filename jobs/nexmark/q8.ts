@@ -15,7 +15,7 @@
  * came (cleared at each window's end by an event-time timer).
  */
 import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 
 export const Q8_WINDOW_MS = 10_000;
@@ -73,6 +73,7 @@ export default defineJob({
   name: 'nexmark-q8',
   description: 'Nexmark q8: people who opened an auction in the 10 s window they registered in',
   settings: nexmarkDefaults,
+  choices: nexmarkChoices,
   sources: nexmarkSources,
   sinks: nexmarkSinks,
   pipeline(b) {
