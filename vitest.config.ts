@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/setup/kafka-global-setup.ts'],
+          globalSetup: ['test/setup/servers-global-setup.ts', 'test/setup/kafka-global-setup.ts'],
           // One broker, shared: files run one after another in a single fork
           // so they do not compete for it (or for the two CPU cores CI has).
           // This is the per-project form of `fileParallelism: false`, which

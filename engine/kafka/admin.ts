@@ -21,10 +21,19 @@ export function errorType(err: unknown): string | undefined {
   return undefined;
 }
 
+/** How long ensureTopic waits for a topic's partitions to be led and served. */
+export const DEFAULT_TOPIC_READY_TIMEOUT_MS = 30_000;
+
+/** Broker answers that mean "not yet", seen right after a topic is created (by anyone). */
+const READINESS_RETRYABLE = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT']);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export function createAdmin(cfg: KafkaClientConfig): Admin {
   const kafka = createKafka(cfg, 'admin');
   const admin: KafkaJsAdmin = kafka.admin();
   let connecting: Promise<void> | null = null;
+  const readyTimeoutMs = cfg.topicReadyTimeoutMs ?? (Number(process.env.SLUICE_TOPIC_READY_TIMEOUT_MS) || DEFAULT_TOPIC_READY_TIMEOUT_MS);
 
   function ready(): Promise<void> {
     connecting ??= admin.connect().catch((err: unknown) => {
@@ -37,18 +46,18 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
   /**
    * Metadata races right after a topic is created (by us or by another
    * process starting at the same moment) answer UNKNOWN_TOPIC_OR_PARTITION,
-   * NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE for a moment: retried.
+   * NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE for a moment: retried
+   * with backoff for up to the topic-ready timeout.
    */
   async function call<T>(context: string, fn: () => Promise<T>): Promise<T> {
     await ready();
+    const deadline = Date.now() + readyTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        const type = errorType(err);
-        const transient = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'NOT_LEADER_FOR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
-        if (!transient || attempt >= 10) throw toKafkaError(err, context);
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        if (!READINESS_RETRYABLE.has(errorType(err) ?? '') || Date.now() >= deadline) throw toKafkaError(err, context);
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt, 5)));
       }
     }
   }
@@ -66,6 +75,34 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
     }
   }
 
+  /**
+   * Where a topic stands: ready only when the metadata lists every partition
+   * with a leader AND each leader answers a ListOffsets for it. Right after a
+   * creation (ours or a concurrent one) the metadata can list no partitions
+   * yet, a partition can lack a leader, and a leader can still answer "This
+   * server does not host this topic-partition": all of those are "not ready".
+   */
+  async function topicState(
+    topic: string,
+    expected: number,
+  ): Promise<{ kind: 'ready' } | { kind: 'missing' } | { kind: 'mismatch'; actual: number } | { kind: 'not-ready'; reason: string }> {
+    let meta;
+    try {
+      // The admin client never asks the broker to auto-create (kafkajs sets allowAutoTopicCreation false for it).
+      meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics.find((x) => x.name === topic);
+    } catch (err) {
+      if (errorType(err) === 'UNKNOWN_TOPIC_OR_PARTITION') return { kind: 'missing' };
+      throw err;
+    }
+    if (!meta) return { kind: 'missing' };
+    if (meta.partitions.length === 0) return { kind: 'not-ready', reason: 'no partitions in the metadata yet' };
+    if (meta.partitions.length !== expected) return { kind: 'mismatch', actual: meta.partitions.length };
+    const leaderless = meta.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0);
+    if (leaderless.length > 0) return { kind: 'not-ready', reason: `${leaderless.length} of ${expected} partitions have no leader yet` };
+    await admin.fetchTopicOffsets(topic);
+    return { kind: 'ready' };
+  }
+
   /** Without an explicit factor: as many replicas as brokers, at most 3 (the usual production setting). */
   async function defaultReplicationFactor(): Promise<number> {
     const { brokers } = await admin.describeCluster();
@@ -79,32 +116,50 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
       if (!Number.isInteger(partitions) || partitions < 1) {
         throw new SluiceError(ErrorCodes.CONFIG, `ensureTopic(${name}): partitions must be a positive integer`);
       }
-      const existing = await partitionCount(name);
+      const timeoutMs = options.readyTimeoutMs ?? readyTimeoutMs;
+      const deadline = Date.now() + timeoutMs;
       let created = false;
-      if (existing === undefined) {
-        created = await call(`ensureTopic(${name})`, async () =>
-          admin.createTopics({
-            topics: [
-              {
-                topic: name,
-                numPartitions: partitions,
-                replicationFactor: options.replicationFactor ?? (await defaultReplicationFactor()),
-                configEntries: Object.entries(configs).map(([k, v]) => ({ name: k, value: String(v) })),
-              },
-            ],
-            // Returns false (not an error) on TOPIC_ALREADY_EXISTS, e.g. a concurrent creator won the race.
-            waitForLeaders: true,
-          }),
-        );
+      let lastReason = 'not checked yet';
+      for (let attempt = 0; ; attempt++) {
+        await ready();
+        const state = await topicState(name, partitions).catch((err: unknown) => {
+          if (!READINESS_RETRYABLE.has(errorType(err) ?? '')) throw toKafkaError(err, `ensureTopic(${name})`);
+          return { kind: 'not-ready', reason: errorType(err) ?? 'unknown' } as const;
+        });
+        if (state.kind === 'ready') return created;
+        if (state.kind === 'mismatch') {
+          throw new SluiceError(ErrorCodes.PARTITION_MISMATCH, `topic ${name} exists with ${state.actual} partitions, expected ${partitions}`);
+        }
+        if (state.kind === 'missing') {
+          // false (not an error) on TOPIC_ALREADY_EXISTS: a concurrent creator, in this
+          // process or another, won the race; either way the loop then waits for it.
+          const made = await admin
+            .createTopics({
+              topics: [
+                {
+                  topic: name,
+                  numPartitions: partitions,
+                  replicationFactor: options.replicationFactor ?? (await defaultReplicationFactor()),
+                  configEntries: Object.entries(configs).map(([k, v]) => ({ name: k, value: String(v) })),
+                },
+              ],
+            })
+            .catch((err: unknown) => {
+              if (!READINESS_RETRYABLE.has(errorType(err) ?? '')) throw toKafkaError(err, `ensureTopic(${name})`);
+              return false;
+            });
+          created ||= made;
+          lastReason = made ? 'created, waiting for its partitions' : 'being created by another client';
+        } else {
+          lastReason = state.reason;
+        }
+        if (Date.now() >= deadline) {
+          throw new SluiceError(ErrorCodes.TIMEOUT, `topic ${name} was not ready within ${(timeoutMs / 1000).toFixed(0)} s (${lastReason}); raise topicReadyTimeoutMs if the broker is slow`, {
+            retryable: true,
+          });
+        }
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt, 5)));
       }
-      const actual = created ? partitions : (existing ?? (await partitionCount(name)));
-      if (actual !== partitions) {
-        throw new SluiceError(
-          ErrorCodes.PARTITION_MISMATCH,
-          `topic ${name} exists with ${actual ?? 'unknown'} partitions, expected ${partitions}`,
-        );
-      }
-      return created;
     },
 
     async describeGroup(groupId): Promise<GroupDescription> {

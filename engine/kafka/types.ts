@@ -63,6 +63,12 @@ export interface KafkaClientConfig {
   /** TCP connect timeout; kafkajs' default of 1 s is short for a busy CI machine. */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * How long `ensureTopic` waits for a topic's partitions to have leaders that
+   * serve them (a busy broker, or a concurrent creator, can take seconds).
+   * Default 30 s, or env SLUICE_TOPIC_READY_TIMEOUT_MS.
+   */
+  topicReadyTimeoutMs?: number;
   /** Client log level; WARN and above go to stderr by default. Env SLUICE_KAFKA_LOG_LEVEL overrides. */
   logLevel?: KafkaLogLevel;
   retry?: {
@@ -190,14 +196,17 @@ export interface Admin {
   /** undefined when the topic does not exist (the lookup never auto-creates it). */
   partitionCount(topic: string): Promise<number | undefined>;
   /**
-   * Creates the topic unless it exists; resolves true if it created it. Throws
-   * PARTITION_MISMATCH if it exists with another partition count.
+   * Creates the topic unless it exists, then waits until every partition has
+   * a leader that serves it (up to `readyTimeoutMs`, else a retryable
+   * TIMEOUT). Resolves true if this call's request created it (a timed-out
+   * request that the broker carried out anyway reads as false). Throws
+   * PARTITION_MISMATCH only if it exists with another partition count.
    */
   ensureTopic(
     name: string,
     partitions: number,
     configs?: Record<string, string>,
-    options?: { replicationFactor?: number },
+    options?: { replicationFactor?: number; readyTimeoutMs?: number },
   ): Promise<boolean>;
   describeGroup(groupId: string): Promise<GroupDescription>;
   /** Committed next offsets of a group for one topic; partitions without a commit are absent. */

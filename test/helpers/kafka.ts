@@ -24,6 +24,7 @@ import {
   type ProducerConfig,
 } from 'kafkajs';
 import { afterAll, inject, onTestFinished } from 'vitest';
+import { createAdmin } from '../../engine/kafka/admin.ts';
 
 type Cleanup = () => Promise<void> | void;
 
@@ -136,23 +137,15 @@ export async function createTopic(name: string, partitions = 4, configEntries: R
     logLevel: logLevel.WARN,
     logCreator: testLogCreator,
   });
-  const admin = kafka.admin();
-  await admin.connect();
+  // The engine's ensureTopic: it creates the topic, then waits until every
+  // partition has a leader that serves it (a busy broker takes a while).
+  const admin = createAdmin({ brokers: kafkaBrokers(), clientId: 'sluice-test-admin' });
   try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: 1,
-          configEntries: Object.entries(configEntries).map(([key, value]) => ({ name: key, value })),
-        },
-      ],
-    });
-    if (!created) throw new Error(`topic ${topic} already exists`);
+    // Its "created" answer can be false for a topic this call did create (a
+    // timed-out request retried into TOPIC_ALREADY_EXISTS); the name is unique anyway.
+    await admin.ensureTopic(topic, partitions, configEntries, { replicationFactor: 1 });
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   registerCleanup(async () => {
     const cleanupAdmin = kafka.admin();

@@ -3,6 +3,7 @@
  * sends, coalescing under concurrency, compacted topic creation, group
  * offsets and resets.
  */
+import { spawn } from 'node:child_process';
 import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createAdmin } from '../../engine/kafka/admin.ts';
@@ -53,19 +54,51 @@ describe('kafka client: admin', () => {
     expect(configs).toEqual({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1' });
   });
 
-  it('ensureTopic tolerates concurrent creators', async () => {
-    const a = admin();
-    const b = createAdmin(clientConfig('admin-test-b'));
-    registerCleanup(() => b.close());
+  it('ensureTopic tolerates concurrent creators, in one process and in several, and the topic is usable at once', async () => {
     const name = uniqueName('race');
     registerCleanup(async () => {
       const raw = rawAdmin();
       await raw.connect();
       await raw.deleteTopics({ topics: [name] });
     });
-    const results = await Promise.all([a.ensureTopic(name, 3), b.ensureTopic(name, 3)]);
+    // Four clients here and two other processes race to create the same topic.
+    const clients = ['a', 'b', 'c', 'd'].map((id) => {
+      const c = createAdmin(clientConfig(`admin-race-${id}`));
+      registerCleanup(() => c.close());
+      return c;
+    });
+    const script = `
+      import { createAdmin } from ${JSON.stringify(new URL('../../engine/kafka/admin.ts', import.meta.url).href)};
+      const a = createAdmin({ brokers: process.env.BROKERS.split(','), clientId: 'race-child' });
+      const created = await a.ensureTopic(process.env.TOPIC, 3);
+      await a.close();
+      console.log(JSON.stringify({ created }));`;
+    const child = () =>
+      new Promise<boolean>((resolve, reject) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          env: { ...process.env, BROKERS: clientConfig('x').brokers.join(','), TOPIC: name },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('error', reject);
+        p.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out.trim().split('\n').pop()!) as { created: boolean }).created) : reject(new Error(`child exited ${code}: ${out}`))));
+      });
+    const results = await Promise.all([...clients.map((c) => c.ensureTopic(name, 3)), child(), child()]);
     expect(results.filter(Boolean).length).toBeLessThanOrEqual(1);
-    expect(await a.partitionCount(name)).toBe(3);
+    expect(await clients[0].partitionCount(name)).toBe(3);
+    // Ready means served: a send to every partition succeeds right away (no
+    // "This server does not host this topic-partition").
+    const producer = await connectedProducer('race-producer');
+    await producer.send(range(0, 3).map((p) => ({ topic: name, partition: p, key: null, value: `v${p}` })));
+    // Only a real difference in partition count is an error.
+    const mismatch = await clients[1].ensureTopic(name, 5).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(mismatch).toBeInstanceOf(SluiceError);
+    expect((mismatch as SluiceError).code).toBe(ErrorCodes.PARTITION_MISMATCH);
+    expect((mismatch as Error).message).toContain('exists with 3 partitions, expected 5');
   });
 
   it('reads end offsets and committed offsets, resets and deletes a group, describes members', async () => {

@@ -105,7 +105,7 @@ export async function installBigQueryEmulator(options: { cacheDir?: string; log?
   return { binary, version: BIGQUERY_EMULATOR_VERSION, built: true, ms: Date.now() - started, downloadMs, buildMs };
 }
 
-async function requireGo(): Promise<string> {
+export async function requireGo(): Promise<string> {
   const res = await runCommand('go', ['version'], { timeoutMs: 30_000 }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'EACCES') return undefined;
     throw e;

@@ -6,6 +6,8 @@
  * `node bin/servers.js bigquery install` (build the emulator into the cache; the tests start their own).
  * `node bin/servers.js ferretdb install` (build FerretDB into the cache; the tests start their own).
  * `node bin/servers.js chromium install` (Debian's chromium for the browser test; apt-get, idempotent).
+ * `node bin/servers.js all install` (every one of the above, prerequisites checked first; the
+ *  integration tests' global setup does the same before any test starts).
  *
  * `start` leaves the broker running in the background (detached) and prints
  * its bootstrap address; point tests at it with SLUICE_KAFKA_BROKERS to skip
@@ -20,6 +22,7 @@ import { requirePostgres } from './postgres.ts';
 import { installBigQueryEmulator } from './bigquery-install.ts';
 import { installFerretDb } from './ferretdb-install.ts';
 import { installChromium } from './chromium.ts';
+import { installAllServers } from './install-all.ts';
 
 const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js prometheus install
@@ -28,6 +31,7 @@ const USAGE = `usage: node bin/servers.js kafka <command>
        node bin/servers.js bigquery install
        node bin/servers.js ferretdb install
        node bin/servers.js chromium install
+       node bin/servers.js all install
 
 commands:
   install   download the Kafka jars into the cache (nothing else)
@@ -103,6 +107,12 @@ function secs(ms: number): string {
 
 async function main(argv: string[]): Promise<number> {
   const [server, command] = argv;
+  if (server === 'all' && command === 'install') {
+    const started = Date.now();
+    await installAllServers({ log });
+    console.log(`all servers installed in ${secs(Date.now() - started)}`);
+    return 0;
+  }
   if (server === 'prometheus' && command === 'install') {
     const install = await installPrometheus({ log });
     console.log(install.downloaded ? `installed Prometheus ${install.version} in ${secs(install.ms)}` : `already installed (${install.version})`);

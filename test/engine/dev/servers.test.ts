@@ -3,12 +3,16 @@
  * without starting a JVM (the broker itself is covered by
  * test/integration/kafka-smoke.test.ts).
  */
+import { mkdtemp, readdir } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomClusterId, renderServerProperties } from '../../../engine/dev/servers/kafka-config.ts';
 import { renderPom } from '../../../engine/dev/servers/maven.ts';
 import { isPortFree, pickPort } from '../../../engine/dev/servers/ports.ts';
 import { MissingToolError, requireJava, requireMaven } from '../../../engine/dev/servers/prerequisites.ts';
+import { checkPrerequisites } from '../../../engine/dev/servers/install-all.ts';
 
 function parseProperties(text: string): Map<string, string> {
   const entries = text
@@ -113,5 +117,23 @@ describe('missing tools', () => {
     expect(error).toBeInstanceOf(MissingToolError);
     expect((error as Error).message).toMatch(/Maven is required/);
     expect((error as Error).message).toMatch(/apt-get install -y maven/);
+  });
+
+  it('checks every prerequisite before installing anything, and names each missing one', async () => {
+    // An empty cache needs Maven (jars), Go (builds) and apt-get (Prometheus);
+    // with nothing on PATH and no JDK, every one of them is named at once.
+    vi.stubEnv('SLUICE_CACHE_DIR', await mkdtemp(join(tmpdir(), 'sluice-empty-cache-')));
+    vi.stubEnv('PATH', '/nonexistent');
+    vi.stubEnv('JAVA_HOME', '/nonexistent/jdk');
+    vi.stubEnv('SLUICE_PG_BINDIR', '/nonexistent/pg');
+    const error = await checkPrerequisites().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MissingToolError);
+    const message = (error as Error).message;
+    for (const name of [/Java 11\+ is required/, /Maven is required/, /`go` was not found/, /PostgreSQL/, /apt-get is needed/]) expect(message).toMatch(name);
+    // Nothing was downloaded into the empty cache.
+    expect(await readdir(process.env.SLUICE_CACHE_DIR!)).toEqual([]);
   });
 });
