@@ -12,6 +12,14 @@
  *                    density, so windows open and close during a run.
  *   sink             "discard" (benchmarks) or "file" (JSON lines under the
  *                    output dir, for the correctness tests).
+ *   layout           "interleaved" (default here, labelled): every key
+ *                    co-partitioned, which the hand-written jobs of this
+ *                    folder rely on (they never shuffle); "split": the
+ *                    reference's layout (generator.ts), which only the
+ *                    Kafka-fed jobs (jobs/nexmark-kafka/) read correctly.
+ *   strings          "reference" (default): built a character at a time, as
+ *                    the reference does; "pool": slices of a fixed pool
+ *                    (labelled: cheaper than the reference).
  */
 import { discardSink, fileSink, generatorSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
 import { NexmarkGenerator, nexmarkConfig } from './generator.ts';
@@ -23,6 +31,8 @@ export interface NexmarkSettings {
   events: number;
   eventsPerSecond: number;
   sink: string;
+  layout: string;
+  strings: string;
 }
 
 export const nexmarkDefaults: NexmarkSettings = {
@@ -30,6 +40,8 @@ export const nexmarkDefaults: NexmarkSettings = {
   events: 1_000_000,
   eventsPerSecond: 100_000,
   sink: 'discard',
+  layout: 'interleaved',
+  strings: 'reference',
 };
 
 /** The sink setting's allowed values (`--set sink=fil` is rejected at start, with these). */
@@ -41,7 +53,9 @@ export function eventsPerPartition(s: NexmarkSettings): number {
 }
 
 export function nexmarkGenerator(s: NexmarkSettings): NexmarkGenerator {
-  return new NexmarkGenerator(nexmarkConfig(s.partitions, s.eventsPerSecond));
+  if (s.layout !== 'split' && s.layout !== 'interleaved') throw new RangeError(`nexmark: setting layout must be "split" or "interleaved", got "${s.layout}"`);
+  if (s.strings !== 'reference' && s.strings !== 'pool') throw new RangeError(`nexmark: setting strings must be "reference" or "pool", got "${s.strings}"`);
+  return new NexmarkGenerator(nexmarkConfig(s.partitions, s.eventsPerSecond, { layout: s.layout, strings: s.strings, eventsPerPartition: eventsPerPartition(s) }));
 }
 
 export function nexmarkSources(s: NexmarkSettings): Record<string, SourceSpec> {

@@ -21,30 +21,37 @@
  * - Record sizes average 200 (person), 500 (auction) and 100 (bid) bytes,
  *   padded by an `extra` string.
  *
- * Partitioning. Partition p is one of the reference's parallel timelines
- * (GeneratorConfig.split: "distinct value spaces ... on parallel
- * timelines"): it runs the rules above on its own event numbers k = 0, 1, ...
- * (the offset), and the P timelines share event times, as the reference's
- * parallel generators share event numbers. Ids are interleaved so a key's
- * partition is computable: base-0 id i of partition p becomes
- * FIRST_ID + i * P + p, hence partitionOf(id) = (id - FIRST_ID) mod P. Every
- * reference an event makes (auction.seller, bid.auction, bid.bidder) stays
- * inside its own timeline, as in the reference split, so the join and group
- * keys of every query (person.id = auction.seller for q3 and q8, bid.auction
- * for q5) are co-partitioned: a key's records all reach one partition actor.
- * Global aggregates (q5's and q7's maximum over all auctions or bids of a
- * window) cannot be co-partitioned; those queries emit per-partition
- * candidates and a final combine over P records per window (see q5.ts, q7.ts).
+ * Layouts (how events are spread over partitions):
+ *
+ * - 'split' (default; the reference's): partition p is the reference's
+ *   GeneratorConfig.split(P)[p], a contiguous range of event ids starting at
+ *   p * eventsPerPartition. An event's content (ids, references, random
+ *   draws) comes from its event id, its time from its number within the
+ *   partition (k), so the P timelines share event times. Keys are NOT
+ *   co-partitioned: a partition's early events name people and auctions of
+ *   the previous range, and any keyed stage must repartition, as Flink's
+ *   hash shuffle does. The Kafka-fed jobs (jobs/nexmark-kafka/) read this.
+ * - 'interleaved' (labelled: the hand-written embedded jobs' layout, not the
+ *   reference's): each partition runs the rules on its own event numbers and
+ *   base-0 id i of partition p becomes FIRST_ID + i * P + p, so
+ *   partitionOf(id) = (id - FIRST_ID) mod P and every reference an event
+ *   makes stays in its partition: join and group keys are co-partitioned and
+ *   the embedded jobs (jobs/nexmark/q*.ts) need no shuffle. Figures on this
+ *   layout are not comparable with Flink's.
+ *
+ * Strings: 'reference' (default) builds each string one character at a time
+ * from its own draws, as the reference's StringsGenerator does (nextString:
+ * a draw for space-or-letter and one for the letter per character, then
+ * trim; nextExactString: six letters per 31-bit draw; credit cards from four
+ * 4-digit draws). 'pool' (labelled: cheaper than the reference, kept only to
+ * compare with old figures) slices a fixed random pool instead.
  *
  * Determinism: the event at (p, k) depends only on (p, k) and the config. Its
- * random choices come from a small PRNG seeded with a hash of (p, k), so a
- * restart at offset k regenerates exactly what a crash lost.
- *
- * Deviations, kept on purpose: strings are slices of a fixed random pool (the
- * reference builds them character by character), so generation is cheaper
- * per event than the reference's; the "gen" Nexmark scenario measures it on
- * its own. Bids carry channel and url (the schema in the anchors) chosen from
- * four named channels, or a numbered one 1 time in 10.
+ * random choices come from a small PRNG seeded with a hash of the event id
+ * (split) or of (p, k) (interleaved), so a restart at offset k regenerates
+ * exactly what a crash lost. Bids carry channel and url chosen from four
+ * named channels, or a numbered one 1 time in 10 whose url is built once
+ * per channel and cached, as the reference's channel cache does.
  */
 import type { Auction, Bid, NexmarkEvent, Person } from './model.ts';
 import { AUCTION, BID, PERSON } from './model.ts';
@@ -78,14 +85,24 @@ export interface NexmarkConfig {
   avgPersonByteSize: number;
   avgAuctionByteSize: number;
   avgBidByteSize: number;
+  /** How events are spread over partitions (see the header). */
+  layout: 'split' | 'interleaved';
+  /** Events per partition: where partition p's event ids start in the split layout. */
+  eventsPerPartition: number;
+  /** How strings are made (see the header). */
+  strings: 'reference' | 'pool';
 }
 
 /** The reference's defaults (NexmarkConfiguration), apart from the rate and partitions, which the caller chooses. */
-export function nexmarkConfig(partitions: number, eventsPerSecond: number, baseTime = DEFAULT_BASE_TIME): NexmarkConfig {
+export function nexmarkConfig(
+  partitions: number,
+  eventsPerSecond: number,
+  o: { baseTime?: number; layout?: NexmarkConfig['layout']; eventsPerPartition?: number; strings?: NexmarkConfig['strings'] } = {},
+): NexmarkConfig {
   return {
     partitions,
     eventsPerSecond,
-    baseTime,
+    baseTime: o.baseTime ?? DEFAULT_BASE_TIME,
     personProportion: 1,
     auctionProportion: 3,
     bidProportion: 46,
@@ -97,10 +114,13 @@ export function nexmarkConfig(partitions: number, eventsPerSecond: number, baseT
     avgPersonByteSize: 200,
     avgAuctionByteSize: 500,
     avgBidByteSize: 100,
+    layout: o.layout ?? 'split',
+    eventsPerPartition: o.eventsPerPartition ?? 0,
+    strings: o.strings ?? 'reference',
   };
 }
 
-/** The partition holding a person (by id) or an auction (by id); sellers and bidders are person ids. */
+/** Interleaved layout only: the partition holding a person (by id) or an auction (by id); sellers and bidders are person ids. */
 export function partitionOf(id: number, first: number, partitions: number): number {
   return (id - first) % partitions;
 }
@@ -160,24 +180,91 @@ const DIGITS = (() => {
   return groups.join(' ');
 })();
 
-function nextString(maxLength: number): string {
+// ---- Strings as the reference builds them: one draw (or two) per character.
+
+/** Reused for every string: the characters are drawn into it, then turned into one string. */
+const CHARS = new Uint16Array(1024);
+
+function charsToString(len: number): string {
+  // Chunks keep the argument count of String.fromCharCode small.
+  let s = '';
+  for (let at = 0; at < len; at += 256) s += String.fromCharCode.apply(null, CHARS.subarray(at, Math.min(len, at + 256)) as unknown as number[]);
+  return s;
+}
+
+/** The reference's nextString: 3 + nextInt(maxLength - 3) characters, each a space 1 time in 13, else a letter; trimmed. */
+function refString(maxLength: number): string {
+  const len = 3 + nextInt(maxLength - 3);
+  for (let i = 0; i < len; i++) CHARS[i] = nextInt(13) === 0 ? 32 : 97 + nextInt(26);
+  return charsToString(len).trim();
+}
+
+/** The reference's nextExactString: six letters per 31-bit draw. */
+function refExactString(len: number): string {
+  let rnd = 0;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    if (n === 0) {
+      rnd = next32() >>> 1;
+      n = 6;
+    }
+    CHARS[i] = 97 + (rnd % 26);
+    rnd = Math.floor(rnd / 26);
+    n--;
+  }
+  return charsToString(len);
+}
+
+function refCreditCard(): string {
+  return `${pad4(nextInt(10000))} ${pad4(nextInt(10000))} ${pad4(nextInt(10000))} ${pad4(nextInt(10000))}`;
+}
+
+function pad4(n: number): string {
+  return n >= 1000 ? String(n) : n >= 100 ? `0${n}` : n >= 10 ? `00${n}` : `000${n}`;
+}
+
+// ---- Strings sliced from the pools (the labelled 'pool' option).
+
+function poolString(maxLength: number): string {
   const len = 3 + nextInt(maxLength - 3);
   const at = nextInt(POOL_SIZE - len);
   return WORDS.substring(at, at + len);
 }
 
+function poolExactString(len: number): string {
+  const at = nextInt(POOL_SIZE - len);
+  return LETTERS.substring(at, at + len);
+}
+
+function poolCreditCard(): string {
+  const at = nextInt(4096 - 4) * 5;
+  return DIGITS.substring(at, at + 19);
+}
+
+let nextString = refString;
+let nextExactString = refExactString;
+let nextCreditCard = refCreditCard;
+
+/** Selects the string functions of a generator before it draws (module state: one switch per event, no allocation). */
+function useStrings(kind: NexmarkConfig['strings']): void {
+  if (kind === 'pool') {
+    nextString = poolString;
+    nextExactString = poolExactString;
+    nextCreditCard = poolCreditCard;
+  } else {
+    nextString = refString;
+    nextExactString = refExactString;
+    nextCreditCard = refCreditCard;
+  }
+}
+
+/** The reference's nextExtra: padding so that a record averages the desired size, +-20 %. */
 function nextExtra(currentSize: number, desiredAverageSize: number): string {
   if (currentSize > desiredAverageSize) return '';
   const avg = desiredAverageSize - currentSize;
   const delta = Math.round(avg * 0.2);
   const len = avg - delta + (delta === 0 ? 0 : nextInt(2 * delta));
-  const at = nextInt(POOL_SIZE - len);
-  return LETTERS.substring(at, at + len);
-}
-
-function nextCreditCard(): string {
-  const at = nextInt(4096 - 4) * 5;
-  return DIGITS.substring(at, at + 19);
+  return nextExactString(len);
 }
 
 function nextPrice(): number {
@@ -191,16 +278,33 @@ const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton',
 const NAMES = FIRST_NAMES.flatMap((f) => LAST_NAMES.map((l) => `${f} ${l}`));
 const CHANNELS = ['Google', 'Facebook', 'Baidu', 'Apple'];
 const CHANNEL_URLS = CHANNELS.map((c, i) => `https://www.nexmark.com/item.htm?query=1&channel_id=${i}&from=${c.toLowerCase()}`);
+/** Numbered channels' urls, built on first use from the channel number alone (the reference caches them too). */
+const NUMBERED_URLS = new Map<number, string>();
+
+function numberedUrl(n: number): string {
+  let u = NUMBERED_URLS.get(n);
+  if (u === undefined) {
+    const saved = rs;
+    seed(0x7fff, n);
+    u = `https://www.nexmark.com/${refString(10)}/item.htm?query=1&channel_id=${n}`;
+    rs = saved;
+    NUMBERED_URLS.set(n, u);
+  }
+  return u;
+}
 
 /** Generates the events of one configuration; `generate(p, k)` is pure. */
 export class NexmarkGenerator {
   private readonly total: number;
   private readonly delayUs: number;
   private readonly eventsForAuctions: number;
+  private readonly split: boolean;
 
   constructor(readonly cfg: NexmarkConfig) {
     if (!Number.isInteger(cfg.partitions) || cfg.partitions < 1) throw new RangeError(`nexmark: partitions must be a positive integer, got ${cfg.partitions}`);
     if (!(cfg.eventsPerSecond > 0)) throw new RangeError(`nexmark: eventsPerSecond must be positive, got ${cfg.eventsPerSecond}`);
+    if (cfg.layout === 'split' && !(cfg.partitions === 1 || cfg.eventsPerPartition > 0)) throw new RangeError('nexmark: the split layout needs eventsPerPartition');
+    this.split = cfg.layout === 'split';
     this.total = cfg.personProportion + cfg.auctionProportion + cfg.bidProportion;
     this.delayUs = (1e6 * cfg.partitions) / cfg.eventsPerSecond;
     this.eventsForAuctions = Math.floor((cfg.numInFlightAuctions * this.total) / cfg.auctionProportion);
@@ -254,20 +358,27 @@ export class NexmarkGenerator {
   }
 
   personId(base0: number, partition: number): number {
-    return FIRST_PERSON_ID + base0 * this.cfg.partitions + partition;
+    return this.split ? FIRST_PERSON_ID + base0 : FIRST_PERSON_ID + base0 * this.cfg.partitions + partition;
   }
 
   auctionId(base0: number, partition: number): number {
-    return FIRST_AUCTION_ID + base0 * this.cfg.partitions + partition;
+    return this.split ? FIRST_AUCTION_ID + base0 : FIRST_AUCTION_ID + base0 * this.cfg.partitions + partition;
+  }
+
+  /** The event id of event k of a partition: what its ids and draws come from. */
+  eventId(partition: number, k: number): number {
+    return this.split ? partition * this.cfg.eventsPerPartition + k : k;
   }
 
   generate(partition: number, k: number): NexmarkEvent {
-    seed(partition, k);
+    const id = this.eventId(partition, k);
+    seed(this.split ? 0 : partition, id);
+    useStrings(this.cfg.strings);
     const time = this.timestamp(k);
-    const type = this.typeOf(k);
-    if (type === PERSON) return { type: PERSON, time, person: this.person(partition, k, time), auction: null, bid: null };
-    if (type === AUCTION) return { type: AUCTION, time, person: null, auction: this.auction(partition, k, time), bid: null };
-    return { type: BID, time, person: null, auction: null, bid: this.bid(partition, k, time) };
+    const type = this.typeOf(id);
+    if (type === PERSON) return { type: PERSON, time, person: this.person(partition, id, time), auction: null, bid: null };
+    if (type === AUCTION) return { type: AUCTION, time, person: null, auction: this.auction(partition, id, k, time), bid: null };
+    return { type: BID, time, person: null, auction: null, bid: this.bid(partition, id, time) };
   }
 
   private person(p: number, k: number, time: number): Person {
@@ -281,12 +392,13 @@ export class NexmarkGenerator {
     return { id: this.personId(this.lastPerson(k), p), name, emailAddress, creditCard, city, state, dateTime: time, extra };
   }
 
-  private auction(p: number, k: number, time: number): Auction {
+  /** `k` is the event id (ids, references), `n` the event's number in its partition (time). */
+  private auction(p: number, k: number, n: number, time: number): Auction {
     const c = this.cfg;
     const seller0 = nextInt(c.hotSellersRatio) > 0 ? Math.floor(this.lastPerson(k) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO : this.activePerson(k);
     const category = FIRST_CATEGORY_ID + nextInt(NUM_CATEGORIES);
     const initialBid = nextPrice();
-    const horizon = this.timestamp(k + this.eventsForAuctions) - time;
+    const horizon = this.timestamp(n + this.eventsForAuctions) - time;
     const expires = time + 1 + nextInt(Math.max(horizon * 2, 1));
     const itemName = nextString(20);
     const description = nextString(100);
@@ -320,7 +432,7 @@ export class NexmarkGenerator {
     } else {
       const n = nextInt(10_000);
       channel = `channel-${n}`;
-      url = `https://www.nexmark.com/${nextString(10)}/item.htm?query=1&channel_id=${n}`;
+      url = numberedUrl(n);
     }
     // The reference sizes a bid's extra from its four numeric fields only (8 bytes each).
     const extra = nextExtra(32, c.avgBidByteSize);

@@ -9,13 +9,14 @@ import { AUCTION, BID, PERSON, type NexmarkEvent } from '../../jobs/nexmark/mode
 
 const P = 4;
 const N = 50_000;
-const gen = new NexmarkGenerator(nexmarkConfig(P, 100_000));
+// The interleaved layout: every key co-partitioned (what the embedded jobs rely on).
+const gen = new NexmarkGenerator(nexmarkConfig(P, 100_000, { layout: 'interleaved' }));
 const byPartition: NexmarkEvent[][] = Array.from({ length: P }, (_, p) => Array.from({ length: N }, (_, k) => gen.generate(p, k)));
 const all = byPartition.flat();
 
 describe('Nexmark generator', () => {
   it('is a pure function of (partition, offset)', () => {
-    const again = new NexmarkGenerator(nexmarkConfig(P, 100_000));
+    const again = new NexmarkGenerator(nexmarkConfig(P, 100_000, { layout: 'interleaved' }));
     for (const [p, k] of [[0, 0], [1, 17], [3, 49_999], [2, 1234]]) {
       // Generated out of order, on a fresh instance: same event.
       expect(again.generate(p, k)).toEqual(byPartition[p][k]);
@@ -83,5 +84,58 @@ describe('Nexmark generator', () => {
     const auctionSize = mean(all.filter((e) => e.auction).map((e) => 48 + e.auction!.itemName.length + e.auction!.description.length + e.auction!.extra.length));
     expect(auctionSize).toBeGreaterThan(450);
     expect(auctionSize).toBeLessThan(550);
+  });
+});
+
+describe('Nexmark generator, split layout and strings', () => {
+  const split = new NexmarkGenerator(nexmarkConfig(P, 100_000, { layout: 'split', eventsPerPartition: N }));
+  const parts: NexmarkEvent[][] = Array.from({ length: P }, (_, p) => Array.from({ length: N }, (_, k) => split.generate(p, k)));
+
+  it('gives each partition a contiguous range of event ids, as the reference split does: same events whatever P', () => {
+    // One partition of 4N events holds the same events, by event id, as 4 partitions of N (times aside).
+    const one = new NexmarkGenerator(nexmarkConfig(1, 100_000, { layout: 'split', eventsPerPartition: P * N }));
+    for (const [p, k] of [[0, 0], [1, 17], [3, N - 1], [2, 1234]]) {
+      const a = { ...parts[p][k], time: 0 };
+      const b = { ...one.generate(0, p * N + k), time: 0 };
+      const strip = (e: NexmarkEvent): unknown => JSON.stringify({ ...e, person: e.person && { ...e.person, dateTime: 0 }, auction: e.auction && { ...e.auction, dateTime: 0, expires: 0 }, bid: e.bid && { ...e.bid, dateTime: 0 } });
+      expect(strip(a)).toBe(strip(b));
+    }
+    // Times come from the number within the partition: the timelines run in parallel.
+    expect(parts[0][777].time).toBe(parts[3][777].time);
+  });
+
+  it('does not co-partition keys: a partition names people and auctions of another', () => {
+    // Persons created by partition p have ids in its own range; the first bids of partition 1 name auctions of partition 0's range.
+    const firstAuctionOf1 = parts[1].find((e) => e.auction)!.auction!.id;
+    const early = parts[1].slice(0, 2000).filter((e) => e.bid && e.bid.auction < firstAuctionOf1);
+    expect(early.length).toBeGreaterThan(0);
+  });
+
+  it('builds strings character by character with the reference lengths, spaces and letters', () => {
+    const people = parts.flat().filter((e) => e.person).map((e) => e.person!);
+    expect(people.length).toBeGreaterThan(1000);
+    for (const x of people.slice(0, 500)) {
+      expect(x.emailAddress).toMatch(/^[a-z ]*@[a-z ]*\.com$/);
+      expect(x.creditCard).toMatch(/^\d{4} \d{4} \d{4} \d{4}$/);
+      expect(x.extra).toMatch(/^[a-z]*$/);
+    }
+    const descs = parts.flat().filter((e) => e.auction).map((e) => e.auction!.description);
+    // nextString(100): 3..99 characters before the trim, a space about 1 in 13.
+    const spaces = descs.join('').split(' ').length - 1;
+    const chars = descs.join('').length;
+    expect(spaces / chars).toBeGreaterThan(0.05);
+    expect(spaces / chars).toBeLessThan(0.1);
+    expect(Math.max(...descs.map((d) => d.length))).toBeLessThanOrEqual(99);
+    // Distinct strings, not slices that repeat.
+    expect(new Set(descs).size).toBe(descs.length);
+  });
+
+  it('keeps the pool strings as an option', () => {
+    const pool = new NexmarkGenerator(nexmarkConfig(P, 100_000, { layout: 'split', eventsPerPartition: N, strings: 'pool' }));
+    const a = pool.generate(0, 1).auction!;
+    // Same draws for ids and numbers, other strings; still a pure function of the position.
+    expect(a.id).toBe(parts[0][1].auction!.id);
+    expect(a.description).not.toBe(parts[0][1].auction!.description);
+    expect(pool.generate(0, 1)).toEqual(pool.generate(0, 1));
   });
 });

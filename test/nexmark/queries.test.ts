@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
-import { eventsPerPartition, nexmarkGenerator, type NexmarkSettings } from '../../jobs/nexmark/common.ts';
+import { eventsPerPartition, nexmarkDefaults, nexmarkGenerator, type NexmarkSettings } from '../../jobs/nexmark/common.ts';
 import type { NexmarkEvent } from '../../jobs/nexmark/model.ts';
 import { combineQ5, type Q5Candidate } from '../../jobs/nexmark/q5.ts';
 import { combineQ7, type Q7Row } from '../../jobs/nexmark/q7.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { refQ0, refQ1, refQ2, refQ3, refQ5, refQ7, refQ8 } from './reference.ts';
 
-const settings: NexmarkSettings = { partitions: 4, events: 60_000, eventsPerSecond: 3_000, sink: 'file' };
+const settings: NexmarkSettings = { ...nexmarkDefaults, partitions: 4, events: 60_000, eventsPerSecond: 3_000, sink: 'file' };
 
 function allEvents(): NexmarkEvent[] {
   const gen = nexmarkGenerator(settings);
