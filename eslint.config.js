@@ -19,8 +19,52 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The layers (README, "Code layout"): jobs/ -> api/ (the public API) -> engine/ (+ state/, metrics/).
+  // A built-in job imports only what a user's job can import; the engine never imports the API, the jobs
+  // or the CLI's composition root (cli/), which is what keeps the package free of cycles.
   {
-    files: ['**/*.js'],
+    files: ['jobs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(engine|state|metrics|cli)(/|$)',
+              message: 'A job imports only the public API (api/), as a user\'s job imports `sluice`.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['engine/**/*.ts', 'state/**/*.ts', 'metrics/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(api|jobs|cli)(/|$)',
+              message: 'engine/, state/ and metrics/ never import the public API, the jobs or the CLI (dependencies point one way).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(jobs|cli)(/|$)', message: 'The public API does not import the built-in jobs or the CLI.' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

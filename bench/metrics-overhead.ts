@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JobRunner } from '../engine/runtime/job-runner.ts';
 import { applySettings, loadJob, resolveJobModule } from '../engine/runtime/job-loader.ts';
+import { builtinJobs } from '../jobs/registry.ts';
 import { figure, loadNow, log, median, writeScenarioResult, type ScenarioResult } from './bench-harness.ts';
 
 export interface Options {
@@ -105,7 +106,7 @@ class Scraper {
 
 async function runOnce(o: Options, metrics: boolean, scraper: Scraper): Promise<Run> {
   const dir = join(tmpdir(), `sluice-bench-metrics-${process.pid}-${Date.now()}`);
-  const url = resolveJobModule('keyed-count');
+  const url = resolveJobModule('keyed-count', builtinJobs);
   const job = await loadJob(url);
   const per = Math.floor(o.records / 4);
   const r = new JobRunner({

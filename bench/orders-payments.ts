@@ -36,7 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { produceOrdersPayments, type ProduceResult } from '../engine/cli/produce.ts';
+import { produceOrdersPayments, type ProduceResult } from '../cli/produce.ts';
 import type { Settings } from '../engine/contracts/job.ts';
 import job from '../jobs/orders-payments.ts';
 import { expectedOutput, type Expected } from '../jobs/orders-payments/expected.ts';

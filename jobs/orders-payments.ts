@@ -29,11 +29,25 @@
  * exactly-once. Both stages run in the same actors (partition p of every
  * topic), so the raw topics need equal partition counts.
  */
-import { defineJob, discardSink, fileSink, kafkaSource, Operator, type Batch, type OperatorContext, type PipelineBuilder, type SinkSpec, type SourceSpec, type Stream } from '../api/index.ts';
-import { IntervalJoin, JOIN_SIDE_OUTPUTS } from '../engine/operators/interval-join.ts';
-import { RepartitionReader } from '../engine/operators/repartition-reader.ts';
-import { mongoSink } from '../engine/sinks/mongo-sink.ts';
-import { repartitionSink, type RepartitionEnvelope } from '../engine/sinks/repartition-sink.ts';
+import {
+  defineJob,
+  discardSink,
+  fileSink,
+  IntervalJoin,
+  JOIN_SIDE_OUTPUTS,
+  kafkaSource,
+  Operator,
+  RepartitionReader,
+  repartitionSink,
+  type Batch,
+  type OperatorContext,
+  type PipelineBuilder,
+  type RepartitionEnvelope,
+  type SinkSpec,
+  type SourceSpec,
+  type Stream,
+} from '../api/index.ts';
+import { mongoSink } from '../api/sinks/mongo.ts';
 import { factId, paidFact, unpaidFact, type Fact } from './orders-payments/facts.ts';
 import type { Order, Payment } from './orders-payments/records.ts';
 import { isHeartbeat, orderTime, paymentTime, validateOrder, validatePayment, type Heartbeat } from './orders-payments/validate.ts';

@@ -13,7 +13,7 @@
  *   sluice run users-raw-to-postgres --brokers 127.0.0.1:9092 --set postgres=postgres://user@host:5432/db
  */
 import { defineJob, kafkaSource } from '../api/index.ts';
-import { postgresSink } from '../engine/sinks/postgres-sink.ts';
+import { postgresSink } from '../api/sinks/postgres.ts';
 import { userId } from './users/user-row.ts';
 
 interface RawUser {

@@ -11,7 +11,7 @@
  * goes to `users-to-cassandra.dlq` with the schema errors.
  */
 import { defineJob, kafkaSource } from '../api/index.ts';
-import { cassandraSink } from '../engine/sinks/cassandra-sink.ts';
+import { cassandraSink } from '../api/sinks/cassandra.ts';
 import { validateRandomUser, type RandomUserResult } from './users/randomuser-schema.ts';
 import { CREATED_USERS_COLUMNS, toCreatedUserRow, type CreatedUserRow } from './users/user-row.ts';
 

@@ -13,7 +13,7 @@
  *   sluice run wikipedia-ingest --brokers 127.0.0.1:9092 [--set url=...]
  */
 import { defineJob, kafkaSink } from '../api/index.ts';
-import { sseSource, WIKIMEDIA_RECENTCHANGE_URL } from '../engine/sources/sse-source.ts';
+import { sseSource, WIKIMEDIA_RECENTCHANGE_URL } from '../api/sources/sse.ts';
 import type { RecentChange } from './wikipedia/recent-change.ts';
 
 export default defineJob({

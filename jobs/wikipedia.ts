@@ -30,11 +30,10 @@
  *   (--set bigqueryEndpoint=http://127.0.0.1:9050 for the emulator)
  */
 import { fileURLToPath } from 'node:url';
-import { defineJob, discardSink, kafkaSink, kafkaSource } from '../api/index.ts';
-import { sessionWindow, tumblingWindow } from '../engine/operators/windows/index.ts';
-import { bigQuerySink } from '../engine/sinks/bigquery-sink.ts';
-import { parquetSink } from '../engine/sinks/parquet-sink.ts';
-import { loadJsonSchema, type CompiledSchema } from '../engine/sources/json-schema.ts';
+import { defineJob, discardSink, kafkaSink, kafkaSource, sessionWindow, tumblingWindow } from '../api/index.ts';
+import { loadJsonSchema, type CompiledSchema } from '../api/schema.ts';
+import { bigQuerySink } from '../api/sinks/bigquery.ts';
+import { parquetSink } from '../api/sinks/parquet.ts';
 import { dayPartition, eventTimeMs, toRawRow, type RawRow, type RecentChange } from './wikipedia/recent-change.ts';
 import { RAW_COLUMNS, RAW_TABLE } from './wikipedia/raw-table.ts';
 import {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { applySettings, loadJob, resolveJobModule } from '../../engine/runtime/job-loader.ts';
+import { builtinJobs } from '../../jobs/registry.ts';
 import { figure, log, type Figure } from '../bench-harness.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -29,7 +30,7 @@ interface Case {
 
 async function runOnce(c: Case, workers: number): Promise<{ rate: number; cpuS: number }> {
   const dir = join(tmpdir(), `sluice-bench-${process.pid}-${Date.now()}`);
-  const url = resolveJobModule(c.job);
+  const url = resolveJobModule(c.job, builtinJobs);
   const job = await loadJob(url);
   const r = new JobRunner({
     jobModule: url,

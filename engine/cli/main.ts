@@ -1,5 +1,7 @@
 /**
- * `sluice`: the runner.
+ * `sluice`: the runner. Generic: the built-in jobs and any extra commands come
+ * in as a `CliApp` from the composition root (cli/sluice.ts), so that engine/
+ * never imports jobs/.
  *
  *   sluice run <job> [options]   run a built-in job by name, or a job module by path
  *   sluice list                  list the built-in jobs
@@ -11,8 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { builtinJobs } from '../../jobs/registry.ts';
-import { applySettings, loadJob, resolveJobModule } from '../runtime/job-loader.ts';
+import { applySettings, loadJob, resolveJobModule, type JobCatalog } from '../runtime/job-loader.ts';
 import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';
 import { resolveRunOptions, type RawCli } from './options.ts';
 import { ProgressReporter } from './progress.ts';
@@ -21,16 +22,15 @@ import { join, resolve } from 'node:path';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, DRAIN_TIMEOUT: 4 } as const;
 
-const HELP = `sluice: a stream-processing engine for Node.js
+const HELP_TEMPLATE = `sluice: a stream-processing engine for Node.js
 
 Usage:
   sluice run <job> [options]    run a built-in job, or the job module at a path
   sluice list                   list the built-in jobs
   sluice status <job> [options] which process owns which partition, lag, checkpoints (Kafka jobs)
   sluice reset <job> [--yes]    delete the job's group offsets, changelogs and local state
-  sluice produce orders-payments [options]   write test orders and payments to Kafka (--help for options)
   sluice help                   show this help
-
+%COMMANDS%
 Options for run:
   --workers N                   worker threads (default: the number of cores)
   --brokers host:port,...       Kafka bootstrap servers (env SLUICE_BROKERS)
@@ -55,11 +55,31 @@ export interface CliIo {
   err: (s: string) => void;
 }
 
+/** A command beyond run/list/status/reset, with its own argument parsing. */
+export interface CliCommand {
+  /** One help line, e.g. "sluice produce orders-payments [options]   write ...". */
+  readonly usage: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+/** What the runner serves: the jobs `sluice list` shows and `sluice run <name>` finds, and extra commands. */
+export interface CliApp {
+  readonly jobs: JobCatalog;
+  readonly commands?: Readonly<Record<string, CliCommand>>;
+}
+
+function helpText(app: CliApp): string {
+  const lines = Object.values(app.commands ?? {}).map((c) => `  ${c.usage}\n`).join('');
+  return HELP_TEMPLATE.replace('%COMMANDS%', lines);
+}
+
 const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
-  // `produce` has options of its own (engine/cli/produce.ts): dispatch before the runner's parser.
-  if (argv[0] === 'produce') return (await import('./produce.ts')).produceCommand(argv.slice(1), io);
+export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jobs: {} }): Promise<number> {
+  const HELP = helpText(app);
+  // An extra command has options of its own: dispatch before the runner's parser.
+  const extra = argv[0] !== undefined && app.commands && Object.hasOwn(app.commands, argv[0]) ? app.commands[argv[0]] : undefined;
+  if (extra) return extra.run(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -95,7 +115,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     return cmd === undefined && !parsed.values.help ? EXIT.USAGE : EXIT.OK;
   }
   if (cmd === 'list') {
-    for (const [name, j] of Object.entries(builtinJobs)) io.out(`${name.padEnd(24)} ${j.description}\n`);
+    for (const [name, j] of Object.entries(app.jobs)) io.out(`${name.padEnd(24)} ${j.description}\n`);
     return EXIT.OK;
   }
   if (cmd === 'status' || cmd === 'reset') {
@@ -103,7 +123,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
       io.err(`sluice ${cmd}: give exactly one job\n`);
       return EXIT.USAGE;
     }
-    return operate(cmd, rest[0], parsed.values as RawCli & { yes?: boolean }, io);
+    return operate(cmd, rest[0], parsed.values as RawCli & { yes?: boolean }, io, app.jobs);
   }
   if (cmd !== 'run') {
     io.err(`sluice: unknown command "${cmd}"\n\n${HELP}`);
@@ -113,7 +133,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     io.err(`sluice run: give exactly one job (a built-in name or a path)\n`);
     return EXIT.USAGE;
   }
-  return run(rest[0], parsed.values as RawCli, io);
+  return run(rest[0], parsed.values as RawCli, io, app.jobs);
 }
 
 /**
@@ -128,11 +148,11 @@ function faultInjection(raw: string | undefined): { point: string; afterCheckpoi
   return { point: m[1], afterCheckpoints: Number(m[2]) };
 }
 
-async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
+async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Promise<number> {
   let runner: JobRunner;
   try {
     const opts = resolveRunOptions(cli);
-    const moduleUrl = resolveJobModule(jobArg);
+    const moduleUrl = resolveJobModule(jobArg, jobs);
     const job = await loadJob(moduleUrl);
     const settings = applySettings(job.settings, opts.set, job.choices);
     runner = new JobRunner({
@@ -196,10 +216,10 @@ async function run(jobArg: string, cli: RawCli, io: CliIo): Promise<number> {
   }
 }
 
-async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { yes?: boolean }, io: CliIo): Promise<number> {
+async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { yes?: boolean }, io: CliIo, jobs: JobCatalog): Promise<number> {
   try {
     const opts = resolveRunOptions(cli);
-    const job = await loadJob(resolveJobModule(jobArg));
+    const job = await loadJob(resolveJobModule(jobArg, jobs));
     const target = {
       job,
       settings: applySettings(job.settings, opts.set, job.choices),

@@ -1,18 +1,21 @@
 /**
- * Loads a job module: a built-in job's name (jobs/registry.ts) or a path to
- * a user's module. The module's default export (or its `job` export) must be
- * a JobDefinition.
+ * Loads a job module: a name from a catalog of built-in jobs (the CLI passes
+ * jobs/registry.ts; engine/ never imports jobs/ itself) or a path to a user's
+ * module. The module's default export (or its `job` export) must be a
+ * JobDefinition.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { JobDefinition, SettingChoices, Settings } from '../contracts/job.ts';
-import { builtinJobs } from '../../jobs/registry.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
-/** Resolves a job name or path to a module URL. */
-export function resolveJobModule(nameOrPath: string, cwd = process.cwd()): string {
-  const builtin = builtinJobs[nameOrPath];
+/** Named job modules: `sluice run <name>` and `sluice list` use one. */
+export type JobCatalog = Readonly<Record<string, { readonly href: string; readonly description: string }>>;
+
+/** Resolves a job name (in `catalog`) or a path to a module URL. */
+export function resolveJobModule(nameOrPath: string, catalog: JobCatalog = {}, cwd = process.cwd()): string {
+  const builtin = Object.hasOwn(catalog, nameOrPath) ? catalog[nameOrPath] : undefined;
   if (builtin) return builtin.href;
   const looksLikePath = /[\\/]|\.[cm]?[jt]s$/.test(nameOrPath);
   if (looksLikePath) {
@@ -22,7 +25,7 @@ export function resolveJobModule(nameOrPath: string, cwd = process.cwd()): strin
   }
   throw new SluiceError(
     ErrorCodes.JOB_NOT_FOUND,
-    `unknown job "${nameOrPath}". Built-in jobs: ${Object.keys(builtinJobs).join(', ')}; or give the path to a job module`,
+    `unknown job "${nameOrPath}". Built-in jobs: ${Object.keys(catalog).join(', ') || '(none)'}; or give the path to a job module`,
   );
 }
 

@@ -12,8 +12,7 @@
  * "most-bid" operator's own timer for that window, registered at its end,
  * fires in the same advance after them.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { count, hoppingWindow, type WindowResult } from '../../engine/operators/windows/index.ts';
+import { count, defineJob, hoppingWindow, Operator, type Batch, type OperatorContext, type Timer, type WindowResult } from '../../api/index.ts';
 import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Candidate } from './q5.ts';

@@ -7,8 +7,8 @@
  * (the seed is chosen at first start and kept in the checkpoint). Without the
  * seed every request would return new random users.
  */
-import { httpPollSource, type OversizeRecord } from '../../engine/sources/http-poll.ts';
-import type { CustomSourceSpec } from '../../engine/contracts/sources.ts';
+import type { CustomSourceSpec } from '../../api/index.ts';
+import { httpPollSource, type OversizeRecord } from '../../api/sources/http-poll.ts';
 import { validateRandomUser, type RandomUserResult } from './randomuser-schema.ts';
 
 export const RANDOMUSER_URL = 'https://randomuser.me/api/';

@@ -24,8 +24,8 @@
  * Every row has a row_id built from the window start and the key, the
  * BigQuery sink's upsert key (and insertId in insert-all mode).
  */
-import { aggregate, count, countDistinct, sum, timeRange, type WindowResult } from '../../engine/operators/windows/index.ts';
-import type { BqColumn } from '../../engine/sinks/bigquery-sql.ts';
+import { aggregate, count, countDistinct, sum, timeRange, type WindowResult } from '../../api/index.ts';
+import type { BqColumn } from '../../api/sinks/bigquery.ts';
 import type { RecentChange } from './recent-change.ts';
 
 export const isBot = (e: RecentChange): '0' | '1' => (e.bot === false ? '0' : '1');

@@ -4,7 +4,7 @@
  *
  *   <root>/wikipedia_recent_changes/ts=YYYYMMDD/part-<partition>-<epoch>.parquet
  */
-import type { ParquetColumn } from '../../engine/sinks/parquet-columns.ts';
+import type { ParquetColumn } from '../../api/sinks/parquet.ts';
 
 export const RAW_TABLE = 'wikipedia_recent_changes';
 

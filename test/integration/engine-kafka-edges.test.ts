@@ -7,13 +7,14 @@ import { encode } from '@msgpack/msgpack';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { applySettings, loadJob, resolveJobModule } from '../../engine/runtime/job-loader.ts';
 import { defineJob, kafkaSource, discardSink } from '../../api/index.ts';
+import { builtinJobs } from '../../jobs/registry.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/sluice-process.ts';
 import { groupCaughtUp, readLastValues } from './engine-kafka-helpers.ts';
 
 async function keyedCount(set: Record<string, string>, groupId: string): Promise<JobRunner> {
-  const url = resolveJobModule('keyed-count');
+  const url = resolveJobModule('keyed-count', builtinJobs);
   const job = await loadJob(url);
   return new JobRunner({
     jobModule: url, job, settings: applySettings(job.settings, set), workers: 2, brokers: kafkaBrokers(),

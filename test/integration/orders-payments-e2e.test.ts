@@ -17,7 +17,7 @@
  * across kills.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { produceOrdersPayments, sendHeartbeats } from '../../engine/cli/produce.ts';
+import { produceOrdersPayments, sendHeartbeats } from '../../cli/produce.ts';
 import { expectedOutput } from '../../jobs/orders-payments/expected.ts';
 import { planRecords, type PlanOptions } from '../../jobs/orders-payments/stream-plan.ts';
 import { kafkaBrokers, uniqueName } from '../helpers/kafka.ts';

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../../engine/runtime/job-runner.ts';
 import { applySettings, loadJob, resolveJobModule } from '../../../engine/runtime/job-loader.ts';
+import { builtinJobs } from '../../../jobs/registry.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
 async function runner(jobArg: string, set: Record<string, string>, extra: Partial<ConstructorParameters<typeof JobRunner>[0]> = {}) {
-  const url = resolveJobModule(jobArg);
+  const url = resolveJobModule(jobArg, builtinJobs);
   const job = await loadJob(url);
   return new JobRunner({
     jobModule: url,

@@ -12,12 +12,16 @@
  * its last unpaid orders and unknown payments.
  *
  * Exit codes: 0 done, 1 failed, 2 bad usage.
+ *
+ * It lives in cli/, not engine/cli/, because it is part of the built-in
+ * orders-payments job's tooling: it imports that job's plan (jobs/), which
+ * engine/ never does.
  */
 import { parseArgs } from 'node:util';
-import { createAdmin } from '../kafka/admin.ts';
-import { createProducer } from '../kafka/producer.ts';
-import type { ProducerRecord } from '../kafka/types.ts';
-import { DEFAULT_PLAN, planRecords, type PlanOptions, type PlannedRecord } from '../../jobs/orders-payments/stream-plan.ts';
+import { createAdmin } from '../engine/kafka/admin.ts';
+import { createProducer } from '../engine/kafka/producer.ts';
+import type { ProducerRecord } from '../engine/kafka/types.ts';
+import { DEFAULT_PLAN, planRecords, type PlanOptions, type PlannedRecord } from '../jobs/orders-payments/stream-plan.ts';
 
 export const PRODUCE_HELP = `sluice produce orders-payments [options]
 
