@@ -20,12 +20,21 @@
  *    delivery delay the outbox adds. Records redelivered after a restart have
  *    no emission time and are left out.
  *  - event time starts at the record's event timestamp (SinkRecord.time).
+ *    Only records that have one count: the internal changelog sink's markers
+ *    and state writes carry time 0, and as "latency" they would read decades
+ *    (the top bucket), so they are left out, as is any record with time <= 0.
  * Direct sinks (discard) acknowledge at emission. The dead-letter destination
  * is left out of the latency histograms: dead letters have their own counter.
+ *
+ * Restores (a partition rebuilding its state from its changelog, changelog.ts)
+ * are reported by the worker through restoreProgress() and restored(): the
+ * latest restore's records read, records expected and duration stay exported
+ * until the actor closes.
  */
 import type { ActorObserver } from '../engine/runtime/partition-actor.ts';
 import type { ActorStats } from '../engine/runtime/protocol.ts';
 import { DEAD_LETTER_SINK } from '../engine/runtime/topology.ts';
+import { CHANGELOG_SINK } from '../engine/runtime/changelog.ts';
 import type { SinkRecord } from '../engine/contracts/sinks.ts';
 import type { MetricSet } from './catalog.ts';
 import type { HistogramChild, Labels, ScalarChild } from './families.ts';
@@ -72,6 +81,9 @@ export class ActorMetrics implements ActorObserver {
   /** When the current backpressure episode began (wall clock, ms), or -1. */
   private pressedSince = -1;
   private readonly openedAt: number;
+  private readonly restores: ScalarChild;
+  /** The latest restore of this actor's partition (times in ms). */
+  private restore: { startedAt: number; endedAt?: number; records: number; total: number } | undefined;
 
   constructor(
     private readonly set: MetricSet,
@@ -97,6 +109,26 @@ export class ActorMetrics implements ActorObserver {
     this.checkpointDuration = set.histogram('sluice_checkpoint_duration_seconds').bind(b);
     this.checkpointSize = set.histogram('sluice_checkpoint_size_bytes').bind(b);
     this.backpressure = set.counter('sluice_backpressure_seconds_total').bind(b);
+    this.restores = set.counter('sluice_restores_total').bind(b);
+  }
+
+  // ---- restores (called by the worker) -------------------------------------------
+
+  /** A restore from the changelog is under way: `records` read of `total` expected. */
+  restoreProgress(records: number, total: number): void {
+    if (this.restore === undefined || this.restore.endedAt !== undefined) this.restore = { startedAt: this.now(), records: 0, total: 0 };
+    this.restore.records = records;
+    this.restore.total = total;
+  }
+
+  /** The restore finished, having read `records` changelog records. */
+  restored(records: number): void {
+    const r = (this.restore ??= { startedAt: this.now(), records: 0, total: 0 });
+    // The expected count came from end offsets, which also count the transactions' commit markers.
+    r.records = records;
+    r.total = records;
+    r.endedAt = this.now();
+    this.restores.inc();
   }
 
   /** Where to read whether the actor is backpressured (set once the actor exists). */
@@ -113,7 +145,7 @@ export class ActorMetrics implements ActorObserver {
     if (direct) {
       const s = this.latencyChildren(sinkId);
       s.processing.observeN(0, times.length);
-      for (let i = 0; i < times.length; i++) s.eventTime.observe(seconds(now - times[i]));
+      for (let i = 0; i < times.length; i++) if (times[i] > 0) s.eventTime.observe(seconds(now - times[i]));
       return;
     }
     let bySink = this.pending.get(epoch);
@@ -132,10 +164,10 @@ export class ActorMetrics implements ActorObserver {
   }
 
   delivered(sinkId: string, epoch: number, records: readonly SinkRecord[]): void {
-    if (sinkId === DEAD_LETTER_SINK) return;
+    if (sinkId === DEAD_LETTER_SINK || sinkId === CHANGELOG_SINK) return;
     const now = this.now();
     const s = this.latencyChildren(sinkId);
-    for (let i = 0; i < records.length; i++) s.eventTime.observe(seconds(now - records[i].time));
+    for (let i = 0; i < records.length; i++) if (records[i].time > 0) s.eventTime.observe(seconds(now - records[i].time));
     const bySink = this.pending.get(epoch);
     const list = bySink?.get(sinkId);
     if (!list) return;
@@ -194,6 +226,12 @@ export class ActorMetrics implements ActorObserver {
     set.gauge('sluice_state_cache_entries').bind(b).set(st.cachedEntries);
     set.gauge('sluice_outbox_undelivered_epochs').bind(b).set(st.undeliveredEpochs);
     if (Number.isFinite(st.watermark)) set.gauge('sluice_watermark_timestamp_seconds').bind(b).set(st.watermark / 1000);
+    const r = this.restore;
+    if (r) {
+      set.gauge('sluice_restore_records').bind(b).set(r.records);
+      set.gauge('sluice_restore_records_expected').bind(b).set(r.total);
+      set.gauge('sluice_restore_duration_seconds').bind(b).set(((r.endedAt ?? this.now()) - r.startedAt) / 1000);
+    }
   }
 
   /**
@@ -207,7 +245,7 @@ export class ActorMetrics implements ActorObserver {
       this.set.gauge('sluice_operator_state_keys').remove({ ...this.base, operator });
       this.set.gauge('sluice_operator_state_bytes').remove({ ...this.base, operator });
     }
-    for (const name of ['sluice_last_checkpoint_timestamp_seconds', 'sluice_state_keys', 'sluice_state_bytes', 'sluice_state_cache_entries', 'sluice_outbox_undelivered_epochs', 'sluice_watermark_timestamp_seconds'] as const) {
+    for (const name of ['sluice_last_checkpoint_timestamp_seconds', 'sluice_state_keys', 'sluice_state_bytes', 'sluice_state_cache_entries', 'sluice_outbox_undelivered_epochs', 'sluice_watermark_timestamp_seconds', 'sluice_restore_records', 'sluice_restore_records_expected', 'sluice_restore_duration_seconds'] as const) {
       this.set.gauge(name).remove(this.base);
     }
     this.pending.clear();

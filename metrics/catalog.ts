@@ -69,6 +69,16 @@ export const METRICS = [
   { name: 'sluice_outbox_undelivered_epochs', type: 'gauge', labels: P, origin: 'actor', help: 'Checkpointed epochs whose output the sinks have not acknowledged yet.' },
   { name: 'sluice_watermark_timestamp_seconds', type: 'gauge', labels: P, origin: 'actor', help: "The partition's event-time watermark, Unix time (absent before the first)." },
   {
+    name: 'sluice_restore_records',
+    type: 'gauge',
+    labels: P,
+    origin: 'actor',
+    help: "Changelog records read by the partition's latest restore of its state, in progress or done (absent if it did not restore).",
+  },
+  { name: 'sluice_restore_records_expected', type: 'gauge', labels: P, origin: 'actor', help: "Changelog records the partition's latest restore reads in all: estimated from the changelogs' end offsets while it runs, the records read once done." },
+  { name: 'sluice_restore_duration_seconds', type: 'gauge', labels: P, origin: 'actor', help: "How long the partition's latest restore took, or has taken so far." },
+  { name: 'sluice_restores_total', type: 'counter', labels: P, origin: 'actor', help: 'Restores of the partition from its changelog completed on this worker.' },
+  {
     name: 'sluice_backpressure_seconds_total',
     type: 'counter',
     labels: P,

@@ -59,6 +59,12 @@ const ROWS: Array<{ title: string; panels: PanelSpec[] }> = [
       { title: 'Consumer lag', description: 'Records in each Kafka partition beyond the job position.', unit: 'short', targets: [{ expr: `sum by (topic, partition) (sluice_consumer_lag_records{${SEL}})`, legend: '{{topic}} p{{partition}}' }] },
       { title: 'Processing-time latency', description: 'Emission to the sink until the sink acknowledged: checkpoint plus delivery.', unit: 's', targets: quantiles('sluice_processing_latency_seconds') },
       { title: 'Event-time latency', description: "Record's event timestamp until the sink acknowledged it.", unit: 's', targets: quantiles('sluice_event_time_latency_seconds') },
+      {
+        title: 'Watermark lag',
+        description: 'Now minus the event-time watermark, per partition: how far behind the clock event time is. Windows close only when the watermark passes their end.',
+        unit: 's',
+        targets: [{ expr: `time() - max by (partition) (sluice_watermark_timestamp_seconds{${SEL}})`, legend: 'p{{partition}}' }],
+      },
     ],
   },
   {
@@ -80,6 +86,24 @@ const ROWS: Array<{ title: string; panels: PanelSpec[] }> = [
           { expr: rate('sluice_checkpoints_total', 'partition'), legend: 'p{{partition}} checkpoints/s' },
         ],
       },
+    ],
+  },
+  {
+    title: 'Restores',
+    panels: [
+      {
+        title: 'Restore progress',
+        description: "Share of the changelog records read by each partition's latest restore of its state (1 when done); absent for partitions that did not restore.",
+        unit: 'percentunit',
+        targets: [{ expr: `max by (partition) (sluice_restore_records{${SEL}}) / clamp_min(max by (partition) (sluice_restore_records_expected{${SEL}}), 1)`, legend: 'p{{partition}}' }],
+      },
+      {
+        title: 'Restore duration',
+        description: "How long each partition's latest restore took, or has taken so far.",
+        unit: 's',
+        targets: [{ expr: `max by (partition) (sluice_restore_duration_seconds{${SEL}})`, legend: 'p{{partition}}' }],
+      },
+      { title: 'Restores', description: 'Restores from the changelog completed in the selected time range.', unit: 'short', kind: 'stat', targets: [{ expr: `sum(increase(sluice_restores_total{${SEL}}[$__range]))`, legend: 'restores' }] },
     ],
   },
   {
@@ -185,7 +209,7 @@ export function buildDashboard(): Record<string, unknown> {
   return {
     title: 'sluice',
     uid: 'sluice-overview',
-    description: 'sluice stream-processing jobs: throughput, lag, latency, checkpoints, state, backpressure, errors. See metrics/README.md.',
+    description: 'sluice stream-processing jobs: throughput, lag, latency, watermark lag, checkpoints, restores, state, backpressure, errors. See metrics/README.md.',
     tags: ['sluice'],
     editable: true,
     schemaVersion: 39,

@@ -227,7 +227,12 @@ export class WorkerHost {
       slot.opening = (async () => {
         // Only jobs with state have a restores topic (ensureChangelogTopics); the others restore nothing.
         const progress = this.statefulOps.length > 0 ? (this.restoreProgress ??= new RestoreProgressPublisher(this.kafkaConfig(), rt.appId)).begin(partition) : undefined;
-        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker, progress?.progress);
+        observer?.restoreProgress(0, 0);
+        const r = await restoreFromChangelog(this.kafkaConfig(), rt.appId, this.statefulOps, partition, store.raw, marker, (records, total) => {
+          progress?.progress(records, total);
+          observer?.restoreProgress(records, total);
+        });
+        observer?.restored(r.records);
         await progress?.done(r.records, r.keys);
         const rate = r.ms > 0 ? Math.round((r.keys / r.ms) * 1000) : r.keys;
         process.stderr.write(`sluice: ${actorId} restored ${r.keys} keys from ${r.records} changelog records in ${r.ms} ms (${rate} keys/s)\n`);

@@ -17,7 +17,7 @@ import { JobRunner } from '../../engine/runtime/job-runner.ts';
 import { METRICS } from '../../metrics/catalog.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { ALERTS, SCRAPE_CONFIG, alertRules, comparisonsAsBool, dashboardQueries, substitute, templateQueries } from '../metrics/promql.ts';
+import { ALERTS, SCRAPE_CONFIG, alertRules, comparisonsAsBool, dashboardQueries, substitute, templateQueries, unlessOperands } from '../metrics/promql.ts';
 import { startPrometheus, type PrometheusServer, type VectorSample } from '../../engine/dev/servers/prometheus.ts';
 
 const JOB = new URL('../metrics/fixtures/metrics-job.ts', import.meta.url).href;
@@ -45,13 +45,15 @@ describe('metrics in a real Prometheus', () => {
     producer = kafkaClient().producer();
     await producer.connect();
     // About 400 records/s, 1 in 40 invalid (no key) and 1 in 80 not JSON at all.
+    // Half the keys while the first process runs, all of them after: the restored process sees new keys too.
     let seq = 0;
+    let keys = 50;
     feeding = (async () => {
       while (producing) {
         const messages = Array.from({ length: 40 }, () => {
           const n = seq++;
-          if (n % 80 === 7) return { key: `k${n % 100}`, value: 'not json' };
-          return { key: `k${n % 100}`, value: JSON.stringify(n % 40 === 3 ? { seq: n } : { key: `k${n % 100}`, seq: n }) };
+          if (n % 80 === 7) return { key: `k${n % keys}`, value: 'not json' };
+          return { key: `k${n % keys}`, value: JSON.stringify(n % 40 === 3 ? { seq: n } : { key: `k${n % keys}`, seq: n }) };
         });
         await producer.send({ topic, messages });
         await sleep(100);
@@ -59,18 +61,30 @@ describe('metrics in a real Prometheus', () => {
     })();
 
     const job = await loadJob(JOB);
-    runner = new JobRunner({
+    const groupId = uniqueName('metrics');
+    const options = {
       jobModule: JOB,
       job,
       settings: applySettings(job.settings, { source: 'kafka', topic }),
       brokers: kafkaBrokers(),
-      groupId: uniqueName('metrics'),
+      groupId,
       workers: 2,
-      stateDir: tempDir(),
       outputDir: tempDir(),
       checkpointIntervalMs: 500,
       metricsPort: 0,
-    });
+    };
+    // A first process builds state and checkpoints it to the changelogs; the one Prometheus
+    // scrapes starts on an empty state directory, so it restores every partition from them.
+    const first = new JobRunner({ ...options, stateDir: tempDir() });
+    await first.start();
+    const built = Date.now() + 60_000;
+    while ([...first.stats.values()].filter((a) => a.checkpoints > 0 && a.stateKeys > 0).length < 4) {
+      if (Date.now() > built) throw new Error('the first process did not checkpoint state in every partition within 60 s');
+      await sleep(200);
+    }
+    await first.stop();
+    keys = 100;
+    runner = new JobRunner({ ...options, stateDir: tempDir() });
     await runner.start();
     const { port } = runner.metricsAddress!;
     prom = await startPrometheus({ targets: [`127.0.0.1:${port}`], ruleFiles: [fileURLToPath(ALERTS)], intervalSeconds: 1 });
@@ -128,15 +142,18 @@ describe('metrics in a real Prometheus', () => {
 
   it('evaluates every alert rule: Prometheus loads them healthy, and each expression has series behind it', async () => {
     const rules = alertRules();
-    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['SluiceConsumerLagRising', 'SluiceCheckpointsStalled', 'SluiceDeadLettersRising']));
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['SluiceConsumerLagRising', 'SluiceCheckpointsStalled', 'SluiceDeadLettersRising', 'SluiceJobDown']));
     const failures: string[] = [];
     for (const r of rules) {
       // As written: must evaluate (it is empty while the alert does not fire).
       await vector(r.expr).catch((e: Error) => failures.push(`${r.alert}: ${e.message}`));
-      const q = comparisonsAsBool(r.expr);
-      const result = await vector(q).catch((e: Error) => e);
-      if (result instanceof Error) failures.push(`${r.alert}: ${q}: ${result.message}`);
-      else if (result.length === 0) failures.push(`${r.alert}: ${q}: empty`);
+      // `a unless b` (an absence alert) is empty while the job runs: each side must have series instead.
+      for (const part of unlessOperands(r.expr)) {
+        const q = comparisonsAsBool(part);
+        const result = await vector(q).catch((e: Error) => e);
+        if (result instanceof Error) failures.push(`${r.alert}: ${q}: ${result.message}`);
+        else if (result.length === 0) failures.push(`${r.alert}: ${q}: empty`);
+      }
     }
     expect(failures).toEqual([]);
 
@@ -181,5 +198,48 @@ describe('metrics in a real Prometheus', () => {
     const res = await fetch(`http://127.0.0.1:${runner.metricsAddress!.port}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ job: 'metrics-fixture', state: 'RUNNING', ready: true, partitions: 4 });
+  });
+
+  it('counts event-time latency only for records with an event time: no internal changelog series, nothing near 600 s', async () => {
+    expect(await vector('sluice_event_time_latency_seconds_count{sink="__changelog"}')).toEqual([]);
+    expect((await vector('sum by (sink) (sluice_event_time_latency_seconds_count)')).map((s) => s.metric.sink)).toEqual(['out']);
+    // Kafka timestamps of records produced a moment ago: none is more than 5 minutes old when delivered.
+    const over = await vector('sum(sluice_event_time_latency_seconds_count) - sum(sluice_event_time_latency_seconds_bucket{le="300"})');
+    expect(Number(over[0].value[1])).toBe(0);
+  });
+
+  it('shows the restores: every partition restored, its progress complete and its duration', async () => {
+    const restored = await vector('sum by (partition) (sluice_restores_total{job="metrics-fixture"})');
+    expect(restored.map((s) => [s.metric.partition, Number(s.value[1])]).sort()).toEqual([['0', 1], ['1', 1], ['2', 1], ['3', 1]]);
+    const progress = await vector(substitute(dashboardQueries().find((q) => q.panel === 'Restore progress')!.expr, ALL));
+    expect(progress.map((s) => Number(s.value[1]))).toEqual([1, 1, 1, 1]);
+    const durations = await vector('sluice_restore_duration_seconds{job="metrics-fixture"}');
+    expect(durations).toHaveLength(4);
+    for (const d of durations) expect(Number(d.value[1])).toBeGreaterThan(0);
+  });
+
+  it('shows the watermark lag of every partition: seconds behind now, small while records flow', async () => {
+    const lag = await vector(substitute(dashboardQueries().find((q) => q.panel === 'Watermark lag')!.expr, ALL));
+    expect(lag).toHaveLength(4);
+    for (const s of lag) expect(Number(s.value[1])).toBeGreaterThanOrEqual(0);
+    expect(Math.min(...lag.map((s) => Number(s.value[1])))).toBeLessThan(300);
+  });
+
+  // Last: it stops the job.
+  it('raises SluiceJobDown once the process is gone and its series vanish', async () => {
+    const down = async () => (await prom.api<{ alerts: Array<{ labels: Record<string, string>; state: string }> }>('alerts')).alerts.filter((a) => a.labels.alertname === 'SluiceJobDown');
+    expect(await down()).toEqual([]);
+    producing = false;
+    await feeding;
+    await runner.stop();
+    const deadline = Date.now() + 60_000;
+    let alerts = await down();
+    while (alerts.length === 0) {
+      if (Date.now() > deadline) throw new Error('SluiceJobDown did not fire within 60 s of the process stopping');
+      await sleep(500);
+      alerts = await down();
+    }
+    expect(alerts[0].labels.job).toBe('metrics-fixture');
+    expect(['pending', 'firing']).toContain(alerts[0].state);
   });
 });

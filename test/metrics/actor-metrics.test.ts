@@ -8,6 +8,7 @@ import { MAX_DYNAMIC_LABELS, OVERFLOW_LABEL } from '../../metrics/actor-metrics.
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import type { MetricFamilyJson } from '../../metrics/families.ts';
 import { DEAD_LETTER_SINK } from '../../engine/runtime/topology.ts';
+import { CHANGELOG_SINK } from '../../engine/runtime/changelog.ts';
 import { stats } from './stats.ts';
 
 function value(json: MetricFamilyJson[], name: string, labels: Record<string, string | number>, metricName?: string): number | undefined {
@@ -113,6 +114,53 @@ describe('actor metrics', () => {
     // Sink error series exist for every sink from the start, the dead-letter sink included.
     expect(value(json, 'sluice_sink_errors_total', { ...P0, sink: DEAD_LETTER_SINK })).toBe(0);
     expect(value(json, 'sluice_records_out_total', { ...P0, sink: DEAD_LETTER_SINK })).toBeUndefined();
+  });
+
+  it('counts event-time latency only for records that have an event time: not the changelog markers and writes (time 0)', () => {
+    const c = clock(1_700_000_000_000);
+    const w = new WorkerMetrics('j', 0, c.now);
+    const a = w.openActor('p0', 0, ['events'], ['out']);
+    a.emitted('out', 1, [c.now() - 200], false);
+    c.advance(300);
+    a.delivered(CHANGELOG_SINK, 1, [{ id: '', key: null, value: { m: {} }, time: 0 }, { id: '', key: null, value: { d: 'state' }, time: 0 }]);
+    a.delivered('out', 1, [{ id: 'a', key: null, value: 1, time: c.now() - 500 }, { id: 'b', key: null, value: 2, time: 0 }]);
+    a.epochDelivered(1);
+    const json = w.collect([stats('p0')]);
+    const ev = json.find((f) => f.name === 'sluice_event_time_latency_seconds')!.values;
+    expect(new Set(ev.map((v) => v.labels.sink))).toEqual(new Set(['out']));
+    const L = { ...P0, sink: 'out' };
+    expect(value(json, 'sluice_event_time_latency_seconds', L, 'sluice_event_time_latency_seconds_count')).toBe(1);
+    expect(value(json, 'sluice_event_time_latency_seconds', { ...L, le: 0.5 }, 'sluice_event_time_latency_seconds_bucket')).toBe(1);
+    expect(value(json, 'sluice_processing_latency_seconds', L, 'sluice_processing_latency_seconds_count')).toBe(1);
+  });
+
+  it('exports restore progress while a partition restores from its changelog, then the restore duration, until the actor closes', () => {
+    const c = clock(1_700_000_000_000);
+    const w = new WorkerMetrics('j', 0, c.now);
+    const a = w.openActor('p0', 0, ['events'], ['out']);
+    let json = w.collect([stats('p0')]);
+    expect(value(json, 'sluice_restore_records', P0)).toBeUndefined();
+    expect(value(json, 'sluice_restores_total', P0)).toBe(0);
+    a.restoreProgress(250, 1000);
+    c.advance(1_500);
+    json = w.collect([stats('p0')]);
+    expect(value(json, 'sluice_restore_records', P0)).toBe(250);
+    expect(value(json, 'sluice_restore_records_expected', P0)).toBe(1000);
+    expect(value(json, 'sluice_restore_duration_seconds', P0)).toBeCloseTo(1.5);
+    expect(value(json, 'sluice_restores_total', P0)).toBe(0);
+    c.advance(500);
+    a.restored(1000);
+    c.advance(10_000);
+    json = w.collect([stats('p0')]);
+    expect(value(json, 'sluice_restore_records', P0)).toBe(1000);
+    expect(value(json, 'sluice_restore_records_expected', P0)).toBe(1000);
+    expect(value(json, 'sluice_restore_duration_seconds', P0)).toBeCloseTo(2);
+    expect(value(json, 'sluice_restores_total', P0)).toBe(1);
+    w.closeActor('p0', stats('p0'));
+    json = w.collect([]);
+    expect(value(json, 'sluice_restore_records', P0)).toBeUndefined();
+    expect(value(json, 'sluice_restore_duration_seconds', P0)).toBeUndefined();
+    expect(value(json, 'sluice_restores_total', P0)).toBe(1);
   });
 
   it('counts checkpoint durations and sizes, sink errors and retries', () => {

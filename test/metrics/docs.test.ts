@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../metrics/catalog.ts';
 import { buildDashboard, DASHBOARD_FILE, renderDashboard } from '../../metrics/grafana-dashboard.ts';
-import { ALERTS, alertRules, comparisonsAsBool, dashboardQueries, substitute, templateQueries } from './promql.ts';
+import { ALERTS, alertRules, comparisonsAsBool, dashboardQueries, substitute, templateQueries, unlessOperands } from './promql.ts';
 
 const README = readFileSync(new URL('../../metrics/README.md', import.meta.url), 'utf8');
 const PROCESS_METRICS = new Set(['process_cpu_seconds_total', 'process_resident_memory_bytes']);
@@ -45,9 +45,9 @@ describe('metrics docs, dashboard and rules', () => {
   it('the dashboard has the required panels, each with a query on known metrics, templated by job, worker and partition', () => {
     const d = buildDashboard() as { panels: Array<{ type: string; title: string; targets?: Array<{ expr: string }> }> };
     const rows = d.panels.filter((p) => p.type === 'row').map((p) => p.title);
-    expect(rows).toEqual(['Throughput', 'Lag and latency', 'Checkpoints', 'State', 'Backpressure', 'Errors', 'Processes and threads']);
+    expect(rows).toEqual(['Throughput', 'Lag and latency', 'Checkpoints', 'Restores', 'State', 'Backpressure', 'Errors', 'Processes and threads']);
     const titles = d.panels.map((p) => p.title);
-    for (const t of ['Records in', 'Consumer lag', 'Processing-time latency', 'Event-time latency', 'Checkpoint duration (p95)', 'Checkpoint age', 'State size', 'Time backpressured', 'Dead letters', 'Sink errors and retries']) {
+    for (const t of ['Records in', 'Consumer lag', 'Processing-time latency', 'Event-time latency', 'Watermark lag', 'Restore progress', 'Restore duration', 'Checkpoint duration (p95)', 'Checkpoint age', 'State size', 'Time backpressured', 'Dead letters', 'Sink errors and retries']) {
       expect(titles).toContain(t);
     }
     for (const p of d.panels.filter((x) => x.type !== 'row')) expect(p.targets?.length, p.title).toBeGreaterThan(0);
@@ -56,7 +56,7 @@ describe('metrics docs, dashboard and rules', () => {
       for (const name of metricNames(expr)) expect(exported.has(name) || PROCESS_METRICS.has(name), `${panel}: unknown metric ${name}`).toBe(true);
       expect(expr, panel).toContain('job=~"$job"');
       // Per-partition series filter by all three variables.
-      if (/sluice_(records|dead|operator|checkpoint|last|state|outbox|backpressure|processing|event|sink|consumer|mailbox|source)/.test(expr)) {
+      if (/sluice_(records|dead|operator|checkpoint|last|state|outbox|backpressure|processing|event|sink|consumer|mailbox|source|watermark|restore)/.test(expr)) {
         expect(expr, panel).toContain('worker=~"$worker", partition=~"$partition"');
       }
       expect(() => substitute(expr, { job: '.*', worker: '.*', partition: '.*' })).not.toThrow();
@@ -68,7 +68,7 @@ describe('metrics docs, dashboard and rules', () => {
     const rules = alertRules(text);
     expect(rules.length).toBe((text.match(/^\s*- alert:/gm) ?? []).length);
     expect(rules.length).toBe((text.match(/^\s*expr:/gm) ?? []).length);
-    expect(rules.map((r) => r.alert)).toEqual(['SluiceConsumerLagRising', 'SluiceCheckpointsStalled', 'SluiceDeadLettersRising', 'SluiceSinkErrors', 'SluiceWorkerUnresponsive']);
+    expect(rules.map((r) => r.alert)).toEqual(['SluiceConsumerLagRising', 'SluiceJobDown', 'SluiceCheckpointsStalled', 'SluiceDeadLettersRising', 'SluiceSinkErrors', 'SluiceWorkerUnresponsive']);
     for (const r of rules) for (const name of metricNames(r.expr)) expect(exported.has(name), `${r.alert}: unknown metric ${name}`).toBe(true);
     const blocks = text.split(/^\s*- alert:/m).slice(1);
     for (const b of blocks) {
@@ -85,6 +85,11 @@ describe('comparisonsAsBool', () => {
     expect(comparisonsAsBool('a >= 1 and b<2')).toBe('a >= bool 1 and b< bool 2');
     expect(comparisonsAsBool('time() - max(y) > 120')).toBe('time() - max(y) > bool 120');
     expect(comparisonsAsBool('a == bool 1')).toBe('a == bool 1');
+  });
+
+  it('splits an absence alert at its top-level unless', () => {
+    expect(unlessOperands('count by (job) (max_over_time(x[1h])) unless count by (job) (x)')).toEqual(['count by (job) (max_over_time(x[1h]))', 'count by (job) (x)']);
+    expect(unlessOperands('sum(rate(x{a="b unless c"}[5m])) > 0')).toEqual(['sum(rate(x{a="b unless c"}[5m])) > 0']);
   });
 
   it('leaves label matchers and strings alone', () => {

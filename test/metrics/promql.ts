@@ -116,3 +116,26 @@ export function comparisonsAsBool(expr: string): string {
   }
   return out;
 }
+
+/**
+ * The operands of a top-level `unless` (`a unless b` gives [a, b]), or the
+ * expression alone. An absence alert (`seen lately unless seen now`) is empty
+ * while all is well; its operands are what must have series.
+ */
+export function unlessOperands(expr: string): string[] {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '(' || c === '{' || c === '[') depth++;
+    else if (c === ')' || c === '}' || c === ']') depth--;
+    else if (depth === 0 && /^\sunless\s/.test(expr.slice(i, i + 8))) return [expr.slice(0, i).trim(), ...unlessOperands(expr.slice(i + 7).trim())];
+  }
+  return [expr];
+}
