@@ -1,9 +1,10 @@
 /**
  * The HTTP endpoint of one process:
  *
- *   GET /metrics   Prometheus text exposition (version 0.0.4)
- *   GET /healthz   JSON health report; 200 when the job is ready, 503 otherwise
- *   GET /          a short index
+ *   GET /            the status page (status-page.html; read-only, no external resources)
+ *   GET /api/status  the page's data, JSON (status.ts, docs/status-api.md)
+ *   GET /metrics     Prometheus text exposition (version 0.0.4)
+ *   GET /healthz     JSON health report; 200 when the job is ready, 503 otherwise
  *
  * Life cycle (an illegal transition throws):
  *
@@ -11,6 +12,7 @@
  *      │
  *      └──── listen error (port in use) ──▶ FAILED
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, SluiceError } from '../engine/errors.ts';
@@ -35,6 +37,14 @@ export interface HealthReport {
 export interface ScrapeTarget {
   scrape(): Promise<string>;
   health(): HealthReport;
+  /** The /api/status document; without it, / is a plain index. */
+  status?(): Promise<unknown>;
+}
+
+let page: string | undefined;
+/** The status page, one self-contained file, read once. */
+function statusPage(): string {
+  return (page ??= readFileSync(new URL('./status-page.html', import.meta.url), 'utf8'));
 }
 
 export class MetricsEndpoint {
@@ -89,13 +99,21 @@ export class MetricsEndpoint {
         const h = this.target.health();
         return send(res, h.ready ? 200 : 503, 'application/json', JSON.stringify(h) + '\n');
       }
+      const status = this.target.status?.bind(this.target);
+      if (path === '/api/status' && status) {
+        return send(res, 200, 'application/json', JSON.stringify(await status()) + '\n', { 'cache-control': 'no-store' });
+      }
+      if (path === '/' && status) return send(res, 200, 'text/html; charset=utf-8', statusPage(), { 'content-security-policy': CSP });
       if (path === '/') return send(res, 200, 'text/plain', 'sluice\n  /metrics  Prometheus metrics\n  /healthz  job state and readiness\n');
-      return send(res, 404, 'text/plain', `no ${path} here; try /metrics or /healthz\n`);
+      return send(res, 404, 'text/plain', `no ${path} here; try /, /api/status, /metrics or /healthz\n`);
     } catch (err) {
       return send(res, 500, 'text/plain', `sluice: ${(err as Error).message}\n`);
     }
   }
 }
+
+/** The page loads nothing from elsewhere, and may only fetch from its own origin. */
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:";
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });

@@ -17,6 +17,7 @@ import { MetricSet } from './catalog.ts';
 import { MetricsEndpoint, type HealthReport, type ScrapeTarget } from './endpoint.ts';
 import type { MetricFamilyJson } from './families.ts';
 import { exposition, processFamilies } from './merge.ts';
+import { RunnerStatus, type StatusReport } from './status.ts';
 
 export const WORKER_TIMEOUT_MS = 2_000;
 
@@ -34,6 +35,7 @@ export class RunnerMetrics implements ScrapeTarget {
   private readonly set = new MetricSet(['main']);
   private readonly endpoint = new MetricsEndpoint(this);
   private readonly startedAt = Date.now();
+  private statusView: RunnerStatus | undefined;
 
   private constructor(private readonly runner: JobRunner) {}
 
@@ -48,8 +50,14 @@ export class RunnerMetrics implements ScrapeTarget {
     return this.endpoint.address!;
   }
 
-  close(): Promise<void> {
-    return this.endpoint.close();
+  async close(): Promise<void> {
+    await this.endpoint.close();
+    await this.statusView?.close();
+  }
+
+  /** The status page's document (status.ts); made on the first request, once the job has started. */
+  status(): Promise<StatusReport> {
+    return (this.statusView ??= new RunnerStatus(this.runner, this.startedAt)).report();
   }
 
   async scrape(): Promise<string> {

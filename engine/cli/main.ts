@@ -17,6 +17,7 @@ import { applySettings, loadJob, resolveJobModule, type JobCatalog } from '../ru
 import { JobRunner, type JobSummary } from '../runtime/job-runner.ts';
 import { resolveRunOptions, type RawCli } from './options.ts';
 import { ProgressReporter } from './progress.ts';
+import { registerScrapeTarget } from './prometheus-target.ts';
 import { reset, status } from './operations.ts';
 import { join, resolve } from 'node:path';
 
@@ -43,8 +44,12 @@ Options for run:
   --session-timeout MS          Kafka session timeout: how soon a dead process's partitions move (default 30000)
   --cache-max-entries N         hot state entries kept in memory per partition
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
-  --metrics-port PORT           serve Prometheus /metrics and /healthz on PORT (0: any free port)
-  --metrics-host HOST           interface for the metrics endpoint (default 127.0.0.1)
+  --metrics-port PORT           serve the status page (/), /api/status, Prometheus /metrics and /healthz
+                                on PORT (default 0: any free port; the address is printed)
+  --metrics-host HOST           interface to serve them on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --no-http                     serve none of them (metrics off)
+  --env-file FILE               read SLUICE_* settings from FILE (default: .sluice/dev.env if it exists,
+                                written by \`sluice dev up\`); the environment and flags win over it
   --progress / --no-progress    a progress line on stderr (default: when stderr is a terminal)
 
 Exit codes: 0 done, 1 job failed, 2 usage/config error, 3 job not found, 4 drain timed out.
@@ -102,6 +107,8 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'metrics-host': { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
+        'no-http': { type: 'boolean' },
+        'env-file': { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
       },
     });
@@ -168,13 +175,15 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
-      metricsPort: opts.metricsPort,
+      // Every run serves its status page unless told not to: on a free port unless one is given.
+      metricsPort: cli['no-http'] ? undefined : (opts.metricsPort ?? 0),
       metricsHost: opts.metricsHost,
       crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
       onWarning: (m) => io.err(`sluice: warning: ${m}\n`),
     });
     io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
+    let unregister: (() => void) | undefined;
     let signalled = false;
     const onSignal = (sig: string): void => {
       if (signalled) {
@@ -195,13 +204,15 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
     try {
       await runner.start();
       const m = runner.metricsAddress;
-      if (m) io.err(`sluice: metrics at http://${m.host}:${m.port}/metrics, health at /healthz\n`);
+      if (m) io.err(`sluice: status page at http://${m.host}:${m.port}/ (metrics at http://${m.host}:${m.port}/metrics, health at /healthz)\n`);
+      if (m && opts.prometheusTargetsDir) unregister = registerScrapeTarget(opts.prometheusTargetsDir, job.name, m);
       progress?.start();
       const summary = await runner.wait();
       progress?.stop();
       printSummary(summary, io);
       return EXIT.OK;
     } finally {
+      unregister?.();
       progress?.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

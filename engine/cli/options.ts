@@ -9,8 +9,14 @@
  *
  * The config file holds the same options in camelCase plus "settings":
  *   { "workers": 2, "brokers": ["127.0.0.1:9092"], "settings": { "topic": "events" } }
+ *
+ * An env file (--env-file, SLUICE_ENV_FILE, else `.sluice/dev.env` when it
+ * exists: `sluice dev up` writes it) supplies SLUICE_* variables the real
+ * environment does not set: `KEY=value` lines, `export ` and quotes allowed.
+ * SLUICE_PROMETHEUS_TARGETS_DIR (from `sluice dev up`) makes a run register
+ * its metrics address there for Prometheus' file discovery.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
 export interface RunOptions {
@@ -27,6 +33,27 @@ export interface RunOptions {
   metricsHost?: string;
   progress: boolean;
   set: Record<string, string>;
+  /** Directory of Prometheus file_sd target files (`sluice dev`): the run adds itself there while it serves. */
+  prometheusTargetsDir?: string;
+  /** The env file read, if any. */
+  envFile?: string;
+}
+
+export const DEFAULT_ENV_FILE = '.sluice/dev.env';
+
+/** `KEY=value` lines (optionally `export KEY="value"`); blank lines and # comments skipped. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim().replace(/^export\s+/, '');
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    let v = line.slice(eq + 1).trim();
+    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0])) v = v.slice(1, -1);
+    out[line.slice(0, eq).trim()] = v;
+  }
+  return out;
 }
 
 export interface RawCli {
@@ -44,6 +71,8 @@ export interface RawCli {
   config?: string;
   progress?: boolean;
   'no-progress'?: boolean;
+  'env-file'?: string;
+  'no-http'?: boolean;
   set?: string[];
 }
 
@@ -76,7 +105,17 @@ const CONFIG_KEYS = [
   'cacheMaxEntries', 'shutdownTimeoutMs', 'metricsPort', 'metricsHost', 'settings',
 ] as const;
 
-export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
+export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
+  const envFile = cli['env-file'] ?? realEnv.SLUICE_ENV_FILE ?? (realEnv === process.env && existsSync(DEFAULT_ENV_FILE) ? DEFAULT_ENV_FILE : undefined);
+  let fromFile: Record<string, string> = {};
+  if (envFile) {
+    try {
+      fromFile = parseEnvFile(readFileSync(envFile, 'utf8'));
+    } catch (err) {
+      throw new SluiceError(ErrorCodes.CONFIG, `cannot read env file ${envFile}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const env: NodeJS.ProcessEnv = { ...fromFile, ...realEnv };
   let file: Record<string, unknown> = {};
   if (cli.config) {
     try {
@@ -111,5 +150,7 @@ export function resolveRunOptions(cli: RawCli, env: NodeJS.ProcessEnv = process.
     metricsHost: cli['metrics-host'] ?? env.SLUICE_METRICS_HOST ?? (file.metricsHost as string | undefined),
     progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
     set,
+    prometheusTargetsDir: env.SLUICE_PROMETHEUS_TARGETS_DIR || undefined,
+    envFile,
   };
 }

@@ -60,6 +60,23 @@ export interface ActorCounters {
   lastCheckpointAt: number;
   lastCheckpointMs: number;
   lastCheckpointBytes: number;
+  /** The newest dead-letter records (at most RECENT_DEAD_LETTERS, oldest first), for the status page. */
+  recentDeadLetters: DeadLetterRecord[];
+}
+
+/** How many of the newest dead letters an actor keeps for the status page. */
+export const RECENT_DEAD_LETTERS = 5;
+
+/** What the actor writes to the dead-letter sink. */
+export interface DeadLetterRecord {
+  job: string;
+  partition: number;
+  operator: string;
+  source?: string;
+  reason: string;
+  error?: { code: string; name: string; message: string };
+  value: unknown;
+  at: number;
 }
 
 /**

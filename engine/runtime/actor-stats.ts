@@ -5,7 +5,11 @@
  */
 import type { PartitionActor } from './partition-actor.ts';
 import type { ActorStore } from './store-contract.ts';
-import type { ActorStats } from './protocol.ts';
+import type { DeadLetterRecord } from './actor-options.ts';
+import type { ActorStats, DeadLetterSample } from './protocol.ts';
+
+/** A dead letter's value is shown, not kept: cut to this many characters of JSON. */
+export const DEAD_LETTER_VALUE_CHARS = 200;
 
 export function actorStats(a: PartitionActor, st: ReturnType<ActorStore['stats']>, finished: boolean): ActorStats {
   const c = a.counters;
@@ -30,5 +34,26 @@ export function actorStats(a: PartitionActor, st: ReturnType<ActorStore['stats']
     positions: a.positionMap(),
     finished,
     backpressured: a.backpressured,
+    nodeOut: a.outputCounts(),
+    recentDeadLetters: c.recentDeadLetters.map(sample),
   };
+}
+
+/** Serialized here, once per stats message (about a second), not when the record is dead-lettered. */
+function sample(d: DeadLetterRecord): DeadLetterSample {
+  let value: string;
+  try {
+    value = typeof d.value === 'string' ? d.value : (JSON.stringify(d.value, bytesAsText) ?? String(d.value));
+  } catch {
+    value = String(d.value);
+  }
+  if (value.length > DEAD_LETTER_VALUE_CHARS) value = `${value.slice(0, DEAD_LETTER_VALUE_CHARS)}…`;
+  return { at: d.at, partition: d.partition, operator: d.operator, reason: d.reason, error: d.error?.message, value };
+}
+
+/** Raw Kafka bytes (a record that failed to decode) read better as text than as {type:'Buffer', data:[...]}. */
+function bytesAsText(_key: string, v: unknown): unknown {
+  const b = v as { type?: unknown; data?: unknown } | null;
+  if (b && b.type === 'Buffer' && Array.isArray(b.data)) return Buffer.from(b.data.slice(0, DEAD_LETTER_VALUE_CHARS * 4) as number[]).toString('utf8');
+  return v;
 }

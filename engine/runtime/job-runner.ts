@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { JobDefinition, Settings } from '../contracts/job.ts';
 import { resolveJob } from '../contracts/job.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
+import { PipelineBuilder, type PipelineNode } from '../contracts/pipeline.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
@@ -295,6 +296,24 @@ export class JobRunner {
       outputDir: this.runtime.outputDir,
       stateDir: this.runtime.stateDir,
     };
+  }
+
+  /** Every actor's latest stats, and the final stats of actors since reopened: sums over them only grow. */
+  allStats(): ActorStats[] {
+    return [...this.retired, ...this.stats.values()];
+  }
+
+  /** The pipeline's nodes, as every actor builds them (for the status page's graph). */
+  pipelineNodes(): readonly PipelineNode[] {
+    const b = new PipelineBuilder();
+    this.o.job.pipeline(b, this.o.settings);
+    return b.nodes;
+  }
+
+  /** This process in the consumer group: its client id (names it in `sluice status`), the group, the Kafka config (undefined in embedded mode). */
+  get kafkaIdentity(): { clientId: string; groupId: string; brokers: string[]; topics: string[] } | undefined {
+    const topics = Object.values(this.sources).flatMap((s) => (s.kind === 'kafka' ? [s.topic] : []));
+    return this.kafka && { clientId: this.kafka.clientId, groupId: this.kafka.groupId, brokers: this.runtime.brokers, topics };
   }
 
   /** Consumer lag per Kafka partition (empty in embedded mode). */

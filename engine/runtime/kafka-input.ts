@@ -78,7 +78,7 @@ export class KafkaInput {
   constructor(
     private readonly runner: JobRunner,
     private readonly sources: Record<string, SourceSpec>,
-    private readonly groupId: string,
+    readonly groupId: string,
     private readonly sessionTimeoutMs?: number,
   ) {
     // The client id names the process, so `sluice status` can say who owns what.
@@ -91,6 +91,10 @@ export class KafkaInput {
       this.inputOfTopic.set(s.topic, i);
       return s.topic;
     });
+  }
+
+  get clientId(): string {
+    return this.cfg.clientId;
   }
 
   /** Co-partitioning check: every source topic exists and has the same number of partitions. */

@@ -46,7 +46,7 @@ const LEGAL: Record<ActorState, readonly ActorState[]> = {
 
 export { tickPeriodMs } from './actor-options.ts';
 export type { ActorCounters, ActorInput, ActorObserver, ActorOptions, FaultPoint } from './actor-options.ts';
-import { tickPeriodMs, type ActorCounters, type ActorOptions } from './actor-options.ts';
+import { RECENT_DEAD_LETTERS, tickPeriodMs, type ActorCounters, type ActorOptions, type DeadLetterRecord } from './actor-options.ts';
 
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
@@ -93,6 +93,7 @@ export class PartitionActor implements TopologyOutput {
       lastCheckpointAt: 0,
       lastCheckpointMs: 0,
       lastCheckpointBytes: 0,
+      recentDeadLetters: [],
     };
   }
 
@@ -340,7 +341,7 @@ export class PartitionActor implements TopologyOutput {
     const d = this.counters.deadLetters;
     d.set(reason, (d.get(reason) ?? 0) + 1);
     const err = error === undefined ? undefined : serializeError(error);
-    const record = {
+    const record: DeadLetterRecord = {
       job: this.o.job,
       partition: this.o.partition,
       operator: operatorId,
@@ -351,6 +352,13 @@ export class PartitionActor implements TopologyOutput {
       at: this.now(),
     };
     this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [record], [this.now()], [reason]);
+    const recent = this.counters.recentDeadLetters;
+    if (recent.push(record) > RECENT_DEAD_LETTERS) recent.shift();
+  }
+
+  /** Records sent along each pipeline node's outputs (Topology.outputCounts); empty while restoring. */
+  outputCounts(): Record<string, number> {
+    return this.topology ? this.topology.outputCounts() : {};
   }
 
   /** Dead-letters a record that never reached the pipeline (failed decode or validation). */

@@ -66,6 +66,19 @@ export interface ActorStats {
   positions: Record<string, number>;
   finished: boolean;
   backpressured: boolean;
+  /** Records sent along each pipeline node's outputs, by node id (`id#tag` for a side output): the edges' rates. */
+  nodeOut?: Record<string, number>;
+  /** The newest dead letters (oldest first), their values as JSON cut to DEAD_LETTER_VALUE_CHARS. */
+  recentDeadLetters?: DeadLetterSample[];
+}
+
+export interface DeadLetterSample {
+  at: number;
+  partition: number;
+  operator: string;
+  reason: string;
+  error?: string;
+  value: string;
 }
 
 export type ToWorker =

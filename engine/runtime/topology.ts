@@ -114,6 +114,13 @@ export class Topology {
   private readonly sourceNodes = new Map<string, number>();
   /** Operator nodes in topological order (the builder only adds nodes after their inputs). */
   private readonly operatorOrder: number[] = [];
+  /**
+   * Records each node sent on its main output, by node index, and per side
+   * output tag: the counts behind the status page's edge rates. Added per
+   * batch, never per record; every edge leaving a node (tag) carries them all.
+   */
+  private readonly mainOut: number[];
+  private readonly sideOut: Array<Map<string, number> | undefined> = [];
 
   constructor(
     job: string,
@@ -122,6 +129,7 @@ export class Topology {
     store: ActorStore,
     private readonly out: TopologyOutput,
   ) {
+    this.mainOut = new Array<number>(nodes.length).fill(0);
     nodes.forEach((n, i) => {
       this.mainEdges.push([]);
       this.sideEdges.push(new Map());
@@ -155,7 +163,18 @@ export class Topology {
     const node = this.sourceNodes.get(sourceId);
     if (node === undefined) return;
     const batch: Batch = { input: 0, values, times, keys: undefined };
+    this.mainOut[node] += values.length;
     for (const e of this.mainEdges[node]) this.deliver(e, batch);
+  }
+
+  /** Records sent along each node's outputs so far: `{ [nodeId]: n, [nodeId#tag]: n }` (side outputs by tag). */
+  outputCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.nodes.forEach((n, i) => {
+      if (n.kind !== 'sink') out[n.id] = this.mainOut[i];
+      for (const [tag, c] of this.sideOut[i] ?? []) out[`${n.id}#${tag}`] = c;
+    });
+    return out;
   }
 
   start(): void {
@@ -247,6 +266,7 @@ export class Topology {
       ctx.main.times = [];
       ctx.main.keys = [];
       ctx.main.keyed = false;
+      this.mainOut[i] += batch.values.length;
       for (const e of this.mainEdges[i]) this.deliver(e, batch);
     }
     if (ctx.side.size > 0) {
@@ -259,6 +279,8 @@ export class Topology {
           continue;
         }
         const batch: Batch = { input: 0, values: b.values, times: b.times, keys: undefined };
+        const counts = (this.sideOut[i] ??= new Map());
+        counts.set(tag, (counts.get(tag) ?? 0) + b.values.length);
         for (const e of edges) this.deliver(e, batch);
       }
     }
