@@ -62,7 +62,8 @@ export class PartitionActor implements TopologyOutput {
   private readonly tickSlack: number;
   /** Undelivered epochs that mean "sinks are behind": four, or a second's worth at short intervals. */
   private readonly maxBacklog: number;
-  private readonly now: () => number;
+  /** Processing time: ActorOptions.now, or Date.now. Operators' ctx.now() and processing-time timers read it. */
+  readonly now: () => number;
   /** Positions at each committed-but-undelivered epoch, reported once delivered. */
   private readonly positionsAt = new Map<number, Record<string, number>>();
   private current: { source?: string; offset?: number } = {};
@@ -182,6 +183,20 @@ export class PartitionActor implements TopologyOutput {
     }
   }
 
+  /** Input `input` reached event time `time` with no record (a heartbeat; the test kit's explicit watermark). */
+  observeEventTime(input: number, time: number): void {
+    const now = this.now();
+    this.tracker.observe(input, time, now);
+    const wm = this.tracker.advance(now);
+    if (wm !== undefined) this.topology.advanceWatermark(wm);
+    this.changed = true;
+  }
+
+  /** Settles when every epoch checkpointed so far is delivered (or the delivery failed). */
+  async drainDeliveries(): Promise<void> {
+    await this.delivery.drain();
+  }
+
   /** A bounded input has no more records. */
   finishInput(input: number): void {
     this.tracker.finish(input);
@@ -258,7 +273,7 @@ export class PartitionActor implements TopologyOutput {
     let recorder: ChangeRecorder | undefined;
     if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
-      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: Date.now() } } }];
+      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: this.now() } } }];
       // The store reuses its key arrays between writes: copy each one.
       if (this.o.changelog) recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
       entries.push({ sinkId: CHANGELOG_SINK, records });

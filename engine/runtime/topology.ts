@@ -22,6 +22,8 @@ export interface TopologyOutput {
   deadLetter(operatorId: string, value: unknown, reason: string, error?: unknown): void;
   currentWatermark(): number;
   count(operatorId: string, name: string, n: number): void;
+  /** Processing time, ms: the actor's clock (Date.now unless a test kit drives it). */
+  now(): number;
 }
 
 interface Edge {
@@ -97,7 +99,7 @@ class NodeContext implements OperatorContext<unknown> {
   }
 
   now(): number {
-    return Date.now();
+    return this.out.now();
   }
 
   count(name: string, n = 1): void {
