@@ -219,7 +219,9 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
     }
   } catch (err) {
     const e = err as SluiceError;
-    io.err(`sluice: ${e.message}${e.cause instanceof Error ? ` (cause: ${e.cause.message})` : ''}\n`);
+    // The cause's message, unless the message already holds it (a compile error's text is printed once).
+    const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? ` (cause: ${e.cause.message})` : '';
+    io.err(`sluice: ${e.message}${cause}\n`);
     if (e.code === ErrorCodes.JOB_NOT_FOUND) return EXIT.NOT_FOUND;
     if (e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH) return EXIT.USAGE;
     if (e.code === ErrorCodes.TIMEOUT) return EXIT.DRAIN_TIMEOUT;

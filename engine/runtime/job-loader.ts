@@ -4,9 +4,10 @@
  * module. The module's default export (or its `job` export) must be a
  * JobDefinition.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobDefinition, SettingChoices, Settings } from '../contracts/job.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 
@@ -34,13 +35,55 @@ export async function loadJob(moduleUrl: string): Promise<JobDefinition<Settings
   try {
     mod = (await import(moduleUrl)) as Record<string, unknown>;
   } catch (err) {
-    throw new SluiceError(ErrorCodes.JOB_NOT_FOUND, `cannot load job module ${moduleUrl}: ${(err as Error).message}`, { cause: err });
+    throw loadError(moduleUrl, err);
   }
-  const def = (mod.default ?? mod.job) as JobDefinition<Settings> | undefined;
+  const def = unwrapDefault(mod.default ?? mod.job) as JobDefinition<Settings> | undefined;
   if (!def || typeof def !== 'object' || typeof def.name !== 'string' || typeof def.pipeline !== 'function') {
     throw new SluiceError(ErrorCodes.CONFIG, `${moduleUrl} does not export a job (default export of defineJob({...}))`);
   }
   return def;
+}
+
+/**
+ * Why a job module did not load, as the exit code tells it: a module (or a package it imports)
+ * that does not exist is JOB_NOT_FOUND (exit 3); one that does not compile, or throws while it
+ * loads, is the job's own error, CONFIG (exit 2). A compile error carries the compiler's message
+ * (esbuild's, through tsx, for TypeScript; Node's, with the file and line, for JavaScript) in the
+ * error's own message, so that it is printed once.
+ */
+function loadError(moduleUrl: string, err: unknown): SluiceError {
+  const e = err as Error & { code?: string };
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
+    return new SluiceError(ErrorCodes.JOB_NOT_FOUND, `cannot load job module ${moduleUrl}: ${e.message}`, { cause: err });
+  }
+  if (e?.name === 'TransformError') {
+    return new SluiceError(ErrorCodes.CONFIG, `job module ${moduleUrl} does not compile:\n${e.message}`, { cause: err });
+  }
+  if (e instanceof SyntaxError) {
+    // For CommonJS, Node puts the file, line and a caret above the message in the stack; for an ES
+    // module it does not, and `node --check` on the file says where (when the error is in the job's
+    // own file, not in one it imports).
+    const where = syntaxCheck(moduleUrl) ?? (e.stack ?? e.message).split('\n    at ')[0];
+    return new SluiceError(ErrorCodes.CONFIG, `job module ${moduleUrl} does not compile:\n${where}`, { cause: err });
+  }
+  return new SluiceError(ErrorCodes.CONFIG, `job module ${moduleUrl} failed while loading: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+/** `node --check`'s report on a JavaScript file, without the stack frames; undefined if it finds nothing. */
+function syntaxCheck(moduleUrl: string): string | undefined {
+  if (!moduleUrl.startsWith('file:') || !/\.[cm]?js$/.test(moduleUrl)) return undefined;
+  const r = spawnSync(process.execPath, ['--check', fileURLToPath(moduleUrl)], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0 || !r.stderr) return undefined;
+  return r.stderr.split('\n    at ')[0].trim();
+}
+
+/**
+ * A CommonJS job module compiled from `export default` holds the job in `module.exports.default`;
+ * `import()` of it gives that whole exports object as the default.
+ */
+function unwrapDefault(v: unknown): unknown {
+  const o = v as { __esModule?: boolean; default?: unknown } | undefined;
+  return o && typeof o === 'object' && o.__esModule === true && o.default !== undefined && typeof (o as { pipeline?: unknown }).pipeline !== 'function' ? o.default : v;
 }
 
 /**

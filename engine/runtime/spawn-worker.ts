@@ -18,8 +18,23 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 const bootstrap = new URL('./worker-bootstrap.mjs', import.meta.url);
 
+/**
+ * True when the engine runs from its TypeScript sources (the repository), false when it runs
+ * compiled from the package's dist/. The worker then resolves `sluice` to the sources too.
+ */
+const fromSource = import.meta.url.endsWith('.ts');
+
+/**
+ * The URL of an engine module next to `base` (an `import.meta.url`), named by its source file:
+ * `./worker-main.ts` is `./worker-main.js` once compiled. (tsc rewrites the extensions of
+ * imports, not of URL strings.)
+ */
+export function siblingModule(relativeTs: string, base: string): URL {
+  return new URL(base.endsWith('.ts') ? relativeTs : relativeTs.replace(/\.ts$/, '.js'), base);
+}
+
 /** Starts a worker that runs the TypeScript (or JavaScript) module at `url`. */
 export function spawnWorker(url: URL, options: WorkerOptions = {}): Worker {
   const data = (options.workerData ?? {}) as Record<string, unknown>;
-  return new Worker(bootstrap, { ...options, workerData: { ...data, __sluiceEntry: url.href } });
+  return new Worker(bootstrap, { ...options, workerData: { ...data, __sluiceEntry: url.href, __sluiceSource: fromSource } });
 }

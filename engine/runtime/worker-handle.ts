@@ -12,7 +12,7 @@ import { deserializeError, ErrorCodes, SluiceError } from '../errors.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { transferList, type RecordBatchWire } from './record-batch.ts';
-import { spawnWorker } from './spawn-worker.ts';
+import { siblingModule, spawnWorker } from './spawn-worker.ts';
 
 export type WorkerHandleState = 'CREATED' | 'STARTING' | 'READY' | 'STOPPING' | 'STOPPED' | 'FAILED';
 
@@ -48,7 +48,7 @@ export class WorkerHandle {
 
   start(): Promise<void> {
     this.lifecycle.transition('STARTING');
-    this.worker = spawnWorker(new URL('./worker-main.ts', import.meta.url), { workerData: this.init });
+    this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init });
     return new Promise((resolve, reject) => {
       this.worker.on('message', (msg: FromWorker) => {
         if (msg.t === 'ready') {

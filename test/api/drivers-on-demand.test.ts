@@ -1,7 +1,8 @@
 /**
  * `import 'sluice'` loads no database or file-format driver: each one loads
  * only when the job imports the subpath that needs it. Checked in a child
- * process whose loader hook records every module it loads.
+ * process whose loader hook records every module it loads, on the sources
+ * (the `sluice-source` export condition; test/package/ runs the built package).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ async function driversAfter(specifiers: string[]): Promise<Record<string, string
       await import(s);
       appendFileSync(process.env.SLUICE_LOAD_LOG, '#imported ' + s + '\\n');
     }`;
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', RECORDER, '--input-type=module', '-e', script], {
+  await promisify(execFile)(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', '--import', RECORDER, '--input-type=module', '-e', script], {
     cwd: ROOT,
     env: { ...process.env, SLUICE_LOAD_LOG: log },
   });
