@@ -19,6 +19,7 @@ import { resolveRunOptions, type RawCli } from './options.ts';
 import { ProgressReporter } from './progress.ts';
 import { registerScrapeTarget } from './prometheus-target.ts';
 import { reset, status } from './operations.ts';
+import { exitNow } from './exit-now.ts';
 import { join, resolve } from 'node:path';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, DRAIN_TIMEOUT: 4 } as const;
@@ -156,7 +157,7 @@ function faultInjection(raw: string | undefined): { point: string; afterCheckpoi
 }
 
 async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Promise<number> {
-  let runner: JobRunner;
+  let runner: JobRunner | undefined;
   try {
     const opts = resolveRunOptions(cli);
     const moduleUrl = resolveJobModule(jobArg, jobs);
@@ -181,24 +182,26 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
       onWarning: (m) => io.err(`sluice: warning: ${m}\n`),
     });
-    io.err(`sluice: running ${job.name} (state ${runner.runtime.stateDir})\n`);
+    const started = runner;
+    io.err(`sluice: running ${job.name} (pid ${process.pid}, state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
     let unregister: (() => void) | undefined;
     let signalled = false;
     const onSignal = (sig: string): void => {
       if (signalled) {
         io.err(`sluice: second ${sig}, exiting without a final checkpoint\n`);
-        process.exit(EXIT.DRAIN_TIMEOUT);
+        exitNow(EXIT.DRAIN_TIMEOUT);
       }
       signalled = true;
       io.err(`sluice: ${sig}: draining (final checkpoint, output delivered)...\n`);
-      runner.stop().catch(() => {});
+      started.stop().catch(() => {});
       // The bound: if the drain hangs, exit anyway; the next start resumes from the last checkpoint.
       setTimeout(() => {
         io.err(`sluice: drain did not finish within ${opts.shutdownTimeoutMs} ms\n`);
-        process.exit(EXIT.DRAIN_TIMEOUT);
+        exitNow(EXIT.DRAIN_TIMEOUT);
       }, opts.shutdownTimeoutMs + 2_000).unref();
     };
+    const orphanWatch = watchNpmParent(() => onSignal('npm exited (SIGTERM)'));
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
@@ -216,17 +219,43 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       progress?.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      clearInterval(orphanWatch);
     }
   } catch (err) {
     const e = err as SluiceError;
     // The cause's message, unless the message already holds it (a compile error's text is printed once).
     const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? ` (cause: ${e.cause.message})` : '';
-    io.err(`sluice: ${e.message}${cause}\n`);
-    if (e.code === ErrorCodes.JOB_NOT_FOUND) return EXIT.NOT_FOUND;
-    if (e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH) return EXIT.USAGE;
-    if (e.code === ErrorCodes.TIMEOUT) return EXIT.DRAIN_TIMEOUT;
-    return EXIT.FAILED;
+    io.err(`sluice: ${e.message}${cause}
+`);
+    const code =
+      e.code === ErrorCodes.JOB_NOT_FOUND ? EXIT.NOT_FOUND
+      : e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH ? EXIT.USAGE
+      : e.code === ErrorCodes.TIMEOUT ? EXIT.DRAIN_TIMEOUT
+      : EXIT.FAILED;
+    // A failed job's workers were terminated wherever they were, possibly inside
+    // an LMDB transaction: a normal exit would wait on their teardown (exit-now.ts).
+    if (runner !== undefined && runner.state === 'FAILED' && runner.workerHandles.length > 0) exitNow(code);
+    return code;
   }
+}
+
+/**
+ * npm and npx start a command through `sh -c`, and forward a signal only to
+ * that shell, which dies of it without passing it on: the job would run on,
+ * orphaned (issue 16, finding 6). Under npm (it sets npm_command), the parent's
+ * exit therefore counts as the signal. Outside npm the job outlives its parent
+ * as any process does (nohup, a shell's background job).
+ */
+function watchNpmParent(onGone: () => void, env: NodeJS.ProcessEnv = process.env): NodeJS.Timeout | undefined {
+  if (!env.npm_command) return undefined;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, 250);
+  timer.unref();
+  return timer;
 }
 
 async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { yes?: boolean }, io: CliIo, jobs: JobCatalog): Promise<number> {
