@@ -127,6 +127,10 @@ export class WorkerHandle {
       this.lifecycle.transition('STOPPED');
     } finally {
       clearTimeout(timer);
+      // A drain that timed out ends here: FAILED before the terminate, so that the
+      // thread's exit is not reported as a second, different failure ("exited with
+      // code 1") that would hide the timeout.
+      if (!this.lifecycle.is('STOPPED', 'FAILED')) this.lifecycle.transition('FAILED');
       await this.worker.terminate();
     }
   }

@@ -63,8 +63,10 @@ describe('shutdown', () => {
     }
     const hung = outcomes.filter((c) => c === 'hung').length;
     expect(hung, `hung ${hung} of ${TRIES} times: ${JSON.stringify(outcomes)}`).toBe(0);
-    // Either the drain finished before the second signal (0) or it was cut short (4).
-    expect(outcomes.filter((c) => c !== 0 && c !== 4), JSON.stringify(outcomes)).toEqual([]);
+    // Either the drain was cut short (4), or it had finished before the second signal:
+    // then the process was exiting normally (0), or the signal found no handler left
+    // and ended it as it ends any process ('SIGINT').
+    expect(outcomes.filter((c) => c !== 0 && c !== 4 && c !== 'SIGINT'), JSON.stringify(outcomes)).toEqual([]);
 
     // Exactly once across all those restarts: a last run reads to a fixed end, and
     // each key's final count is the number of records generated for it.
@@ -85,6 +87,7 @@ describe('shutdown', () => {
     p.child.kill('SIGTERM');
     // The drain gets 1 ms (+2 s grace); then the process must be gone.
     const code = await exitWithin(p, 2_000 + EXIT_BOUND_MS);
-    expect([0, 4], p.stderr()).toContain(code);
+    expect(code, p.stderr()).toBe(4);
+    expect(p.stderr()).toMatch(/did not drain within 1 ms|drain did not finish within 1 ms/);
   }, 120_000);
 });
