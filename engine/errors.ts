@@ -93,3 +93,17 @@ export function toSluiceError(code: ErrorCode, err: unknown, message?: string): 
   const text = message ?? (err instanceof Error ? err.message : String(err));
   return new SluiceError(code, text, { cause: err });
 }
+
+/**
+ * An error as one line (for logs and the CLI's last word). A SluiceError's
+ * message is complete as written: it quotes its cause, scrubbed of
+ * credentials where that matters (mongo-sink.ts), so its raw cause is never
+ * printed. Any other error gets its cause's message added.
+ */
+export function oneLine(err: unknown): string {
+  const e = err as { message?: unknown; cause?: unknown } | undefined;
+  let text = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  const cause = err instanceof SluiceError ? undefined : (e?.cause as { message?: unknown } | undefined)?.message;
+  if (typeof cause === 'string' && cause !== '' && !text.includes(cause)) text += `: ${cause}`;
+  return text.replace(/\s*\n\s*/g, ' ').slice(0, 1000);
+}

@@ -49,8 +49,6 @@ export default defineJob({
     /** Writes in flight per worker thread (bench users-sinks: 32 -> ~9k rows/s, 128 -> ~17k rows/s on 2 cores). */
     concurrency: 128,
     consistency: 'localQuorum',
-    /** How long a delivery keeps retrying an unavailable cluster before the job fails. */
-    retryForMs: 300_000,
   },
   choices: { consistency: ['one', 'localOne', 'quorum', 'localQuorum', 'all'] },
   sources: (s) => ({
@@ -71,7 +69,6 @@ export default defineJob({
       setup: createdUsersDdl(s.keyspace, s.table, s.replication),
       concurrency: s.concurrency,
       consistency: s.consistency as 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all',
-      retryForMs: s.retryForMs,
     }),
   }),
   pipeline(b) {

@@ -72,10 +72,13 @@ export class RunnerMetrics implements ScrapeTarget {
     let newest = 0;
     for (const a of r.stats.values()) newest = Math.max(newest, a.lastCheckpointAt);
     const now = Date.now();
+    // A partition whose sink keeps failing is not healthy, though the process is up: say which, and why.
+    const stalled = r.stalls(now);
     return {
       job: r.runtime.job,
       state: r.state,
-      ready: r.state === 'RUNNING' && workers.length > 0 && workers.every((w) => w.state === 'READY'),
+      ready: r.state === 'RUNNING' && workers.length > 0 && workers.every((w) => w.state === 'READY') && stalled.length === 0,
+      stalled,
       partitions: r.partitionCount,
       workers,
       lastCheckpointAgeSeconds: newest > 0 ? (now - newest) / 1000 : null,

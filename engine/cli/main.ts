@@ -51,6 +51,9 @@ Options for run:
   --no-http                     serve none of them (metrics off)
   --env-file FILE               read SLUICE_* settings from FILE (default: .sluice/dev.env if it exists,
                                 written by \`sluice dev up\`); the environment and flags win over it
+  --sink-retry-for MS           how long a failing sink delivery is retried before the job fails (default 300000)
+  --sink-backoff-max MS         longest wait between two retries of a sink delivery (default 10000; from 200, doubling)
+  --stall-after MS              a sink failing this long turns /healthz to 503, naming the partition (default 30000)
   --progress / --no-progress    a progress line on stderr (default: when stderr is a terminal)
 
 Exit codes: 0 done, 1 job failed, 2 usage/config error, 3 job not found, 4 drain timed out.
@@ -106,6 +109,9 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'shutdown-timeout': { type: 'string' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
+        'sink-retry-for': { type: 'string' },
+        'sink-backoff-max': { type: 'string' },
+        'stall-after': { type: 'string' },
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         'no-http': { type: 'boolean' },
@@ -179,6 +185,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       // Every run serves its status page unless told not to: on a free port unless one is given.
       metricsPort: cli['no-http'] ? undefined : (opts.metricsPort ?? 0),
       metricsHost: opts.metricsHost,
+      delivery: opts.delivery,
       crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
       onWarning: (m) => io.err(`sluice: warning: ${m}\n`),
     });

@@ -5,6 +5,7 @@
  *   SLUICE_WORKERS, SLUICE_BROKERS (comma separated), SLUICE_STATE_DIR,
  *   SLUICE_OUTPUT_DIR, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_GROUP_ID,
  *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_METRICS_PORT, SLUICE_METRICS_HOST,
+ *   SLUICE_SINK_RETRY_FOR_MS, SLUICE_SINK_BACKOFF_MAX_MS, SLUICE_STALL_AFTER_MS,
  *   SLUICE_SET ("key=value,key=value": job settings)
  *
  * The config file holds the same options in camelCase plus "settings":
@@ -31,6 +32,8 @@ export interface RunOptions {
   shutdownTimeoutMs: number;
   metricsPort?: number;
   metricsHost?: string;
+  /** The delivery policy of every sink (engine/runtime/delivery-policy.ts): retry budget, backoff cap, stall time. */
+  delivery: { retryForMs?: number; backoff?: { maxMs: number }; stallAfterMs?: number };
   progress: boolean;
   set: Record<string, string>;
   /** Directory of Prometheus file_sd target files (`sluice dev`): the run adds itself there while it serves. */
@@ -68,6 +71,9 @@ export interface RawCli {
   'shutdown-timeout'?: string;
   'metrics-port'?: string;
   'metrics-host'?: string;
+  'sink-retry-for'?: string;
+  'sink-backoff-max'?: string;
+  'stall-after'?: string;
   config?: string;
   progress?: boolean;
   'no-progress'?: boolean;
@@ -136,6 +142,8 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     ...pairs(cli.set ?? [], '--set'),
   };
   const brokersRaw = cli.brokers ?? env.SLUICE_BROKERS ?? (Array.isArray(file.brokers) ? (file.brokers as string[]).join(',') : (file.brokers as string | undefined));
+  // The first delay stays 200 ms (DELIVERY_DEFAULTS) unless the cap is below it.
+  const backoffMax = int('--sink-backoff-max', cli['sink-backoff-max'] ?? env.SLUICE_SINK_BACKOFF_MAX_MS ?? (file.sinkBackoffMaxMs as number | undefined), 0);
   return {
     workers: int('--workers', cli.workers ?? env.SLUICE_WORKERS ?? (file.workers as number | undefined)),
     brokers: brokersRaw ? brokersRaw.split(',').map((b) => b.trim()).filter(Boolean) : [],
@@ -148,6 +156,11 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     metricsPort: port('--metrics-port', cli['metrics-port'] ?? env.SLUICE_METRICS_PORT ?? (file.metricsPort as number | undefined)),
     metricsHost: cli['metrics-host'] ?? env.SLUICE_METRICS_HOST ?? (file.metricsHost as string | undefined),
+    delivery: {
+      retryForMs: int('--sink-retry-for', cli['sink-retry-for'] ?? env.SLUICE_SINK_RETRY_FOR_MS ?? (file.sinkRetryForMs as number | undefined), 0),
+      backoff: backoffMax === undefined ? undefined : { maxMs: backoffMax },
+      stallAfterMs: int('--stall-after', cli['stall-after'] ?? env.SLUICE_STALL_AFTER_MS ?? (file.stallAfterMs as number | undefined), 0),
+    },
     progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
     set,
     prometheusTargetsDir: env.SLUICE_PROMETHEUS_TARGETS_DIR || undefined,

@@ -52,3 +52,19 @@ export function toKafkaError(err: unknown, context: string): SluiceError {
     cause: err,
   });
 }
+
+/**
+ * Broker answers that blame the records, not the cluster: retrying the same
+ * records cannot help (a record over the broker's message.max.bytes, say).
+ * Anything else from a produce (a broker down, a timeout, a leader moving) is
+ * a fault of the infrastructure, worth retrying, whatever kafkajs' own flag
+ * says after its internal retries ran out.
+ */
+const RECORD_FAULTS = /MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|INVALID_RECORD|CORRUPT_MESSAGE|INVALID_TIMESTAMP/;
+
+export function isRecordFault(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false;
+  const e = err as MaybeKafkaError & { cause?: unknown; originalError?: unknown };
+  if (RECORD_FAULTS.test(`${e.type ?? ''} ${e.message ?? ''}`)) return true;
+  return isRecordFault(e.cause, depth + 1) || isRecordFault(e.originalError, depth + 1);
+}

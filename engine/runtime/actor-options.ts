@@ -5,6 +5,7 @@
  */
 import type { PipelineNode } from '../contracts/pipeline.ts';
 import type { SinkDriver } from '../contracts/sinks.ts';
+import type { DeliveryPolicy } from './delivery-policy.ts';
 import type { DeliveryObserver } from './outbox.ts';
 import type { ActorStore } from './store-contract.ts';
 import type { WatermarkInputSpec } from './watermark-tracker.ts';
@@ -31,6 +32,10 @@ export interface ActorOptions {
   checkpointIntervalMs: number;
   /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
+  /** Retry, backoff and stall settings of deliveries (default: DELIVERY_DEFAULTS). */
+  delivery?: DeliveryPolicy;
+  /** The actor's deliveries failed for good (a sink gave up): it must fail now, not at its next checkpoint. */
+  onFailed?: (err: Error) => void;
   /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */
   snapshotSources?: () => Record<string, unknown> | undefined;
   /** Replicate every checkpoint's state changes to Kafka (changelog.ts): sinks must then hold CHANGELOG_SINK. */

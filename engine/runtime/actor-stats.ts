@@ -36,6 +36,7 @@ export function actorStats(a: PartitionActor, st: ReturnType<ActorStore['stats']
     backpressured: a.backpressured,
     nodeOut: a.outputCounts(),
     recentDeadLetters: c.recentDeadLetters.map(sample),
+    stalls: a.stalls(),
   };
 }
 

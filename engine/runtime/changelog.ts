@@ -37,6 +37,7 @@ import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.
 import { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { SinkDelivery, SinkDriver } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
+import { isRecordFault } from '../kafka/client.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types.ts';
@@ -170,9 +171,13 @@ export class ChangelogDriver implements SinkDriver {
         await this.producer!.disconnect().catch(() => {});
         await this.open().catch(() => {});
       }
-      throw new SluiceError(ErrorCodes.SINK, `changelog of p${partition}: ${(err as Error).message}${fenced ? ' (fenced: another process owns this partition now)' : ''}`, {
+      // Fenced: another process owns the partition now. A record fault (one over the broker's size limit):
+      // the same records would fail again. Anything else is the cluster's, and the delivery policy retries it.
+      const recordFault = !fenced && isRecordFault(err);
+      const why = fenced ? ' (fenced: another process owns this partition now)' : recordFault ? ' (a record the broker refuses: retrying cannot help)' : '';
+      throw new SluiceError(ErrorCodes.SINK, `Kafka transaction of p${partition}: ${(err as Error).message}${why}`, {
         cause: err,
-        retryable: !fenced,
+        retryable: !fenced && !recordFault,
       });
     }
   }

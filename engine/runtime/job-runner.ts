@@ -19,6 +19,7 @@ import type { SourceSpec } from '../contracts/sources.ts';
 import { PipelineBuilder, type PipelineNode } from '../contracts/pipeline.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { DeliveryPolicy, type DeliveryPolicyOptions } from './delivery-policy.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
 import { KafkaInput, type InputStats } from './kafka-input.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -50,6 +51,8 @@ export interface JobRunnerOptions {
   /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
   sessionTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+  /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
+  delivery?: DeliveryPolicyOptions;
   /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
   metricsPort?: number;
   /** Interface for the metrics endpoint (default 127.0.0.1). */
@@ -92,6 +95,8 @@ export class JobRunner {
   private readonly listeners: Array<(msg: FromWorker) => void> = [];
   private starting: Promise<void> | undefined;
   private metrics: RunnerMetrics | undefined;
+  /** A sink failing this long makes the job unhealthy (stalls()). */
+  readonly stallAfterMs: number;
 
   constructor(private readonly o: JobRunnerOptions) {
     const name = o.job.name;
@@ -108,7 +113,10 @@ export class JobRunner {
       cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
       pullBatch: 1024,
       metrics: o.metricsPort !== undefined,
+      delivery: o.delivery,
     };
+    // Checked here, so that a bad setting is a usage error before any worker starts.
+    this.stallAfterMs = new DeliveryPolicy(o.delivery).stallAfterMs;
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -314,6 +322,21 @@ export class JobRunner {
   get kafkaIdentity(): { clientId: string; groupId: string; brokers: string[]; topics: string[] } | undefined {
     const topics = Object.values(this.sources).flatMap((s) => (s.kind === 'kafka' ? [s.topic] : []));
     return this.kafka && { clientId: this.kafka.clientId, groupId: this.kafka.groupId, brokers: this.runtime.brokers, topics };
+  }
+
+  /**
+   * Partitions whose sinks have been failing for at least stallAfterMs, with
+   * the sink and the last error (from the workers' periodic stats, so up to a
+   * second old). /healthz answers 503 while there is one.
+   */
+  stalls(now = Date.now()): Array<{ partition: number; sink: string; failingSeconds: number; failures: number; cause: string }> {
+    const out: Array<{ partition: number; sink: string; failingSeconds: number; failures: number; cause: string }> = [];
+    for (const a of this.stats.values()) {
+      for (const s of a.stalls ?? []) {
+        if (now - s.since >= this.stallAfterMs) out.push({ partition: a.partition, sink: s.sink, failingSeconds: (now - s.since) / 1000, failures: s.failures, cause: s.cause });
+      }
+    }
+    return out.sort((x, y) => x.partition - y.partition);
   }
 
   /** Consumer lag per Kafka partition (empty in embedded mode). */

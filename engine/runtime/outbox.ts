@@ -9,8 +9,10 @@
  */
 import type { Key } from '../contracts/operator.ts';
 import type { SinkDelivery, SinkDriver, SinkRecord } from '../contracts/sinks.ts';
-import { ErrorCodes, SluiceError } from '../errors.ts';
+import { ErrorCodes, SluiceError, oneLine } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
+import { DeliveryPolicy, secs, type SinkStall } from './delivery-policy.ts';
+import { DEAD_LETTER_SINK } from './topology.ts';
 
 export interface OutboxEntry {
   epoch: number;
@@ -78,12 +80,14 @@ interface Lane {
   busy: boolean;
   /** The sink has deliverEpochs(): it takes several epochs per call, once the plain sinks have them. */
   batched: boolean;
+  /** The current run of failed attempts, if the last attempt failed. */
+  stall: (SinkStall & { loggedAt: number; unlogged: number }) | undefined;
 }
 
 /**
  * Delivers durable outbox entries to the sinks' drivers: each sink gets its
  * epochs in order, one at a time, and retries retryable failures with
- * backoff. Sinks do not wait for each other (a slow one does not hold the
+ * the one delivery policy (delivery-policy.ts). Sinks do not wait for each other (a slow one does not hold the
  * rest back), except that a sink with deliverEpochs() (the changelog: its
  * marker must not get ahead of the output it covers) takes an epoch only
  * once every plain sink has it, and then takes every such epoch queued so
@@ -98,10 +102,14 @@ export class DeliveryQueue {
   private held = false;
   private scheduled = false;
   private waiters: Array<() => void> = [];
+  private destroyed = false;
+  private readonly sleepers: Array<() => void> = [];
   delivered: number;
   retries = 0;
   errors = 0;
   observer: DeliveryObserver | undefined;
+  /** Called once, when the queue fails (a sink gave up): the actor must not wait for its next checkpoint to learn it. */
+  onFailed: ((err: Error) => void) | undefined;
 
   constructor(
     private readonly actorId: string,
@@ -109,7 +117,7 @@ export class DeliveryQueue {
     private readonly sinks: ReadonlyMap<string, SinkDriver>,
     deliveredUpTo: number,
     private readonly onDelivered: (epoch: number, records: number) => void,
-    private readonly maxRetries = 8,
+    private readonly policy = new DeliveryPolicy(),
   ) {
     this.delivered = deliveredUpTo;
   }
@@ -130,7 +138,7 @@ export class DeliveryQueue {
       if (e.records.length === 0) continue;
       let lane = this.lanes.get(e.sinkId);
       if (lane === undefined) {
-        lane = { items: [], busy: false, batched: this.sinks.get(e.sinkId)?.deliverEpochs !== undefined };
+        lane = { items: [], busy: false, batched: this.sinks.get(e.sinkId)?.deliverEpochs !== undefined, stall: undefined };
         this.lanes.set(e.sinkId, lane);
       }
       lane.items.push(e);
@@ -195,7 +203,7 @@ export class DeliveryQueue {
         const batch = this.next(lane);
         if (batch.length === 0) break;
         try {
-          await this.deliverOne(batch);
+          await this.deliverOne(lane, batch);
         } catch {
           break; // deliverOne recorded the failure; drain() and push() report it
         }
@@ -232,7 +240,7 @@ export class DeliveryQueue {
         this.observer?.epochDelivered(last);
       } catch (err) {
         // Reported like a sink failure: drain() and the next push() throw it.
-        this.failure ??= err as Error;
+        this.fail(err as Error);
       }
     }
     this.notify();
@@ -244,35 +252,105 @@ export class DeliveryQueue {
     for (const f of w) f();
   }
 
-  /** One entry through deliver(), or several consecutive epochs of one sink through deliverEpochs(). */
-  private async deliverOne(es: OutboxEntry[]): Promise<void> {
+  /**
+   * One entry through deliver(), or several consecutive epochs of one sink
+   * through deliverEpochs(), retried under the policy (delivery-policy.ts):
+   * with backoff while the errors are retryable and the budget lasts, every
+   * retry logged (rate-limited) with its cause, the run of failures visible
+   * as a stall (stalls()). Then, or at a non-retryable error, the queue fails.
+   */
+  private async deliverOne(lane: Lane, es: OutboxEntry[]): Promise<void> {
     const e = es[es.length - 1];
     const sink = this.sinks.get(e.sinkId);
     if (!sink) {
-      this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: outbox names unknown sink "${e.sinkId}"`);
+      this.fail(new SluiceError(ErrorCodes.SINK, `${this.actorId}: outbox names unknown sink "${e.sinkId}"`));
       throw this.failure;
     }
-    for (let attempt = 0; ; attempt++) {
+    const p = this.policy;
+    const which = es.length === 1 ? `epoch ${e.epoch}` : `epochs ${es[0].epoch}–${e.epoch}`;
+    for (let attempt = 1; ; attempt++) {
+      if (this.destroyed) {
+        // Aborted (destroy): whoever destroyed the actor reports why; this is not a second failure.
+        this.failure ??= new SluiceError(ErrorCodes.ABORTED, `${this.actorId}: delivery aborted`);
+        throw this.failure;
+      }
       try {
         if (es.length === 1) await sink.deliver(this.delivery(e));
         else await sink.deliverEpochs!(es.map((x) => this.delivery(x)));
         for (const x of es) this.observer?.delivered(x.sinkId, x.epoch, x.records);
+        if (lane.stall) {
+          p.log(`${this.sinkName(e.sinkId)} of partition ${this.partition} recovered: ${which} delivered after ${lane.stall.failures} failed attempts in ${secs(p.now() - lane.stall.since)}`);
+          lane.stall = undefined;
+        }
         return;
       } catch (err) {
         this.errors++;
-        const retryable = !(err instanceof SluiceError) || err.retryable;
-        const giveUp = !retryable || attempt >= this.maxRetries;
+        const now = p.now();
+        const st = (lane.stall ??= { sink: e.sinkId, since: now, failures: 0, cause: '', loggedAt: -Infinity, unlogged: 0 });
+        st.failures++;
+        st.cause = oneLine(err);
+        const retryable = DeliveryPolicy.retryable(err);
+        const spent = now - st.since;
+        const giveUp = !retryable || spent >= p.retryForMs;
         this.observer?.deliveryFailed(e.sinkId, !giveUp);
+        if (this.destroyed) continue; // the check at the top ends it
         if (giveUp) {
-          const which = es.length === 1 ? `epoch ${e.epoch}` : `epochs ${es[0].epoch}–${e.epoch}`;
-          this.failure = new SluiceError(ErrorCodes.SINK, `${this.actorId}: sink "${e.sinkId}" failed for ${which}`, { cause: err });
+          const why = !retryable
+            ? 'not retryable'
+            : `gave up after ${st.failures} attempts in ${secs(spent)} (retry budget ${p.retryForMs} ms, --sink-retry-for)`;
+          this.fail(new SluiceError(ErrorCodes.SINK, `${this.sinkName(e.sinkId)} of partition ${this.partition} failed for ${which}, ${why}: ${st.cause}`, { cause: err }));
           throw this.failure;
         }
         this.retries++;
-        const delay = Math.min(5_000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await new Promise((r) => setTimeout(r, delay));
+        const delay = Math.min(p.delay(attempt), Math.max(0, p.retryForMs - spent));
+        if (now - st.loggedAt >= p.logEveryMs) {
+          const more = st.unlogged > 0 ? `, ${st.unlogged} more retries since the last line` : '';
+          p.log(`${this.sinkName(e.sinkId)} of partition ${this.partition} failed for ${which} (${st.cause}); retry ${attempt} in ${secs(delay)}, failing for ${secs(spent)}${more}; gives up after ${secs(p.retryForMs)}`);
+          st.loggedAt = now;
+          st.unlogged = 0;
+        } else st.unlogged++;
+        await this.sleep(delay);
       }
     }
+  }
+
+  /** How a sink is named to users: the internal ones by what they are. */
+  private sinkName(sinkId: string): string {
+    if (sinkId === CHANGELOG_SINK) return 'the Kafka transaction (changelog, checkpoint marker and Kafka sinks\' output)';
+    if (sinkId === DEAD_LETTER_SINK) return 'the dead-letter sink';
+    return `sink "${sinkId}"`;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.onFailed?.(err);
+  }
+
+  /** Sinks of this partition failing right now, with since when and why (for /healthz). */
+  stalls(): SinkStall[] {
+    const out: SinkStall[] = [];
+    for (const l of this.lanes.values()) if (l.stall) out.push({ sink: l.stall.sink, since: l.stall.since, failures: l.stall.failures, cause: l.stall.cause });
+    return out;
+  }
+
+  /** Aborts: a retry in progress stops at its next attempt, and wakes from its backoff now. */
+  destroy(): void {
+    this.destroyed = true;
+    for (const w of this.sleepers.splice(0)) w();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        const i = this.sleepers.indexOf(done);
+        if (i >= 0) this.sleepers.splice(i, 1);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.push(done);
+    });
   }
 
   private delivery(e: OutboxEntry): SinkDelivery {

@@ -30,6 +30,7 @@ import { serializeError } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue, OutboxBuffer, undeliveredEpochs } from './outbox.ts';
+import type { SinkStall } from './delivery-policy.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
 import { WatermarkTracker } from './watermark-tracker.ts';
 
@@ -125,8 +126,9 @@ export class PartitionActor implements TopologyOutput {
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
     // The watermark resumes where the checkpoint left it (see WatermarkTracker.restore).
     if (extra?.wm) this.tracker.restore({ maxSeen: this.o.inputs.map((inp) => extra.wm!.maxSeen[inp.sourceId]), watermark: extra.wm.watermark }, this.now());
-    this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch));
+    this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch), this.o.delivery);
     this.delivery.observer = this.o.observer;
+    this.delivery.onFailed = this.o.onFailed;
     for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) this.delivery.push(epoch, entries);
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
@@ -253,6 +255,11 @@ export class PartitionActor implements TopologyOutput {
     return this.delivery?.backlog ?? 0;
   }
 
+  /** Sinks of this actor failing right now (see DeliveryQueue.stalls). */
+  stalls(): SinkStall[] {
+    return this.delivery?.stalls() ?? [];
+  }
+
   get watermarkValue(): number {
     return this.tracker.watermark;
   }
@@ -339,6 +346,7 @@ export class PartitionActor implements TopologyOutput {
   destroy(_err?: Error): void {
     if (this.lifecycle.is('CLOSED', 'FAILED')) return;
     this.lifecycle.transition('FAILED');
+    this.delivery?.destroy();
   }
 
   // ---- TopologyOutput -------------------------------------------------------

@@ -6,6 +6,7 @@
 import type { Settings } from '../contracts/job.ts';
 import type { MetricFamilyJson } from '../../metrics/families.ts';
 import type { SerializedError } from '../errors.ts';
+import type { DeliveryPolicyOptions, SinkStall } from './delivery-policy.ts';
 import type { RecordBatchWire } from './record-batch.ts';
 
 export interface RuntimeConfig {
@@ -29,6 +30,8 @@ export interface RuntimeConfig {
   cacheMaxEntries: number;
   /** Records read per turn from an embedded source. */
   pullBatch: number;
+  /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts). */
+  delivery?: DeliveryPolicyOptions;
   /** Workers keep Prometheus metrics (metrics/worker-metrics.ts) and answer {t:'metrics'}. */
   metrics?: boolean;
 }
@@ -70,6 +73,8 @@ export interface ActorStats {
   nodeOut?: Record<string, number>;
   /** The newest dead letters (oldest first), their values as JSON cut to DEAD_LETTER_VALUE_CHARS. */
   recentDeadLetters?: DeadLetterSample[];
+  /** Sinks of this partition whose deliveries are failing right now (retrying). */
+  stalls?: SinkStall[];
 }
 
 export interface DeadLetterSample {

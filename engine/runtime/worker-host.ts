@@ -26,6 +26,7 @@ import { FileReader, GeneratorReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
 import { actorStats } from './actor-stats.ts';
+import { DeliveryPolicy } from './delivery-policy.ts';
 import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
@@ -83,6 +84,8 @@ export class WorkerHost {
   private grouping = false;
   private deferredCrash: FaultPoint | undefined;
   private readonly metrics: WorkerMetrics | undefined;
+  /** The one retry policy of every sink of this worker (delivery-policy.ts). */
+  private readonly delivery: DeliveryPolicy;
 
   constructor(
     private readonly init: WorkerInit,
@@ -90,6 +93,7 @@ export class WorkerHost {
     private readonly job: JobDefinition<Settings>,
   ) {
     if (init.runtime.metrics) this.metrics = new WorkerMetrics(init.runtime.job, init.workerId);
+    this.delivery = new DeliveryPolicy(init.runtime.delivery);
   }
 
   async start(): Promise<void> {
@@ -214,6 +218,12 @@ export class WorkerHost {
         : undefined,
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
       observer,
+      delivery: this.delivery,
+      // A sink gave up: the job fails now, with the queue's one-line reason (see outbox.ts).
+      onFailed: (err) => {
+        actor.destroy(err);
+        this.post({ t: 'failed', actorId, error: serializeError(err), fatal: true });
+      },
       changelog: changelog !== undefined && !rt.embedded,
       markers: changelog !== undefined,
     });

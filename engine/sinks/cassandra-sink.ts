@@ -10,15 +10,16 @@
  *
  * Flow control: a delivery writes its rows with at most `concurrency`
  * requests in flight, and resolves only when every row is acknowledged.
- * While Cassandra is down or overloaded the delivery keeps retrying the
- * failed rows (exponential backoff with jitter, up to `retryForMs`); the
- * actor's undelivered epochs then pile up to its limit, the actor reports
- * backpressure, and the runtime pauses its Kafka partitions. Memory stays
- * bounded by the outbox limit, not by the length of the outage.
+ * While Cassandra is down or overloaded deliveries fail and the runtime
+ * retries them (its one delivery policy, engine/runtime/delivery-policy.ts:
+ * backoff, a retry budget, every retry logged); the actor's undelivered
+ * epochs then pile up to its limit, the actor reports backpressure, and the
+ * runtime pauses its Kafka partitions. Memory stays bounded by the outbox
+ * limit, not by the length of the outage.
  *
- * Errors: unavailable, overloaded, timeouts, no host, bootstrapping are
- * retried; syntax, invalid query, unauthorized and config errors fail the
- * delivery at once (retrying cannot fix them).
+ * Errors are only classified here: unavailable, overloaded, timeouts, no
+ * host, bootstrapping are retryable; syntax, invalid query, unauthorized and
+ * config errors are not (retrying cannot fix them), and fail the job at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import cassandra from 'cassandra-driver';
@@ -45,12 +46,10 @@ export interface CassandraSinkOptions {
   concurrency?: number;
   /** Default LOCAL_QUORUM. */
   consistency?: 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all';
-  /** How long one delivery retries before failing. Default 5 minutes. */
-  retryForMs?: number;
   /** How long open() waits for the cluster. Default 60 s. */
   connectForMs?: number;
+  /** Backoff of open()'s connection attempts (deliveries follow the runtime's delivery policy). */
   backoff?: BackoffOptions;
-  log?: (message: string) => void;
 }
 
 const RETRYABLE_CODES = new Set<number>([
@@ -75,6 +74,7 @@ export function isRetryableCassandraError(err: unknown): boolean {
 export interface CassandraSinkStats {
   rows: number;
   deliveries: number;
+  /** Deliveries that failed with a retryable error (the runtime retried them). */
   retries: number;
   /** Records dropped because a later one in the same delivery had the same key. */
   superseded: number;
@@ -85,7 +85,6 @@ class CassandraSinkDriver implements SinkDriver {
   private insert = '';
   private readonly keyIdx: number[];
   private readonly backoff: Backoff;
-  private readonly log: (m: string) => void;
   private consistency = cassandra.types.consistencies.localQuorum;
   readonly stats: CassandraSinkStats = { rows: 0, deliveries: 0, retries: 0, superseded: 0 };
 
@@ -96,7 +95,6 @@ class CassandraSinkDriver implements SinkDriver {
       return i;
     });
     this.backoff = new Backoff({ initialMs: 200, maxMs: 5_000, ...o.backoff });
-    this.log = o.log ?? ((m) => void process.stderr.write(`sluice: cassandra sink ${o.keyspace}.${o.table}: ${m}\n`));
     if (o.consistency) {
       const c = cassandra.types.consistencies[o.consistency];
       if (c === undefined) {
@@ -142,33 +140,23 @@ class CassandraSinkDriver implements SinkDriver {
     this.insert = `INSERT INTO ${this.o.keyspace}.${this.o.table} (${cols}) VALUES (${this.o.columns.map(() => '?').join(', ')})`;
   }
 
+  /**
+   * Writes the epoch's rows once. If some fail, the delivery fails, classified:
+   * the runtime's one delivery policy retries the whole epoch (idempotent
+   * upserts) with its backoff and budget, and logs each retry.
+   */
   async deliver(d: SinkDelivery): Promise<void> {
     const rows = this.rowsOf(d);
     this.stats.deliveries++;
-    const deadline = Date.now() + (this.o.retryForMs ?? 300_000);
-    let pending = rows;
-    for (let attempt = 1; ; attempt++) {
-      const { failed, error } = await this.writeAll(pending);
-      this.stats.rows += pending.length - failed.length;
-      if (failed.length === 0) return;
-      if (!isRetryableCassandraError(error)) {
-        throw new SluiceError(ErrorCodes.SINK, `cassandra sink ${this.o.keyspace}.${this.o.table}: ${(error as Error).message}`, { cause: error });
-      }
-      if (Date.now() >= deadline) {
-        throw new SluiceError(
-          ErrorCodes.SINK,
-          `cassandra sink ${this.o.keyspace}.${this.o.table}: ${failed.length} rows still failing after ${this.o.retryForMs ?? 300_000} ms: ${(error as Error).message}`,
-          { cause: error, retryable: true },
-        );
-      }
-      const delay = this.backoff.delay(attempt);
-      this.stats.retries++;
-      if (attempt === 1 || attempt % 10 === 0) {
-        this.log(`${failed.length}/${rows.length} rows of ${d.actorId} epoch ${d.epoch} failed (${(error as Error).message}); retry ${attempt} in ${delay} ms`);
-      }
-      await sleep(delay);
-      pending = failed;
-    }
+    const { failed, error } = await this.writeAll(rows);
+    this.stats.rows += rows.length - failed.length;
+    if (failed.length === 0) return;
+    const retryable = isRetryableCassandraError(error);
+    if (retryable) this.stats.retries++;
+    throw new SluiceError(ErrorCodes.SINK, `cassandra sink ${this.o.keyspace}.${this.o.table}: ${failed.length}/${rows.length} rows failed: ${(error as Error).message}`, {
+      cause: error,
+      retryable,
+    });
   }
 
   /** The rows to write: one per primary key, the last record of each key. */

@@ -18,6 +18,7 @@
 import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import type { ValueCodec } from '../contracts/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
+import { isRecordFault } from '../kafka/client.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { Producer, ProducerRecord } from '../kafka/types.ts';
 import { resolveCodec, type Codec } from '../sources/codecs.ts';
@@ -68,7 +69,7 @@ class KafkaSinkDriver implements SinkDriver {
     try {
       await this.producer.send(out);
     } catch (err) {
-      throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: true });
+      throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: !isRecordFault(err) });
     }
   }
 

@@ -37,11 +37,12 @@
  * (default 10) per command: with the default 4 writes in flight per worker
  * thread, two workers stay at 80. On MongoDB proper, raise it (e.g. 1000).
  *
- * Errors: a batch that fails with a retryable error (network, server
- * selection, a primary stepping down, the RetryableWriteError label) is
- * retried with exponential backoff up to `retries` times; after that, or
- * for any other error, `deliver` throws a SluiceError (retryable for the
- * first kind, so the runtime retries the whole epoch, which is idempotent).
+ * Errors are only classified here: a batch that fails with a network or
+ * server-selection error, a primary stepping down, or the
+ * RetryableWriteError label makes `deliver` throw a retryable SluiceError,
+ * and the runtime's one delivery policy (engine/runtime/delivery-policy.ts)
+ * retries the whole epoch, which is idempotent; any other error is not
+ * retryable and fails the job at once.
  *
  * Connection: `uri` option, else the env var named by `uriEnv` (default
  * SLUICE_MONGO_URI). Credentials never reach a log or an error message: every
@@ -67,10 +68,6 @@ export interface MongoSinkOptions {
   concurrency?: number;
   /** Upserts per update command. Default 10 (see the header on FerretDB). */
   maxUpsertsPerCommand?: number;
-  /** Retries of a batch on retryable errors before the delivery fails. Default 5. */
-  retries?: number;
-  /** First backoff, doubled per retry (with jitter), capped at 5 s. Default 100 ms. */
-  backoffMs?: number;
   /** Driver connection pool size. Default concurrency + 2. */
   maxPoolSize?: number;
   /** How long to wait for a server at open and per operation. Default 30 000 ms. */
@@ -142,6 +139,7 @@ export interface MongoSinkStats {
   /** Already stored and left as they were (insert-once). */
   kept: number;
   replaced: number;
+  /** Batches that failed with a retryable error (the runtime retried their delivery). */
   retries: number;
 }
 
@@ -217,7 +215,7 @@ class MongoDriver implements MongoSinkDriver {
     const writes: Array<Promise<void>> = [];
     for (let i = 0; i < n; i += size) {
       const batch = docs.slice(i, i + size);
-      writes.push(this.slots.run(() => this.writeWithRetry(batch)));
+      writes.push(this.slots.run(() => this.write(batch)));
     }
     // Every batch settles before deliver does, so a failed delivery leaves no write behind it in flight.
     const results = await Promise.allSettled(writes);
@@ -226,26 +224,14 @@ class MongoDriver implements MongoSinkDriver {
     this.stats.documents += n;
   }
 
-  private async writeWithRetry(docs: Doc[]): Promise<void> {
-    const retries = this.o.retries ?? 5;
-    const base = this.o.backoffMs ?? 100;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await (this.o.mode === 'upsert' ? this.upsert(docs) : this.insertThenReplace(docs));
-        return;
-      } catch (err) {
-        const retryable = isRetryableMongoError(err);
-        if (!retryable || attempt >= retries) {
-          const what = retryable ? `still failing after ${retries} retries` : 'failed';
-          throw new SluiceError(ErrorCodes.SINK, `mongo sink ${this.where}: write of ${docs.length} documents ${what}: ${this.scrub(err)}`, {
-            retryable,
-            cause: err,
-          });
-        }
-        this.stats.retries++;
-        const delay = Math.min(5_000, base * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await new Promise((r) => setTimeout(r, delay));
-      }
+  /** One batch, written once: a failure is classified, and the runtime's delivery policy retries the whole epoch. */
+  private async write(docs: Doc[]): Promise<void> {
+    try {
+      await (this.o.mode === 'upsert' ? this.upsert(docs) : this.insertThenReplace(docs));
+    } catch (err) {
+      const retryable = isRetryableMongoError(err);
+      if (retryable) this.stats.retries++;
+      throw new SluiceError(ErrorCodes.SINK, `mongo sink ${this.where}: write of ${docs.length} documents failed: ${this.scrub(err)}`, { retryable, cause: err });
     }
   }
 

@@ -8,10 +8,12 @@
  * nothing half-written. Only the last record of each key in a delivery is
  * sent: PostgreSQL rejects a statement that would update one row twice.
  *
- * Flow control and errors as in cassandra-sink.ts: connection failures,
- * server shutdown, serialization failures and deadlocks are retried with
- * backoff for up to `retryForMs`, which backs the actor up and pauses its
- * input; data and SQL errors fail the delivery at once.
+ * Flow control and errors as in cassandra-sink.ts: the sink only classifies.
+ * Connection failures, server shutdown, serialization failures and deadlocks
+ * are retryable (the runtime's one delivery policy retries the delivery,
+ * which backs the actor up and pauses its input); data and SQL errors are
+ * not, and fail the job at once. (open() retries its setup statements while
+ * the server is unreachable, for up to a minute.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -41,7 +43,7 @@ export interface PostgresSinkOptions {
   chunkRows?: number;
   /** Connections per sink driver. Default 2. */
   poolSize?: number;
-  retryForMs?: number;
+  /** Backoff of open()'s setup retries (deliveries follow the runtime's delivery policy). */
   backoff?: BackoffOptions;
   log?: (message: string) => void;
 }
@@ -57,6 +59,7 @@ export function isRetryablePgError(err: unknown): boolean {
 export interface PostgresSinkStats {
   rows: number;
   deliveries: number;
+  /** Deliveries that failed with a retryable error (the runtime retried them). */
   retries: number;
   superseded: number;
 }
@@ -101,10 +104,17 @@ class PostgresSinkDriver implements SinkDriver {
     const rows = this.rowsOf(d);
     this.stats.deliveries++;
     if (rows.length === 0) return;
-    await this.retrying(`${d.actorId} epoch ${d.epoch}`, () => this.writeAll(rows), Date.now() + (this.o.retryForMs ?? 300_000));
+    try {
+      await this.writeAll(rows);
+    } catch (err) {
+      const retryable = isRetryablePgError(err);
+      if (retryable) this.stats.retries++;
+      throw new SluiceError(ErrorCodes.SINK, `postgres sink ${this.o.table}: ${(err as Error).message}`, { cause: err, retryable });
+    }
     this.stats.rows += rows.length;
   }
 
+  /** For open()'s setup only: deliveries are retried by the runtime's delivery policy. */
   private async retrying<R>(what: string, fn: () => Promise<R>, deadline: number): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       try {

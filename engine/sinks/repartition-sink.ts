@@ -23,6 +23,7 @@
  */
 import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
+import { isRecordFault } from '../kafka/client.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { Producer, ProducerRecord } from '../kafka/types.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
@@ -86,7 +87,7 @@ class RepartitionDriver implements SinkDriver {
       const old = this.producer;
       this.producer = undefined;
       await old?.disconnect().catch(() => {});
-      throw new SluiceError(ErrorCodes.SINK, `repartition sink ${topic}: ${(err as Error).message}`, { cause: err, retryable: true });
+      throw new SluiceError(ErrorCodes.SINK, `repartition sink ${topic}: ${(err as Error).message}`, { cause: err, retryable: !isRecordFault(err) });
     }
   }
 

@@ -3,6 +3,7 @@ import type { SinkDelivery, SinkDriver } from '../../../engine/contracts/sinks.t
 import { DeliveryQueue, undeliveredEpochs, type OutboxEntry } from '../../../engine/runtime/outbox.ts';
 import { CHANGELOG_SINK } from '../../../engine/runtime/changelog.ts';
 import { SluiceError, ErrorCodes } from '../../../engine/errors.ts';
+import { DeliveryPolicy } from '../../../engine/runtime/delivery-policy.ts';
 
 /** A sink that logs its calls; `gate` holds every call until released. */
 function loggingSink(log: string[], name: string, opts: { batched?: boolean; gate?: () => Promise<void>; failFirst?: number } = {}): SinkDriver {
@@ -107,13 +108,113 @@ describe('DeliveryQueue', () => {
 
   it('fails with the range of epochs when a group gives up', async () => {
     const sinks = new Map<string, SinkDriver>([['tx', loggingSink([], 'tx', { batched: true, failFirst: 99 })]]);
-    const q = new DeliveryQueue('a0', 0, sinks, 0, () => {}, 0);
+    const q = new DeliveryQueue('a0', 0, sinks, 0, () => {}, new DeliveryPolicy({ retryForMs: 0 }, () => {}));
     q.push(1, epoch(1, ['tx']));
     q.push(2, epoch(2, ['tx']));
-    await expect(q.drain()).rejects.toThrow(/sink "tx" failed for epochs 1–2/);
+    await expect(q.drain()).rejects.toThrow(/sink "tx" of partition 0 failed for epochs 1–2, gave up after 1 attempts/);
     expect(q.delivered).toBe(0);
   });
 });
+
+describe('DeliveryQueue: the one delivery policy', () => {
+  /** A clock the test moves; the policy's backoff is 0 so retries follow at once. */
+  function policy(o: { retryForMs: number; logEveryMs?: number }) {
+    const clock = { t: 1_000_000 };
+    const lines: string[] = [];
+    const p = new DeliveryPolicy({ retryForMs: o.retryForMs, logEveryMs: o.logEveryMs ?? 1_000, backoff: { initialMs: 0, maxMs: 0 } }, (l) => lines.push(l), () => clock.t);
+    return { p, clock, lines };
+  }
+
+  /** A sink failing with `err` until `heal` is set; each attempt advances the clock by `stepMs`. */
+  function flakySink(err: () => unknown, clock: { t: number }, stepMs: number) {
+    const s = { attempts: 0, heal: false };
+    const d: SinkDriver = {
+      open: async () => {},
+      close: async () => {},
+      deliver: async () => {
+        s.attempts++;
+        clock.t += stepMs;
+        if (!s.heal) throw err();
+      },
+    };
+    return { s, d };
+  }
+
+  it('retries a retryable failure with its cause logged, rate-limited, reports the stall, and logs the recovery', async () => {
+    const { p, clock, lines } = policy({ retryForMs: 60_000, logEveryMs: 1_000 });
+    const { s, d } = flakySink(() => new SluiceError(ErrorCodes.SINK, 'db down: ECONNREFUSED', { retryable: true }), clock, 100);
+    const q = new DeliveryQueue('p3', 3, new Map([['users', d]]), 0, () => {}, p);
+    q.push(1, epoch(1, ['users']));
+    await until(() => s.attempts >= 25);
+    // 25 failures 100 ms apart: a line at the first, then one per second of failing.
+    const retryLines = lines.filter((l) => l.includes('failed for epoch 1'));
+    expect(retryLines[0]).toMatch(/^sink "users" of partition 3 failed for epoch 1 \(db down: ECONNREFUSED\); retry 1 in 0\.0 s/);
+    expect(retryLines.length).toBeGreaterThanOrEqual(2);
+    expect(retryLines.length).toBeLessThanOrEqual(4);
+    expect(retryLines[1]).toMatch(/more retries since the last line/);
+    const [stall] = q.stalls();
+    expect(stall).toMatchObject({ sink: 'users', cause: 'db down: ECONNREFUSED' });
+    expect(stall.failures).toBeGreaterThanOrEqual(25);
+    s.heal = true;
+    await q.drain();
+    expect(q.stalls()).toEqual([]);
+    expect(q.delivered).toBe(1);
+    expect(lines.at(-1)).toMatch(/^sink "users" of partition 3 recovered: epoch 1 delivered after \d+ failed attempts/);
+  });
+
+  it('gives up when the retry budget is spent: one failure naming sink, partition, epoch and cause, reported once', async () => {
+    const { p, clock } = policy({ retryForMs: 5_000 });
+    const { s, d } = flakySink(() => new Error('connect ECONNREFUSED 127.0.0.1:1'), clock, 1_000);
+    const q = new DeliveryQueue('p2', 2, new Map([['rows', d]]), 0, () => {}, p);
+    const failures: Error[] = [];
+    q.onFailed = (e) => failures.push(e);
+    q.push(1, epoch(1, ['rows']));
+    await expect(q.drain()).rejects.toThrow(
+      /^sink "rows" of partition 2 failed for epoch 1, gave up after 6 attempts in 5\.0 s \(retry budget 5000 ms, --sink-retry-for\): connect ECONNREFUSED 127\.0\.0\.1:1$/,
+    );
+    expect(s.attempts).toBe(6); // the budget runs from the first failure: 5 s of retries after it
+    expect(failures).toHaveLength(1);
+    expect(() => q.push(2, epoch(2, ['rows']))).toThrow(/gave up/);
+  });
+
+  it('fails at once on an error the sink marks not retryable', async () => {
+    const { p, clock } = policy({ retryForMs: 60_000 });
+    const { s, d } = flakySink(() => new SluiceError(ErrorCodes.SINK, 'custom sink: bad credentials', { retryable: false }), clock, 1);
+    const q = new DeliveryQueue('p0', 0, new Map([['custom', d]]), 0, () => {}, p);
+    const failures: Error[] = [];
+    q.onFailed = (e) => failures.push(e);
+    q.push(1, epoch(1, ['custom']));
+    await expect(q.drain()).rejects.toThrow('sink "custom" of partition 0 failed for epoch 1, not retryable: custom sink: bad credentials');
+    expect(s.attempts).toBe(1);
+    expect(failures).toHaveLength(1);
+  });
+
+  it('destroy() ends a retry in its backoff without reporting a failure', async () => {
+    const p = new DeliveryPolicy({ retryForMs: 600_000, backoff: { initialMs: 600_000, maxMs: 600_000 } }, () => {});
+    let attempts = 0;
+    const d: SinkDriver = {
+      open: async () => {},
+      close: async () => {},
+      deliver: async () => {
+        attempts++;
+        throw new Error('down');
+      },
+    };
+    const q = new DeliveryQueue('p0', 0, new Map([['s', d]]), 0, () => {}, p);
+    const failures: Error[] = [];
+    q.onFailed = (e) => failures.push(e);
+    q.push(1, epoch(1, ['s']));
+    await until(() => attempts === 1 && q.stalls().length === 1);
+    q.destroy();
+    await expect(q.drain()).rejects.toThrow(/delivery aborted/);
+    expect(attempts).toBe(1);
+    expect(failures).toEqual([]);
+  });
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
 
 describe('undeliveredEpochs (redelivery after a restart)', () => {
   it('skips acked epochs, merges chunks of one (epoch, sink), orders epochs, and puts the changelog last', () => {
