@@ -8,13 +8,15 @@
  * dependency) loads only when a test imports them.
  */
 export {
-  TestDriver,
   CRASH_POINTS,
+  type Arrival,
   type CrashPoint,
   type DeadLetter,
   type PipelineSourceOptions,
   type TestDriverOptions,
   type TestRecord,
-} from '../engine/testing/test-driver.ts';
+} from '../engine/testing/driver-types.ts';
+export { TestDriver } from '../engine/testing/test-driver.ts';
 export { MemorySink, type OutputRecord } from '../engine/testing/memory-sink.ts';
 export { ManualClock } from '../engine/testing/clock.ts';
+export { runSchedule, type InputRecord, type ScheduleStep } from '../engine/testing/schedule.ts';

@@ -17,77 +17,30 @@
  *   - sink(), output(), deadLetters(), valueState(), mapState(): what came out
  *     and what is kept.
  *
- * Lifecycle:  OPEN ──finish()──▶ OPEN (inputs ended) ──close()──▶ CLOSED
- *              │ crash() / checkpoint({crashAt}): OPEN again, a new incarnation
- *              └──────────────────────────close()──────────────────▶ CLOSED
+ * Lifecycle (any call but close() after close() throws):
+ *
+ *   OPEN ──close()──▶ CLOSED      crash() restarts the job within OPEN (a new incarnation)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Partitioners } from 'kafkajs';
 import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
 import type { Key, MapState, ValueState } from '../contracts/operator.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { SinkDriver } from '../contracts/sinks.ts';
-import { customSource, type SourceSpec, type WatermarkSpec } from '../contracts/sources.ts';
+import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { eventTime } from '../runtime/embedded-pull.ts';
 import { PartitionActor, type FaultPoint } from '../runtime/partition-actor.ts';
 import { openActorStore, type ActorStoreHandle } from '../runtime/stores.ts';
 import { DEAD_LETTER_SINK } from '../runtime/topology.ts';
 import { resolveCodec } from '../sources/codecs.ts';
 import { closeStateEnv, openStateEnv, type StateEnv } from '../../state/env.ts';
 import { ManualClock } from './clock.ts';
+import type { Arrival, CrashPoint, DeadLetter, PipelineSourceOptions, TestDriverOptions, TestRecord } from './driver-types.ts';
 import { feedBatch, replayEvent, type InputBinding, type LogEvent, type LoggedRecord } from './input-log.ts';
+import { kafkaPartition, pipelineJob } from './pipeline-job.ts';
 import { MemorySink, SinkConnection, type OutputRecord } from './memory-sink.ts';
-
-/** Where a crash can cut a checkpoint (see PartitionActor): before it starts, after prepare, after the durable commit (before delivery), after delivery (before the ack is committed). */
-export type CrashPoint = 'before-checkpoint' | 'after-prepare' | 'after-commit' | 'after-deliver';
-
-export const CRASH_POINTS: readonly CrashPoint[] = ['before-checkpoint', 'after-prepare', 'after-commit', 'after-deliver'];
-
-export interface TestDriverOptions<S extends Settings = Settings> {
-  /** Overrides of the job's settings defaults. */
-  settings?: Partial<S>;
-  /** Partitions of the job's sources: one actor each. Default: the sources' own count if they declare one, else 1. */
-  partitions?: number;
-  /** Processing time at the start, ms. Default 0. */
-  startTime?: number;
-  /** Checkpoint when advanceTime() passes this interval, as a worker's ticks would. Default: only when checkpoint() is called. */
-  checkpointIntervalMs?: number;
-  /** Keyed-state cache entries per actor (a checkpoint is forced when more are dirty). Default 100 000. */
-  cacheMaxEntries?: number;
-  /** State directory. Default: a fresh temporary directory, removed by close(). */
-  stateDir?: string;
-}
-
-/** One record to pipe in. */
-export interface TestRecord<T = unknown> {
-  value: T;
-  /** Kafka-style key: picks the partition (Kafka's default partitioner) unless `partition` is given. */
-  key?: string;
-  /** The record's timestamp, ms: its event time unless the source has a `timestamp` extractor. Default: the driver's processing time. */
-  time?: number;
-  partition?: number;
-}
-
-/** What the dead-letter destination receives (PartitionActor.deadLetter). */
-export interface DeadLetter<T = unknown> {
-  job: string;
-  partition: number;
-  operator: string;
-  source?: string;
-  reason: string;
-  error?: { code?: string; name: string; message: string };
-  value: T;
-  at: number;
-}
-
-/** Options of a driver for one pipeline rather than a job: its sources' event-time settings. */
-export interface PipelineSourceOptions {
-  watermark?: WatermarkSpec;
-  timestamp?(value: unknown): number;
-  validate?(value: unknown): string | undefined;
-}
 
 interface Slot {
   readonly partition: number;
@@ -115,6 +68,7 @@ export class TestDriver<S extends Settings = Settings> {
   private readonly env: StateEnv;
   private readonly ownDir: string | undefined;
   private readonly slots: Slot[] = [];
+  private readonly arrived: Arrival[] = [];
   private armed: FaultPoint | undefined;
   private hit = false;
   private closed = false;
@@ -150,19 +104,7 @@ export class TestDriver<S extends Settings = Settings> {
    * sources are named by `b.source(id)`, sinks by `.to(id)`.
    */
   static forPipeline(build: (b: PipelineBuilder) => void, o: TestDriverOptions & { sources?: Record<string, PipelineSourceOptions> } = {}): TestDriver {
-    const probe = new PipelineBuilder();
-    build(probe);
-    const sources: Record<string, SourceSpec> = {};
-    const sinks: Record<string, { kind: string; guarantee: string; outbox: boolean; create(): SinkDriver }> = {};
-    for (const n of probe.nodes) {
-      if (n.kind === 'source') {
-        const so = o.sources?.[n.sourceId] ?? {};
-        sources[n.sourceId] = customSource({ partitions: o.partitions ?? 1, ...so, open: () => notRunnable() });
-      } else if (n.kind === 'sink') {
-        sinks[n.sinkId] = { kind: 'memory', guarantee: 'exactly-once (by record id)', outbox: true, create: () => notRunnable() };
-      }
-    }
-    return new TestDriver({ name: 'pipeline', sources, sinks, pipeline: (b) => build(b) }, o);
+    return new TestDriver(pipelineJob(build, o.sources ?? {}, o.partitions ?? 1), o);
   }
 
   // ---- input ----------------------------------------------------------------
@@ -299,6 +241,11 @@ export class TestDriver<S extends Settings = Settings> {
 
   // ---- output and state -------------------------------------------------------
 
+  /** Every record piped in with pipe() or pipeRecords(), in arrival order (replays after a crash are not arrivals). */
+  arrivals<T = unknown>(): Array<Arrival<T>> {
+    return this.arrived as Array<Arrival<T>>;
+  }
+
   /** The in-memory sink standing for the job's sink `sinkId`. */
   sink(sinkId: string): MemorySink {
     const s = this.sinks.get(sinkId);
@@ -359,8 +306,7 @@ export class TestDriver<S extends Settings = Settings> {
 
   /** The partition Kafka's default partitioner gives `key` among this driver's partitions. */
   partitionOf(key: string): number {
-    const partitionMetadata = this.slots.map((s) => ({ partitionId: s.partition, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+    return kafkaPartition(key, this.partitions);
   }
 
   // ---- internals --------------------------------------------------------------
@@ -376,7 +322,18 @@ export class TestDriver<S extends Settings = Settings> {
       if (!list) byPartition.set(p, (list = []));
       list.push({ offset: slot.nextOffset[input]++, value: r.value, raw, time: r.time ?? this.clock.now(), key: r.key });
     }
-    for (const [p, recs] of byPartition) this.apply(this.slots[p], { t: 'batch', input, records: recs });
+    const bind = this.bindings[input];
+    for (const [p, recs] of byPartition) {
+      if (!raw) {
+        const watermark = this.slots[p].actor.watermarkValue;
+        for (const r of recs) {
+          const spec = bind.spec;
+          const time = spec.timestamp ? eventTime(spec, r.value, r.time) : r.time;
+          this.arrived.push({ source: sourceId, value: r.value, key: r.key, partition: p, offset: r.offset, time, watermark, valid: validates(spec, r.value) });
+        }
+      }
+      this.apply(this.slots[p], { t: 'batch', input, records: recs });
+    }
     return this;
   }
 
@@ -454,8 +411,11 @@ export class TestDriver<S extends Settings = Settings> {
   }
 }
 
-const defaultPartitioner = Partitioners.DefaultPartitioner();
-
-function notRunnable(): never {
-  throw new SluiceError(ErrorCodes.ILLEGAL_STATE, 'test driver: a pipeline driver\'s sources and sinks exist only inside the driver');
+function validates(spec: SourceSpec, v: unknown): boolean {
+  try {
+    return spec.validate?.(v as never) === undefined;
+  } catch {
+    return false;
+  }
 }
+
