@@ -11,6 +11,10 @@ export async function sluice(argv: string[], io?: CliIo): Promise<number> {
   return main(argv, io, {
     jobs: builtinJobs,
     commands: {
+      dev: {
+        usage: 'sluice dev up|status|down [kafka] [cassandra] [mongo] [bigquery] [postgres] [prometheus]   servers to run jobs on, in the background',
+        run: async (args, cio) => (await import('../engine/dev/dev-command.ts')).devCommand(args, cio),
+      },
       produce: {
         usage: 'sluice produce orders-payments [options]   write test orders and payments to Kafka (--help for options)',
         run: async (args, cio) => (await import('./produce.ts')).produceCommand(args, cio),

@@ -49,7 +49,7 @@ Options for run:
                                 on PORT (default 0: any free port; the address is printed)
   --metrics-host HOST           interface to serve them on (default 127.0.0.1; 0.0.0.0 for every interface)
   --no-http                     serve none of them (metrics off)
-  --env-file FILE               read SLUICE_* settings from FILE (default: .sluice/dev.env if it exists,
+  --env-from FILE               read SLUICE_* settings from FILE (default: .sluice/dev.env if it exists,
                                 written by \`sluice dev up\`); the environment and flags win over it
   --sink-retry-for MS           how long a failing sink delivery is retried before the job fails (default 300000)
   --sink-backoff-max MS         longest wait between two retries of a sink delivery (default 10000; from 200, doubling)
@@ -115,7 +115,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         progress: { type: 'boolean' },
         'no-progress': { type: 'boolean' },
         'no-http': { type: 'boolean' },
-        'env-file': { type: 'string' },
+        'env-from': { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
       },
     });
@@ -168,7 +168,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
     const opts = resolveRunOptions(cli);
     const moduleUrl = resolveJobModule(jobArg, jobs);
     const job = await loadJob(moduleUrl);
-    const settings = applySettings(job.settings, opts.set, job.choices);
+    const settings = applySettings(job.settings, { ...devSettings(opts.devSet, job.settings), ...opts.set }, job.choices);
+    if (opts.envFile) io.err(`sluice: settings from ${opts.envFile}\n`);
     runner = new JobRunner({
       jobModule: moduleUrl,
       job,
@@ -271,7 +272,7 @@ async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { 
     const job = await loadJob(resolveJobModule(jobArg, jobs));
     const target = {
       job,
-      settings: applySettings(job.settings, opts.set, job.choices),
+      settings: applySettings(job.settings, { ...devSettings(opts.devSet, job.settings), ...opts.set }, job.choices),
       brokers: opts.brokers,
       groupId: opts.groupId,
       stateDir: resolve(opts.stateDir ?? join('.sluice', 'state', job.name)),
@@ -306,4 +307,9 @@ function printSummary(s: JobSummary, io: CliIo): void {
       '',
     ].join('\n'),
   );
+}
+
+/** The `sluice dev` settings this job declares (the others name servers it does not use). */
+function devSettings(devSet: Record<string, string>, declared: object | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(devSet).filter(([k]) => declared !== undefined && k in declared));
 }

@@ -11,14 +11,16 @@
  * The config file holds the same options in camelCase plus "settings":
  *   { "workers": 2, "brokers": ["127.0.0.1:9092"], "settings": { "topic": "events" } }
  *
- * An env file (--env-file, SLUICE_ENV_FILE, else `.sluice/dev.env` when it
+ * An env file (--env-from, SLUICE_ENV_FILE, else `.sluice/dev.env` when it
  * exists: `sluice dev up` writes it) supplies SLUICE_* variables the real
  * environment does not set: `KEY=value` lines, `export ` and quotes allowed.
  * SLUICE_PROMETHEUS_TARGETS_DIR (from `sluice dev up`) makes a run register
- * its metrics address there for Prometheus' file discovery.
+ * its metrics address there for Prometheus' file discovery; SLUICE_DEV_SET
+ * holds settings applied only to jobs that declare them (server addresses).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { DEFAULT_ENV_FILE, parseEnvFile } from '../dev/env-file.ts';
 
 export interface RunOptions {
   workers?: number;
@@ -40,24 +42,14 @@ export interface RunOptions {
   prometheusTargetsDir?: string;
   /** The env file read, if any. */
   envFile?: string;
+  /**
+   * Settings for whichever job declares them (SLUICE_DEV_SET, written by
+   * `sluice dev up`: server addresses such as `postgres=...`), below every
+   * other source; a job without such a setting ignores it.
+   */
+  devSet: Record<string, string>;
 }
 
-export const DEFAULT_ENV_FILE = '.sluice/dev.env';
-
-/** `KEY=value` lines (optionally `export KEY="value"`); blank lines and # comments skipped. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim().replace(/^export\s+/, '');
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    let v = line.slice(eq + 1).trim();
-    if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0])) v = v.slice(1, -1);
-    out[line.slice(0, eq).trim()] = v;
-  }
-  return out;
-}
 
 export interface RawCli {
   workers?: string;
@@ -77,7 +69,7 @@ export interface RawCli {
   config?: string;
   progress?: boolean;
   'no-progress'?: boolean;
-  'env-file'?: string;
+  'env-from'?: string;
   'no-http'?: boolean;
   set?: string[];
 }
@@ -112,7 +104,7 @@ const CONFIG_KEYS = [
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
-  const envFile = cli['env-file'] ?? realEnv.SLUICE_ENV_FILE ?? (realEnv === process.env && existsSync(DEFAULT_ENV_FILE) ? DEFAULT_ENV_FILE : undefined);
+  const envFile = cli['env-from'] ?? realEnv.SLUICE_ENV_FILE ?? (realEnv === process.env && existsSync(DEFAULT_ENV_FILE) ? DEFAULT_ENV_FILE : undefined);
   let fromFile: Record<string, string> = {};
   if (envFile) {
     try {
@@ -164,6 +156,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
     set,
     prometheusTargetsDir: env.SLUICE_PROMETHEUS_TARGETS_DIR || undefined,
+    devSet: env.SLUICE_DEV_SET ? pairs(env.SLUICE_DEV_SET.split(','), 'SLUICE_DEV_SET') : {},
     envFile,
   };
 }

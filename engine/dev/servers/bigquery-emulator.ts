@@ -31,11 +31,12 @@ export interface BigQueryEmulator {
 const running = new Set<number>();
 let hooked = false;
 
-export async function startBigQueryEmulator(o: { projectId?: string; log?: (m: string) => void; readyTimeoutMs?: number } = {}): Promise<BigQueryEmulator> {
+/** `port`: preferred REST port (another free one when taken); default any free port. */
+export async function startBigQueryEmulator(o: { projectId?: string; log?: (m: string) => void; readyTimeoutMs?: number; port?: number } = {}): Promise<BigQueryEmulator> {
   const log = o.log ?? ((m: string) => void process.stderr.write(`[bigquery] ${m}\n`));
   const projectId = o.projectId ?? 'test';
   const install = await installBigQueryEmulator({ log });
-  const port = await pickPort(undefined);
+  const port = await pickPort(o.port);
   const grpcPort = await pickPort(undefined, new Set([port]));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bigquery-'));
   const logFile = join(dir, 'emulator.log');

@@ -64,7 +64,8 @@ export async function requirePostgres(): Promise<string> {
   return dir;
 }
 
-export async function startPostgres(options: { log?: (m: string) => void } = {}): Promise<PostgresServer> {
+/** `port`: preferred (another free one when taken); default any free port. */
+export async function startPostgres(options: { log?: (m: string) => void; port?: number } = {}): Promise<PostgresServer> {
   const started = Date.now();
   const log = options.log ?? ((m: string) => void process.stderr.write(`[postgres] ${m}\n`));
   const bin = await requirePostgres();
@@ -89,7 +90,7 @@ export async function startPostgres(options: { log?: (m: string) => void } = {})
   await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], 120_000);
   const initdbMs = Date.now() - t0;
 
-  const port = await pickPort(undefined);
+  const port = await pickPort(options.port);
   const logFile = join(dir, 'postgres.log');
   const t1 = Date.now();
   const serverOpts = `-p ${port} -k ${socketDir} -c listen_addresses=${LOOPBACK} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
