@@ -91,5 +91,27 @@ export interface SinkSpec {
    * nobody reads (discard, for benchmarks) set false.
    */
   readonly outbox: boolean;
+  /**
+   * Forward event time through this sink: at each checkpoint where the
+   * watermark of the inputs upstream of the sink advanced, the actor appends
+   * one record (key null, value a WatermarkMarker) after the epoch's records.
+   * The repartition sink sets it, so the next stage can take the minimum over
+   * its upstream partitions, as Flink forwards watermarks through a shuffle.
+   */
+  readonly watermarks?: boolean;
   create(): SinkDriver;
+}
+
+/** The value of a watermark record (see SinkSpec.watermarks): event time of the upstream actor's inputs, ms; +Infinity at their end. */
+export interface WatermarkMarker {
+  readonly '@sluice/watermark': number;
+}
+
+export function watermarkMarker(watermark: number): WatermarkMarker {
+  return { '@sluice/watermark': watermark };
+}
+
+/** The watermark a record carries, or undefined for an ordinary record. */
+export function markerWatermark(v: unknown): number | undefined {
+  return v !== null && typeof v === 'object' ? (v as Partial<WatermarkMarker>)['@sluice/watermark'] : undefined;
 }

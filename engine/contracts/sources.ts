@@ -27,6 +27,15 @@ export interface WatermarkSpec {
    * feeds); a partition that never had a record stays out of it.
    */
   idleAdvance?: 'hold' | 'wall-clock';
+  /**
+   * For an internal (repartition) source whose sink forwards watermarks
+   * (repartitionSink({ forwardWatermarks: true })): the partition's watermark
+   * is the minimum of the upstream partitions' watermarks carried in-band by
+   * the topic, not its records' times (whose order across upstream
+   * partitions is arbitrary). Records' times then play no part, and
+   * maxOutOfOrdernessMs is ignored.
+   */
+  upstream?: boolean;
 }
 
 // Callbacks use method syntax on purpose: methods are bivariant in their

@@ -12,7 +12,8 @@
  *
  * The high-water marks live in this actor's checkpoint with everything else,
  * so they are exact after a restart too. Output keeps the envelope's event
- * time and key.
+ * time and key. Watermark records (`w` set, see repartition-sink.ts) are
+ * the runtime's, not data: they are dropped here.
  */
 import { Operator, type Batch, type OperatorContext, type ValueState } from '../contracts/operator.ts';
 import type { RepartitionEnvelope } from '../sinks/repartition-sink.ts';
@@ -37,6 +38,7 @@ export class RepartitionReader<T> extends Operator<RepartitionEnvelope<T>, T> {
         ctx.deadLetter(env, 'bad_repartition_record');
         continue;
       }
+      if (env.w !== undefined) continue;
       const [p, epoch, seq] = s;
       let mark = this.last.get(p);
       if (mark === undefined) {

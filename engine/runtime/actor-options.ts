@@ -29,6 +29,8 @@ export interface ActorOptions {
   sinks: ReadonlyMap<string, SinkDriver>;
   /** Sinks that skip the outbox (discard): output is counted and dropped. */
   directSinks?: ReadonlySet<string>;
+  /** Sinks that forward event time (SinkSpec.watermarks): each checkpoint appends a watermark record when it advanced. */
+  watermarkSinks?: ReadonlySet<string>;
   checkpointIntervalMs: number;
   /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;

@@ -25,7 +25,7 @@
 import type { Key } from '../contracts/operator.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
-import type { SinkRecord } from '../contracts/sinks.ts';
+import { watermarkMarker, type SinkRecord } from '../contracts/sinks.ts';
 import { serializeError } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -48,6 +48,29 @@ const LEGAL: Record<ActorState, readonly ActorState[]> = {
 export { tickPeriodMs } from './actor-options.ts';
 export type { ActorCounters, ActorInput, ActorObserver, ActorOptions, FaultPoint } from './actor-options.ts';
 import { RECENT_DEAD_LETTERS, tickPeriodMs, type ActorCounters, type ActorOptions, type DeadLetterRecord } from './actor-options.ts';
+
+/** The largest event time (Date's limit): a forwarded +Infinity, which JSON cannot carry. */
+const MAX_EVENT_TIME = 8.64e15;
+
+/** Indices of the actor's inputs whose records can reach sink `sinkId`. */
+function inputsUpstreamOf(o: ActorOptions, sinkId: string): number[] {
+  return inputsUpstreamOfNodes(o, o.nodes.flatMap((n, i) => (n.kind === 'sink' && n.sinkId === sinkId ? [i] : [])));
+}
+
+/** Indices of the actor's inputs whose records can reach any of the nodes `todo`. */
+function inputsUpstreamOfNodes(o: ActorOptions, todo: number[]): number[] {
+  const seen = new Set<number>();
+  const sources = new Set<string>();
+  while (todo.length) {
+    const i = todo.pop()!;
+    if (seen.has(i)) continue;
+    seen.add(i);
+    const n = o.nodes[i];
+    if (n.kind === 'source') sources.add(n.sourceId);
+    for (const inp of n.inputs) todo.push(inp.from);
+  }
+  return o.inputs.flatMap((inp, i) => (sources.has(inp.sourceId) ? [i] : []));
+}
 
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
@@ -77,6 +100,10 @@ export class PartitionActor implements TopologyOutput {
   private readonly markerPrefix = randomUUID().slice(0, 8);
   /** Records ingested or skipped, timers fired, output produced since the last checkpoint. */
   private changed = false;
+  /** Per pipeline node, the inputs upstream of it; set when event time is tracked per node. */
+  private readonly nodeInputs: number[][] | undefined;
+  /** Per watermark-forwarding sink: the inputs upstream of it, and the watermark last sent to it. */
+  private readonly forwarded: Array<{ sinkId: string; inputs: number[]; sent: number }>;
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
@@ -84,6 +111,9 @@ export class PartitionActor implements TopologyOutput {
     this.maxBacklog = Math.max(4, Math.ceil(1000 / Math.max(1, o.checkpointIntervalMs)));
     this.positions = o.inputs.map(() => 0);
     this.tracker = new WatermarkTracker(o.inputs.map((i) => i.watermark));
+    // With an upstream-watermarked input, event time is tracked per operator (Topology.advanceNodeWatermarks).
+    this.nodeInputs = o.inputs.some((i) => i.watermark.upstream) ? o.nodes.map((_, i) => inputsUpstreamOfNodes(o, [i])) : undefined;
+    this.forwarded = [...(o.watermarkSinks ?? [])].map((sinkId) => ({ sinkId, inputs: inputsUpstreamOf(o, sinkId), sent: -Infinity }));
     this.outbox = new OutboxBuffer(o.partition);
     this.counters = {
       recordsIn: o.inputs.map(() => 0),
@@ -173,8 +203,30 @@ export class PartitionActor implements TopologyOutput {
     this.changed = true;
     const now = this.now();
     this.tracker.observe(input, maxT, now);
+    if (this.tracker.isUpstream(input)) this.observeMarkers(input, values, now);
+    this.advanceEventTime(now);
+  }
+
+  /** Moves event time forward: the actor's watermark, and each operator's when tracked per node. Returns whether it moved. */
+  private advanceEventTime(now: number): boolean {
     const wm = this.tracker.advance(now);
+    const nodes = this.nodeInputs;
+    if (nodes !== undefined) return this.topology.advanceNodeWatermarks((i) => this.tracker.watermarkOver(nodes[i], now)) || wm !== undefined;
     if (wm !== undefined) this.topology.advanceWatermark(wm);
+    return wm !== undefined;
+  }
+
+  /**
+   * An upstream input's records are repartition envelopes; the watermark
+   * records among them (engine/sinks/repartition-sink.ts) move its lanes.
+   * They come after the records they cover, so the batch is processed first.
+   */
+  private observeMarkers(input: number, values: unknown[], now: number): void {
+    for (let i = 0; i < values.length; i++) {
+      const env = values[i] as { s?: number[]; w?: number; n?: number } | null;
+      if (env === null || typeof env !== 'object' || env.w === undefined || !Array.isArray(env.s)) continue;
+      this.tracker.observeLane(input, env.s[0], env.w >= MAX_EVENT_TIME ? Infinity : env.w, env.n ?? 1, now);
+    }
   }
 
   /** Moves a position past records that never reach the pipeline (decode failures already dead-lettered). */
@@ -202,19 +254,14 @@ export class PartitionActor implements TopologyOutput {
   /** A bounded input has no more records. */
   finishInput(input: number): void {
     this.tracker.finish(input);
-    const wm = this.tracker.advance(this.now());
-    if (wm !== undefined) this.topology.advanceWatermark(wm);
+    this.advanceEventTime(this.now());
   }
 
   /** Periodic work: idleness, processing-time timers, and the checkpoint when due. */
   async tick(): Promise<void> {
     if (!this.lifecycle.is('RUNNING')) return;
     const now = this.now();
-    const wm = this.tracker.advance(now);
-    if (wm !== undefined) {
-      this.topology.advanceWatermark(wm);
-      this.changed = true;
-    }
+    if (this.advanceEventTime(now)) this.changed = true;
     if (this.topology.fireProcessingTimers(now)) this.changed = true;
     const due = this.intervalUp(now);
     if ((due && (this.changed || this.outbox.pending > 0)) || this.o.store.needsCheckpoint()) await this.checkpoint();
@@ -270,6 +317,7 @@ export class PartitionActor implements TopologyOutput {
     const epoch = this.epoch + 1;
     // Phase 1: prepare.
     this.topology.checkpoint(epoch);
+    this.forwardWatermarks(epoch, started);
     const entries = this.outbox.take();
     const positions = this.positionMap();
     const sources = this.o.snapshotSources?.();
@@ -347,6 +395,17 @@ export class PartitionActor implements TopologyOutput {
     if (this.lifecycle.is('CLOSED', 'FAILED')) return;
     this.lifecycle.transition('FAILED');
     this.delivery?.destroy();
+  }
+
+  /** Appends a watermark record to each forwarding sink whose upstream watermark advanced (SinkSpec.watermarks). */
+  private forwardWatermarks(epoch: number, now: number): void {
+    for (const f of this.forwarded) {
+      const wm = this.tracker.watermarkOver(f.inputs, now);
+      if (!(wm > f.sent)) continue;
+      f.sent = wm;
+      const t = Math.min(wm, MAX_EVENT_TIME);
+      this.outbox.append(f.sinkId, epoch, [watermarkMarker(t)], [t], undefined);
+    }
   }
 
   // ---- TopologyOutput -------------------------------------------------------

@@ -52,6 +52,7 @@ class NodeContext implements OperatorContext<unknown> {
     readonly partition: number,
     private readonly store: ActorStore,
     private readonly out: TopologyOutput,
+    private readonly wm: () => number,
   ) {
     const t = (this.timerStore = store.timers(operatorId));
     this.timers = {
@@ -95,7 +96,7 @@ class NodeContext implements OperatorContext<unknown> {
   }
 
   watermark(): number {
-    return this.out.currentWatermark();
+    return this.wm();
   }
 
   now(): number {
@@ -123,6 +124,8 @@ export class Topology {
    */
   private readonly mainOut: number[];
   private readonly sideOut: Array<Map<string, number> | undefined> = [];
+  /** Per node, once event time is tracked per node (advanceNodeWatermarks); until then every node has the actor's. */
+  private nodeWm: Float64Array | undefined;
 
   constructor(
     job: string,
@@ -137,7 +140,7 @@ export class Topology {
       this.sideEdges.push(new Map());
       if (n.kind === 'operator') {
         this.ops[i] = n.operator;
-        this.ctxs[i] = new NodeContext(job, n.id, partition, store, out);
+        this.ctxs[i] = new NodeContext(job, n.id, partition, store, out, () => (this.nodeWm ? this.nodeWm[i] : out.currentWatermark()));
         this.operatorOrder.push(i);
       } else if (n.kind === 'source') {
         this.sourceNodes.set(n.sourceId, i);
@@ -190,6 +193,28 @@ export class Topology {
       this.fireTimers(i, ctx, 'event', wm);
       this.call(i, (op, c) => op.onWatermark(wm, c));
     }
+  }
+
+  /**
+   * Event time per operator, as Flink tracks it: each node's watermark is
+   * `wmOf(node)`, from the inputs upstream of it only. A job whose stages
+   * meet again through repartition topics needs this: a stage must not wait
+   * for the event time of a later stage, which waits for it (the actor's
+   * watermark, a minimum over every input, would). Fires each node's due
+   * event-time timers, then onWatermark, where its watermark advanced.
+   */
+  advanceNodeWatermarks(wmOf: (node: number) => number): boolean {
+    const w = (this.nodeWm ??= new Float64Array(this.nodes.length).fill(-Infinity));
+    let moved = false;
+    for (const i of this.operatorOrder) {
+      const wm = wmOf(i);
+      if (!(wm > w[i])) continue;
+      w[i] = wm;
+      moved = true;
+      this.fireTimers(i, this.ctxs[i]!, 'event', wm);
+      this.call(i, (op, c) => op.onWatermark(wm, c));
+    }
+    return moved;
   }
 
   /** Returns whether any timer fired. */

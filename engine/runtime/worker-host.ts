@@ -70,6 +70,8 @@ export class WorkerHost {
   private sinkSpecs!: Record<string, SinkSpec>;
   private readonly drivers = new Map<string, SinkDriver>();
   private readonly direct = new Set<string>();
+  /** Sinks that forward event time (SinkSpec.watermarks). */
+  private readonly forwarding = new Set<string>();
   private env!: StoreEnvHandle;
   private readonly slots = new Map<string, Slot>();
   private timers: NodeJS.Timeout[] = [];
@@ -105,6 +107,7 @@ export class WorkerHost {
     this.sinkSpecs = { ...resolved.sinks, [DEAD_LETTER_SINK]: this.deadLetterSpec() };
     const rt = this.init.runtime;
     for (const [id, spec] of Object.entries(this.sinkSpecs)) {
+      if (spec.watermarks) this.forwarding.add(id);
       if (!spec.outbox) {
         this.direct.add(id);
         continue;
@@ -205,12 +208,14 @@ export class WorkerHost {
           maxOutOfOrdernessMs: i.spec.watermark?.maxOutOfOrdernessMs ?? 0,
           idleTimeoutMs: i.spec.watermark?.idleTimeoutMs ?? 0,
           idleAdvance: i.spec.watermark?.idleAdvance,
+          upstream: i.spec.kind === 'kafka' && i.spec.internal === true && i.spec.watermark?.upstream === true,
         },
       })),
       nodes: b.nodes,
       store: store.store,
       sinks,
       directSinks: this.direct,
+      watermarkSinks: this.forwarding,
       checkpointIntervalMs: rt.checkpointIntervalMs,
       onDelivered: (epoch, positions) => this.post({ t: 'delivered', actorId, epoch, positions }),
       snapshotSources: hasCustom

@@ -20,8 +20,19 @@
  * Keyed records go to the partition Kafka's default partitioner (murmur2,
  * the Java client's) picks for the key. A record without a key is a control
  * record (a heartbeat, say) and is written to every partition.
+ *
+ * With `forwardWatermarks`, the actor appends its upstream watermark to each
+ * epoch where it advanced (SinkSpec.watermarks), and this sink writes it to
+ * every partition after the epoch's records as
+ *
+ *   { "s": [...], "t": <watermark>, "k": null, "v": null, "w": <watermark>, "n": <partitions> }
+ *
+ * `n` tells the reader how many upstream partitions to wait for. A source
+ * reading the topic with `watermark: { upstream: true }` takes the minimum
+ * over them (engine/runtime/watermark-tracker.ts), as Flink does over the
+ * channels of a shuffle; the reader drops these records.
  */
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import { markerWatermark, type SinkContext, type SinkDelivery, type SinkDriver, type SinkSpec } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { isRecordFault } from '../kafka/client.ts';
 import { createProducer } from '../kafka/producer.ts';
@@ -33,10 +44,16 @@ export interface RepartitionEnvelope<T = unknown> {
   t: number;
   k: string | null;
   v: T;
+  /** A watermark record: the upstream partition's watermark (ms). */
+  w?: number;
+  /** With `w`: the number of upstream partitions. */
+  n?: number;
 }
 
 export interface RepartitionSinkOptions {
   topic: string;
+  /** Forward the upstream watermark in-band (see the header); the reading source sets watermark.upstream. */
+  forwardWatermarks?: boolean;
 }
 
 class RepartitionDriver implements SinkDriver {
@@ -73,7 +90,11 @@ class RepartitionDriver implements SinkDriver {
     const topic = this.o.topic;
     for (const r of d.records) {
       const dash = r.id.lastIndexOf('-');
-      const env: RepartitionEnvelope = { s: [d.partition, d.epoch, Number(r.id.slice(dash + 1))], t: r.time, k: r.key, v: r.value };
+      const wm = markerWatermark(r.value);
+      const env: RepartitionEnvelope =
+        wm === undefined
+          ? { s: [d.partition, d.epoch, Number(r.id.slice(dash + 1))], t: r.time, k: r.key, v: r.value }
+          : { s: [d.partition, d.epoch, Number(r.id.slice(dash + 1))], t: wm, k: null, v: null, w: wm, n: this.partitions };
       const value = Buffer.from(JSON.stringify(env));
       const timestamp = Number.isFinite(r.time) ? r.time : undefined;
       if (r.key !== null) out.push({ topic, key: r.key, value, timestamp });
@@ -102,6 +123,7 @@ export function repartitionSink(o: RepartitionSinkOptions): SinkSpec {
     kind: 'repartition',
     guarantee: 'exactly-once into the next stage: at-least-once writes, deduplicated by (upstream partition, epoch, seq) on read',
     outbox: true,
+    watermarks: o.forwardWatermarks === true,
     create: () => new RepartitionDriver(o),
   };
 }

@@ -88,3 +88,28 @@ export function refQ8(events: readonly NexmarkEvent[]): unknown[] {
   }
   return [...rows.values()];
 }
+
+/**
+ * q7 as the SQL writes it: the maximum price of each tumbling window
+ * [start, end), joined with the bids whose dateTime is BETWEEN end - 10 s AND
+ * end (both ends included, so a bid at exactly `end` also joins the window
+ * that ends there). Rows carry the window end, to filter on it.
+ */
+export function refQ7Between(events: readonly NexmarkEvent[]): Array<{ row: { auction: number; bidder: number; price: number; dateTime: number; extra: string }; end: number }> {
+  const max = new Map<number, number>();
+  for (const e of events) {
+    if (e.type !== BID) continue;
+    const end = windowStart(e.time, 10_000) + 10_000;
+    max.set(end, Math.max(max.get(end) ?? -Infinity, e.bid!.price));
+  }
+  const out: Array<{ row: { auction: number; bidder: number; price: number; dateTime: number; extra: string }; end: number }> = [];
+  for (const e of events) {
+    if (e.type !== BID) continue;
+    const b = e.bid!;
+    const row = { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
+    const end = windowStart(e.time, 10_000) + 10_000;
+    if (b.price === max.get(end)) out.push({ row, end });
+    if (e.time === end - 10_000 && b.price === max.get(e.time)) out.push({ row, end: e.time });
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * What the Kafka-fed Nexmark jobs share: the events topic as the reference's
+ * Kafka table (events.ts: JSON, reference field names, event time from the
+ * record's dateTime, watermark 4 s behind it as in ddl_kafka.sql), and the
+ * repartition stages that keyed steps go through.
+ *
+ * Keys are not co-partitioned in the topic (the reference's split layout),
+ * so a keyed step is a stage of its own: the stage before it writes its
+ * records, keyed, to an internal topic `<repartitionPrefix>-<name>`
+ * (engine/sinks/repartition-sink.ts) with the watermark forwarded in-band;
+ * the keyed stage reads that topic (every record once, RepartitionReader),
+ * and its event time is the minimum over the upstream partitions' (Flink's
+ * shuffle does the same). Every stage runs in the same partition actors.
+ *
+ * Settings (`--set key=value`):
+ *   topic             the events topic (bench/scenarios/nexmark-kafka-data.ts)
+ *   outOfOrdernessMs  4000, as the reference's WATERMARK clause
+ *   repartitionPrefix internal topics' prefix; one run's topics carry its ids,
+ *                     so a fresh run (new group) needs a fresh prefix
+ *   sink              "discard" (benchmarks) or "file" (JSON lines, tests)
+ */
+import { discardSink, fileSink, kafkaSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
+import { repartitionSink, type RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { eventTime, validateEvent, type KafkaEvent } from './events.ts';
+
+export interface NexmarkKafkaSettings {
+  [k: string]: string | number | boolean;
+  topic: string;
+  outOfOrdernessMs: number;
+  repartitionPrefix: string;
+  sink: string;
+}
+
+export const nexmarkKafkaDefaults: NexmarkKafkaSettings = {
+  topic: 'nexmark',
+  outOfOrdernessMs: 4000,
+  repartitionPrefix: 'nexmark',
+  sink: 'discard',
+};
+
+export function eventsSource(s: NexmarkKafkaSettings): SourceSpec {
+  return kafkaSource<KafkaEvent>({
+    topic: s.topic,
+    codec: 'json',
+    startFrom: 'earliest',
+    validate: validateEvent,
+    timestamp: eventTime,
+    watermark: { maxOutOfOrdernessMs: s.outOfOrdernessMs },
+  });
+}
+
+export function internalTopic(s: NexmarkKafkaSettings, name: string): string {
+  return `${s.repartitionPrefix}-${name}`;
+}
+
+/** The reading side of a repartition stage: its event time comes from the upstream partitions' watermarks. */
+export function stageSource(s: NexmarkKafkaSettings, name: string): SourceSpec {
+  return kafkaSource<RepartitionEnvelope>({
+    topic: internalTopic(s, name),
+    codec: 'json',
+    internal: true,
+    startFrom: 'earliest',
+    timestamp: (e) => e.t,
+    watermark: { upstream: true },
+  });
+}
+
+export function stageSink(s: NexmarkKafkaSettings, name: string): SinkSpec {
+  return repartitionSink({ topic: internalTopic(s, name), forwardWatermarks: true });
+}
+
+export function outputSink(s: NexmarkKafkaSettings): SinkSpec {
+  if (s.sink === 'file') return fileSink({ dir: 'out' });
+  if (s.sink === 'discard') return discardSink();
+  throw new RangeError(`nexmark-kafka: setting sink must be "discard" or "file", got "${s.sink}"`);
+}
+
+/** Sources and sinks of a job with the given repartition stages. */
+export function stagedSources(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SourceSpec> {
+  return Object.fromEntries([['events', eventsSource(s)], ...stages.map((n) => [n, stageSource(s, n)])]);
+}
+
+export function stagedSinks(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SinkSpec> {
+  return Object.fromEntries([['out', outputSink(s)], ...stages.map((n) => [`to-${n}`, stageSink(s, n)])]);
+}
