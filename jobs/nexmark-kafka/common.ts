@@ -19,8 +19,7 @@
  *                     so a fresh run (new group) needs a fresh prefix
  *   sink              "discard" (benchmarks) or "file" (JSON lines, tests)
  */
-import { discardSink, fileSink, kafkaSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
-import { repartitionSink, type RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { discardSink, fileSink, kafkaSource, type SinkSpec, type SourceSpec, type RepartitionEnvelope, repartitionSink } from '../../api/index.ts';
 import { eventTime, validateEvent, type KafkaEvent } from './events.ts';
 
 export interface NexmarkKafkaSettings {

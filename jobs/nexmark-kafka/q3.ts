@@ -15,9 +15,7 @@
  *      once and not stored. Auctions whose seller never matches stay, as in
  *      the SQL's join.
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext } from '../../api/index.ts';
-import { RepartitionReader } from '../../engine/operators/repartition-reader.ts';
-import type { RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 

@@ -17,9 +17,7 @@
  *   3. keyed by window: the candidates of every partition, and when the
  *      window ends for all of them, the auctions at the window's maximum.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { RepartitionReader } from '../../engine/operators/repartition-reader.ts';
-import type { RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { defineJob, Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
 import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';

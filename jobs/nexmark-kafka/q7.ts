@@ -19,9 +19,7 @@
  *      join keeps every bid in its state instead). When the window has
  *      ended for every upstream partition, its bids at the maximum go out.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { RepartitionReader } from '../../engine/operators/repartition-reader.ts';
-import type { RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { defineJob, Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
 import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { BidJson, KafkaEvent } from './events.ts';

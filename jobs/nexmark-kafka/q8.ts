@@ -15,9 +15,7 @@
  *      minimum of the upstream partitions' watermarks (forwarded through the
  *      topic), so a window ends only when every partition has passed it.
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../../api/index.ts';
-import { RepartitionReader } from '../../engine/operators/repartition-reader.ts';
-import type { RepartitionEnvelope } from '../../engine/sinks/repartition-sink.ts';
+import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
 import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';
