@@ -2,8 +2,9 @@
  * The package as a user gets it. `npm pack` builds dist/ (prepack) and packs
  * it; the tarball is installed into two fresh projects, one made by
  * `npm init -y` (CommonJS) and one with `"type": "module"`. In each, a job
- * of the user's own (test/fixtures/package/job.ts: an interval join, a window,
- * the file sink and the MongoDB sink's types, imported from `sluice` by name)
+ * of the user's own (test/fixtures/package/job.ts, the one of the guide
+ * docs/write-your-own-job.md: an interval join, a window, the file sink and
+ * the MongoDB sink, imported from `sluice` by name)
  * is type-checked under a strict tsconfig, run with `npx sluice run ./job.ts`
  * on its embedded sources and its output checked, and the user's own test of
  * it (job-test.ts) is run by vitest through `sluice/testing`.
@@ -13,7 +14,7 @@
  * timings, are printed.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -40,10 +41,11 @@ async function run(cmd: string, args: string[], cwd: string): Promise<{ stdout: 
   }
 }
 
-/** JSON-lines files under dir/<sink>/part-*, parsed, in file order. */
+/** JSON-lines files under dir/<sink>/part-*, parsed, in file order (none if the sink never wrote). */
 function sinkLines<T>(dir: string, sink: string): T[] {
   const out: T[] = [];
   const base = join(dir, sink);
+  if (!existsSync(base)) return out;
   for (const part of readdirSync(base).sort()) {
     for (const f of readdirSync(join(base, part)).sort()) {
       for (const line of readFileSync(join(base, part, f), 'utf8').split('\n')) if (line) out.push(JSON.parse(line) as T);
@@ -131,14 +133,14 @@ describe('the packed package, installed into fresh projects', () => {
       const summary = await step('sluice run', 'npx', ['sluice', 'run', './job.ts', '--output-dir', out, '--state-dir', join(dir, 'state'), '--workers', '2']);
       expect(summary).toMatch(new RegExp(`records in:\\s+${2 * ORDERS}\\b`));
       const orders = Array.from({ length: ORDERS }, (_, n) => n);
-      const joined = sinkLines<{ orderId: string; status: string; paid: number | null }>(out, 'joined');
+      const joined = sinkLines<{ orderId: string; status: string; paid: number | null }>(out, 'orders');
       const ids = (status: string): string[] => joined.filter((j) => j.status === status).map((j) => j.orderId).sort();
       expect(joined).toHaveLength(ORDERS);
       expect(ids('paid')).toEqual(orders.filter((n) => n % 3 !== 0).map((n) => `o${n}`).sort());
       expect(ids('unpaid')).toEqual(orders.filter((n) => n % 3 === 0).map((n) => `o${n}`).sort());
       // Paid revenue per ten seconds of payment time (order n's payment at n s + 0.5 s), summed over the two partitions.
       const perWindow = new Map<string, { orders: number; revenue: number }>();
-      for (const w of sinkLines<{ start: string; orders: number; revenue: number }>(out, 'per-window')) {
+      for (const w of sinkLines<{ start: string; orders: number; revenue: number }>(out, 'revenue')) {
         const acc = perWindow.get(w.start) ?? { orders: 0, revenue: 0 };
         perWindow.set(w.start, { orders: acc.orders + w.orders, revenue: acc.revenue + w.revenue });
       }
@@ -149,6 +151,7 @@ describe('the packed package, installed into fresh projects', () => {
         expected.set(start, { orders: acc.orders + 1, revenue: acc.revenue + 10 + (n % 7) });
       }
       expect(Object.fromEntries(perWindow)).toEqual(Object.fromEntries(expected));
+      expect(sinkLines(out, 'late_payments')).toEqual([]);
 
       const tested = await step('vitest', 'npx', ['vitest', 'run']);
       expect(tested).toMatch(/Tests\s+1 passed/);
