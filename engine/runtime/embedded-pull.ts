@@ -126,7 +126,7 @@ export class EmbeddedPuller {
           s.actor.finishInput(i);
         } else if (recs.length > 0) {
           const start = s.actor.position(i);
-          const now = Date.now();
+          const now = s.actor.now();
           const vals: unknown[] = [];
           const ts: number[] = [];
           const offs: number[] = [];
