@@ -35,8 +35,19 @@ export {
   type ValueCodec,
   type WatermarkSpec,
 } from '../engine/contracts/sources.ts';
-// The sink contract: every type the contract module declares (a custom sink implements SinkDriver).
-export type * from '../engine/contracts/sinks.ts';
+// The sink contract (a custom sink implements SinkDriver). markerWatermark reads the watermark records
+// a sink with `watermarks: true` receives; making them (watermarkMarker) is the runtime's business.
+export {
+  markerWatermark,
+  type SinkSpec,
+  type SinkDriver,
+  type SinkDelivery,
+  type SinkRecord,
+  type SinkContext,
+  type RuntimeInfo,
+  type KafkaOutputRecord,
+  type WatermarkMarker,
+} from '../engine/contracts/sinks.ts';
 export { fileSink, type FileSinkOptions } from '../engine/sinks/file-sink.ts';
 export { kafkaSink, type KafkaSinkOptions } from '../engine/sinks/kafka-sink.ts';
 export { discardSink } from '../engine/sinks/discard-sink.ts';
