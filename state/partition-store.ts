@@ -114,6 +114,16 @@ export class PartitionStore implements StateContext {
     return t;
   }
 
+  /** Live timers of every operator of this partition: all of them, or those of one kind and tag. */
+  timerCount(kind?: TimerKind, tag?: string): number {
+    let n = 0;
+    for (const t of this.timerServices.values()) {
+      if (kind === undefined) n += t.size('event') + t.size('processing');
+      else n += t.sizeTagged(kind, tag);
+    }
+    return n;
+  }
+
   /** True when enough is dirty that the engine should checkpoint now. */
   needsCheckpoint(): boolean {
     return this.dirtyCount() > this.maxDirty;

@@ -46,6 +46,8 @@ export interface TimerService {
   next(kind: TimerKind): number | undefined;
   /** Registered timers of a kind (not a hot-path call). */
   size(kind: TimerKind): number;
+  /** Registered timers of a kind with this tag (window operators tag their firings "fire"). */
+  sizeTagged(kind: TimerKind, tag: string | undefined): number;
 }
 
 export class TimerRecord implements Timer {
@@ -83,6 +85,8 @@ class TimerQueue {
   readonly heap: TimerRecord[] = [];
   readonly index = new Map<number, Map<StateKey, TimerRecord>>();
   live = 0;
+  /** Live timers per tag, for `sluice status` (open windows). */
+  readonly tagged = new Map<string | undefined, number>();
 
   find(ts: number, key: StateKey, tag: string | undefined): TimerRecord | undefined {
     for (let t: TimerRecord | null | undefined = this.index.get(ts)?.get(key); t != null; t = t.sibling) {
@@ -101,6 +105,7 @@ class TimerQueue {
     byKey.set(t.key, t);
     this.push(t);
     this.live++;
+    this.tagged.set(t.tag, (this.tagged.get(t.tag) ?? 0) + 1);
   }
 
   /** Unindexes a live timer and marks it dead; its heap slot is skipped later. */
@@ -120,6 +125,7 @@ class TimerQueue {
     t.sibling = null;
     t.live = false;
     this.live--;
+    this.tagged.set(t.tag, (this.tagged.get(t.tag) as number) - 1);
     if (this.heap.length > 64 && this.heap.length > 2 * this.live) this.compact();
   }
 
@@ -229,6 +235,10 @@ export class TimerServiceImpl implements TimerService {
 
   size(kind: TimerKind): number {
     return this.queue(kind).live;
+  }
+
+  sizeTagged(kind: TimerKind, tag: string | undefined): number {
+    return this.queue(kind).tagged.get(tag) ?? 0;
   }
 
   /** Adds a timer read from LMDB at load time (already persisted, not dirty). */

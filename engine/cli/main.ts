@@ -45,6 +45,9 @@ Options for run:
   --session-timeout MS          Kafka session timeout: how soon a dead process's partitions move (default 30000)
   --cache-max-entries N         hot state entries kept in memory per partition
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
+  --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
+                                taken at start, advance event time to the end so every window and timer fires,
+                                deliver, checkpoint and exit 0. Results are then final.
   --metrics-port PORT           serve the status page (/), /api/status, Prometheus /metrics and /healthz
                                 on PORT (default 0: any free port; the address is printed)
   --metrics-host HOST           interface to serve them on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -116,6 +119,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'no-progress': { type: 'boolean' },
         'no-http': { type: 'boolean' },
         'env-from': { type: 'string' },
+        until: { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
       },
     });
@@ -189,6 +193,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       delivery: opts.delivery,
       crashAt: faultInjection(process.env.SLUICE_FAULT_INJECT),
       onWarning: (m) => io.err(`sluice: warning: ${m}\n`),
+      untilEnd: opts.untilEnd,
     });
     const started = runner;
     io.err(`sluice: running ${job.name} (pid ${process.pid}, state ${runner.runtime.stateDir})\n`);
@@ -220,6 +225,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       progress?.start();
       const summary = await runner.wait();
       progress?.stop();
+      if (opts.untilEnd) io.err(`sluice: until end: read to the end offsets of ${runner.inputTopics.join(', ')} taken at start; every window closed, output delivered\n`);
       printSummary(summary, io);
       return EXIT.OK;
     } finally {

@@ -9,7 +9,7 @@ import type { JobDefinition, Settings } from '../contracts/job.ts';
 import { resolveJob } from '../contracts/job.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import type { KafkaClientConfig } from '../kafka/types.ts';
-import { changelogTopic, checkpointTopic, readLatestMarker, statefulOperators } from '../runtime/changelog.ts';
+import { changelogTopic, checkpointTopic, readLatestMarker, statefulOperators, type ChangelogMarker } from '../runtime/changelog.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { describeRestore, readRestoreProgress, restoresTopic, type RestoreProgress } from '../runtime/restore-progress.ts';
 
@@ -52,20 +52,33 @@ export async function status(t: OpsTarget, out: (s: string) => void): Promise<vo
     const partitions = [...ends[0].keys()].sort((a, b) => a - b);
     const hasCheckpoints = (await admin.partitionCount(checkpointTopic(app))) !== undefined;
     const restores = (await admin.partitionCount(restoresTopic(app))) !== undefined ? await readRestoreProgress(cfg, app) : new Map<number, RestoreProgress>();
-    out(`\n  partition  owner${' '.repeat(36)}lag        checkpoint${' '.repeat(20)}restore from the changelog\n`);
+    out(`\n  partition  owner${' '.repeat(36)}lag        checkpoint${' '.repeat(20)}event time at the checkpoint${' '.repeat(30)}restore from the changelog\n`);
     for (const p of partitions) {
       let lag = 0;
       topics.forEach((_, i) => (lag += Math.max(0, (ends[i].get(p) ?? 0) - (committed[i].get(p) ?? 0))));
       let cp = 'none';
+      let et = describeEventTime(undefined);
       if (hasCheckpoints) {
         const m = await readLatestMarker(cfg, app, p);
         if (m) cp = `epoch ${m.epoch}, ${((Date.now() - m.at) / 1000).toFixed(1)} s ago`;
+        et = describeEventTime(m);
       }
-      out(`  p${String(p).padEnd(10)}${(owner.get(p) ?? '(unassigned)').padEnd(41)}${String(lag).padEnd(11)}${cp.padEnd(30)}${describeRestore(restores.get(p))}\n`);
+      out(`  p${String(p).padEnd(10)}${(owner.get(p) ?? '(unassigned)').padEnd(41)}${String(lag).padEnd(11)}${cp.padEnd(30)}${et.padEnd(58)}${describeRestore(restores.get(p))}\n`);
     }
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * The partition's watermark, windows waiting to fire and live timers, as of
+ * its newest checkpoint (published with the checkpoint marker). "end": every
+ * input ended (a `--until end` run), every window fired; results are final.
+ * "-": no watermark yet, or no checkpoint (or one from a sluice without these figures).
+ */
+export function describeEventTime(m: Pick<ChangelogMarker, 'wm' | 'windows' | 'timers'> | undefined): string {
+  const wm = m?.wm === 'end' ? 'end' : typeof m?.wm === 'number' ? new Date(m.wm).toISOString() : '-';
+  return `watermark ${wm}  windows ${m?.windows ?? '-'}  timers ${m?.timers ?? '-'}`;
 }
 
 /**

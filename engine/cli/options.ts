@@ -37,6 +37,8 @@ export interface RunOptions {
   /** The delivery policy of every sink (engine/runtime/delivery-policy.ts): retry budget, backoff cap, stall time. */
   delivery: { retryForMs?: number; backoff?: { maxMs: number }; stallAfterMs?: number };
   progress: boolean;
+  /** `--until end`: read every Kafka input to its end offsets at start, close every window, exit 0. */
+  untilEnd: boolean;
   set: Record<string, string>;
   /** Directory of Prometheus file_sd target files (`sluice dev`): the run adds itself there while it serves. */
   prometheusTargetsDir?: string;
@@ -71,6 +73,7 @@ export interface RawCli {
   'no-progress'?: boolean;
   'env-from'?: string;
   'no-http'?: boolean;
+  until?: string;
   set?: string[];
 }
 
@@ -97,10 +100,17 @@ function pairs(list: string[], where: string): Record<string, string> {
   return out;
 }
 
+/** `--until end`: a bounded run (see JobRunnerOptions.untilEnd). "end" is the only bound so far. */
+function until(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  if (v !== 'end') throw new SluiceError(ErrorCodes.CONFIG, `--until takes "end" (read every Kafka input to the end offsets taken at start, close every window, exit), got "${v}"`);
+  return true;
+}
+
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'shutdownTimeoutMs', 'metricsPort', 'metricsHost', 'settings',
+  'cacheMaxEntries', 'shutdownTimeoutMs', 'metricsPort', 'metricsHost', 'until', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -154,6 +164,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
       stallAfterMs: int('--stall-after', cli['stall-after'] ?? env.SLUICE_STALL_AFTER_MS ?? (file.stallAfterMs as number | undefined), 0),
     },
     progress: cli['no-progress'] ? false : (cli.progress ?? isTty),
+    untilEnd: until(cli.until ?? (file.until as string | undefined)),
     set,
     prometheusTargetsDir: env.SLUICE_PROMETHEUS_TARGETS_DIR || undefined,
     devSet: env.SLUICE_DEV_SET ? pairs(env.SLUICE_DEV_SET.split(','), 'SLUICE_DEV_SET') : {},

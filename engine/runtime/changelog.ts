@@ -12,7 +12,8 @@
  *                    the store's key array (actor id, operator, ...)
  *   changelog value  the bytes the store keeps (msgpack value; 0x01 for a
  *                    timer), or null: a tombstone for a deleted key
- *   marker value     JSON { token, epoch, positions, sources, at }
+ *   marker value     JSON { token, epoch, positions, sources, at, wm, windows, timers }
+ *                    (the last three for `sluice status`: watermark, open windows, timers)
  *
  * Each checkpoint's changes and its marker are in ONE Kafka transaction, with
  * transactional.id `sluice-<app>-p<partition>`: a new owner's producer fences
@@ -56,6 +57,11 @@ export interface ChangelogMarker {
   positions: Record<string, number>;
   sources?: Record<string, unknown>;
   at: number;
+  /** For `sluice status`: the partition's watermark at this checkpoint ("end": every input finished; null: none yet). */
+  wm?: number | 'end' | null;
+  /** For `sluice status`: windows waiting to fire, and all live timers (PartitionActor.progressFigures). */
+  windows?: number;
+  timers?: number;
 }
 
 /** What the actor puts in its outbox for CHANGELOG_SINK: the marker, then the writes. */

@@ -59,6 +59,14 @@ export interface JobRunnerOptions {
   metricsHost?: string;
   /** Where warnings go (default stderr): a configuration that runs, but not as asked. */
   onWarning?: (message: string) => void;
+  /**
+   * A bounded run of a Kafka job (`--until end`): every input is read up to
+   * the end offsets taken at start, then its partition's event time goes to
+   * the end (every window and event-time timer fires), and once every
+   * partition is there the job drains (final checkpoint, output delivered)
+   * and stops. One process: the partitions of other members are not awaited.
+   */
+  untilEnd?: boolean;
   /** Fault injection for crash tests: SIGKILL the process at this checkpoint phase (see worker-host.ts). */
   crashAt?: { point: string; afterCheckpoints: number };
 }
@@ -149,6 +157,9 @@ export class JobRunner {
         throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} mixes Kafka and embedded sources; use one kind`);
       }
       const embedded = !kinds.has('kafka');
+      if (embedded && this.o.untilEnd) {
+        throw new SluiceError(ErrorCodes.CONFIG, `--until end reads Kafka inputs to their end; job ${this.o.job.name} reads none (its embedded sources end by themselves, or never)`);
+      }
       (this.runtime as { embedded: boolean }).embedded = embedded;
       if (!embedded && this.runtime.brokers.length === 0) {
         throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} reads Kafka: give --brokers (or SLUICE_BROKERS)`);
@@ -163,7 +174,7 @@ export class JobRunner {
         }
       } else {
         (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
-        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs);
+        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true);
         this.partitions = await this.kafka.checkPartitions();
         const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
         await ensureChangelogTopics(cfg, this.runtime.appId, statefulOperators(this.o.job, this.o.settings), this.partitions);
@@ -185,6 +196,8 @@ export class JobRunner {
       if (embedded) await Promise.all(Array.from({ length: this.partitions }, (_, p) => this.openActor(p)));
       else await this.kafka!.start();
       this.lifecycle.transition('RUNNING');
+      // Every partition may have reached its end while the consumer was starting (an empty bounded run).
+      this.maybeFinish();
     } catch (err) {
       await this.abort(err as Error);
       throw err;
@@ -217,7 +230,7 @@ export class JobRunner {
         break;
       case 'finished':
         this.finished.add(msg.actorId);
-        if (this.runtime.embedded && this.finished.size === this.partitions && this.lifecycle.is('RUNNING')) this.stop().catch(() => {});
+        this.maybeFinish();
         break;
       case 'failed':
         this.fail(new SluiceError(msg.error.code, `${msg.actorId ?? 'worker'}: ${msg.error.message}`));
@@ -226,6 +239,16 @@ export class JobRunner {
         this.kafka?.onWorkerMessage(msg);
     }
     for (const l of this.listeners) l(msg);
+  }
+
+  /** Input done in every partition (embedded sources ended, or a bounded Kafka run reached its end offsets): drain and stop. */
+  private maybeFinish(): void {
+    if ((this.runtime.embedded || this.o.untilEnd) && this.finished.size === this.partitions && this.lifecycle.is('RUNNING')) this.stop().catch(() => {});
+  }
+
+  /** The Kafka topics the job reads (empty in embedded mode). */
+  get inputTopics(): string[] {
+    return Object.values(this.sources).flatMap((s) => (s.kind === 'kafka' ? [s.topic] : []));
   }
 
   /** Resolves when the job has stopped (input done, stop(), or failure). */

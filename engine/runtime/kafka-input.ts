@@ -14,6 +14,14 @@
  * Backpressure: records posted to a worker but not yet processed are counted
  * per actor. Above HIGH_WATER the actor's partitions are paused; they resume
  * below LOW_WATER, and only once the actor's sinks have caught up.
+ *
+ * Bounded runs (`--until end`): the end offsets of every input topic are
+ * taken before the consumer starts. A topic partition whose position reaches
+ * its bound (records handed over, or transaction markers fetched past it) is
+ * paused for good, records at or past the bound are not handed over, and the
+ * worker is told (`end-input`, after the last batch), so the actor's event
+ * time for that input goes to the end. The runner stops once every
+ * partition's inputs have ended.
  */
 import { hostname } from 'node:os';
 import type { SourceSpec } from '../contracts/sources.ts';
@@ -74,12 +82,17 @@ export class KafkaInput {
   private readonly pausedSince = new Map<number, number>();
   /** Finished pauses per partition, ms (for metrics; kept after a revoke, as totals). */
   private readonly pausedMsOf = new Map<number, number>();
+  /** Bounded run: the end offset of each 'topic:partition' when the run started. */
+  private bounds: Map<string, number> | undefined;
+  /** Bounded run: the 'topic:partition's read to their bound (paused for good). */
+  private readonly ended = new Set<string>();
 
   constructor(
     private readonly runner: JobRunner,
     private readonly sources: Record<string, SourceSpec>,
     readonly groupId: string,
     private readonly sessionTimeoutMs?: number,
+    private readonly bounded = false,
   ) {
     // The client id names the process, so `sluice status` can say who owns what.
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
@@ -132,6 +145,15 @@ export class KafkaInput {
   }
 
   async start(): Promise<void> {
+    if (this.bounded) {
+      const admin = createAdmin(this.cfg);
+      try {
+        this.bounds = new Map();
+        for (const t of this.topics) for (const [p, end] of await admin.topicEndOffsets(t)) this.bounds.set(`${t}:${p}`, end);
+      } finally {
+        await admin.close();
+      }
+    }
     this.consumer = createGroupConsumer(this.cfg, {
       groupId: this.groupId,
       topics: this.topics,
@@ -171,9 +193,27 @@ export class KafkaInput {
           this.sentEnd.set(`${this.topics[i]}:${p}`, pos);
           this.fetchedEnd.delete(`${this.topics[i]}:${p}`);
         });
+        if (this.bounds) {
+          // A new actor: tell it again about inputs already at their bound (or with nothing to read).
+          this.sourceIds.forEach((id, i) => {
+            const key = `${this.topics[i]}:${p}`;
+            this.ended.delete(key);
+            const pos = positions[id] ?? 0;
+            const latest = (this.sources[id] as { startFrom?: string }).startFrom === 'latest' && pos === 0;
+            if (latest || pos >= (this.bounds!.get(key) ?? 0)) this.endInput(p, i, key);
+          });
+        }
       }),
     );
     return out;
+  }
+
+  /** Bounded run: input `input` of partition `p` is read to its bound. */
+  private endInput(p: number, input: number, key: string): void {
+    if (this.ended.has(key)) return;
+    this.ended.add(key);
+    this.consumer?.pause([{ topic: this.topics[input], partition: p }]);
+    this.runner.workerFor(p).endInput(`p${p}`, input);
   }
 
   private async onRevoked(tps: TopicPartition[]): Promise<void> {
@@ -196,14 +236,27 @@ export class KafkaInput {
     const feed = this.feeds.get(b.partition);
     const input = this.inputOfTopic.get(b.topic);
     if (!feed || input === undefined || b.records.length === 0) return;
-    const recs: RawRecord[] = b.records as unknown as RawRecord[];
+    let recs: RawRecord[] = b.records as unknown as RawRecord[];
     const key = `${b.topic}:${b.partition}`;
+    if (this.bounds) {
+      if (this.ended.has(key)) return;
+      // Records at or past the bound arrived after the run started: not this run's.
+      const bound = this.bounds.get(key) ?? 0;
+      if (recs[recs.length - 1].offset >= bound) recs = recs.filter((r) => r.offset < bound);
+      if (recs.length > 0) this.send(b.partition, Math.min(b.nextOffset, bound), feed, input, key, recs);
+      if (b.nextOffset >= bound) this.endInput(b.partition, input, key);
+      return;
+    }
+    this.send(b.partition, b.nextOffset, feed, input, key, recs);
+  }
+
+  private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, recs: RawRecord[]): void {
     this.sentEnd.set(key, recs[recs.length - 1].offset + 1);
-    if (b.nextOffset > (this.fetchedEnd.get(key) ?? 0)) this.fetchedEnd.set(key, b.nextOffset);
+    if (nextOffset > (this.fetchedEnd.get(key) ?? 0)) this.fetchedEnd.set(key, nextOffset);
     const wire = encodeRecordBatch(recs);
-    this.runner.workerFor(b.partition).sendBatch(`p${b.partition}`, input, wire);
-    feed.inflight += b.records.length;
-    if (feed.inflight > HIGH_WATER) this.pause(b.partition, feed);
+    this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
+    feed.inflight += recs.length;
+    if (feed.inflight > HIGH_WATER) this.pause(partition, feed);
   }
 
   onWorkerMessage(msg: FromWorker): void {
@@ -230,6 +283,10 @@ export class KafkaInput {
   }
 
   private onMarkers(key: string, next: number): void {
+    if (this.bounds && !this.ended.has(key) && next >= (this.bounds.get(key) ?? 0)) {
+      const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      if (this.feeds.has(p)) this.endInput(p, this.inputOfTopic.get(topic)!, key);
+    }
     if (next <= (this.fetchedEnd.get(key) ?? 0)) return;
     this.fetchedEnd.set(key, next);
     const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
@@ -260,7 +317,8 @@ export class KafkaInput {
     if (!feed.paused || feed.inflight > LOW_WATER || feed.backpressured) return;
     feed.paused = false;
     this.endPause(p);
-    this.consumer?.resume(this.tpsOf(p));
+    // An input of a bounded run that reached its bound stays paused.
+    this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.ended.has(`${tp.topic}:${tp.partition}`)));
   }
 
   private endPause(p: number): void {

@@ -27,7 +27,8 @@ import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import { watermarkMarker, type SinkRecord } from '../contracts/sinks.ts';
 import { serializeError } from '../errors.ts';
-import { CHANGELOG_SINK } from './changelog.ts';
+import { CHANGELOG_SINK, type ChangelogMarker } from './changelog.ts';
+import { FIRE } from '../operators/windows/window-types.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue, OutboxBuffer, undeliveredEpochs } from './outbox.ts';
 import type { SinkStall } from './delivery-policy.ts';
@@ -254,7 +255,7 @@ export class PartitionActor implements TopologyOutput {
   /** A bounded input has no more records. */
   finishInput(input: number): void {
     this.tracker.finish(input);
-    this.advanceEventTime(this.now());
+    if (this.advanceEventTime(this.now())) this.changed = true;
   }
 
   /** Periodic work: idleness, processing-time timers, and the checkpoint when due. */
@@ -328,7 +329,8 @@ export class PartitionActor implements TopologyOutput {
     let recorder: ChangeRecorder | undefined;
     if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
-      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: { token, epoch, positions, sources, at: this.now() } } }];
+      const m: ChangelogMarker = { token, epoch, positions, sources, at: this.now(), ...this.progressFigures() };
+      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m } }];
       // The store reuses its key arrays between writes: copy each one.
       if (this.o.changelog) recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
       entries.push({ sinkId: CHANGELOG_SINK, records });
@@ -459,6 +461,22 @@ export class PartitionActor implements TopologyOutput {
     const key = `${operatorId}:${name}`;
     const m = this.counters.operatorCounts;
     m.set(key, (m.get(key) ?? 0) + n);
+  }
+
+  /**
+   * What `sluice status` shows of this partition, published with each
+   * checkpoint marker: the watermark ("end" once every input finished,
+   * null before the first), the windows waiting to fire (window operators'
+   * "fire" timers: one per key and window for tumbling and session windows,
+   * per key the next window to fire for hopping ones) and all timers.
+   */
+  private progressFigures(): Pick<ChangelogMarker, 'wm' | 'windows' | 'timers'> {
+    const w = this.tracker.watermark;
+    return {
+      wm: w === Infinity ? 'end' : Number.isFinite(w) ? w : null,
+      windows: this.o.store.timerCount('event', FIRE),
+      timers: this.o.store.timerCount(),
+    };
   }
 
   /** Per source id, so a checkpoint stays readable when a job's sources change. */

@@ -89,6 +89,8 @@ export interface DeadLetterSample {
 export type ToWorker =
   | { t: 'open'; id: number; actorId: string; partition: number }
   | { t: 'batch'; actorId: string; input: number; wire: RecordBatchWire }
+  /** A bounded run (--until end): input `input` of the actor reached its end offset; sent after its last batch. */
+  | { t: 'end-input'; actorId: string; input: number }
   | { t: 'close'; id: number; actorId: string }
   | { t: 'checkpoint'; id: number; actorId: string }
   | { t: 'metrics'; id: number }

@@ -38,6 +38,8 @@ export interface ActorStore {
   readOutbox(): Array<{ epoch: number; sinkId: string; records: unknown[] }>;
   commit(input: CommitInput): { durationMs: number; bytes: number; keysWritten: number };
   needsCheckpoint(): boolean;
+  /** Live timers: all of them, or those of one kind and tag (for status: window firings are event timers tagged "fire"). */
+  timerCount(kind?: 'event' | 'processing', tag?: string): number;
   stats(): { cachedEntries: number; dirtyEntries: number; stateKeys: number; stateBytes: number; byOperator?: Record<string, [number, number]> };
   close(): void;
 }

@@ -114,6 +114,12 @@ export class WorkerHandle {
     this.worker.postMessage(msg, transferList(wire));
   }
 
+  /** Input `input` of the actor has no more records (a bounded run); ordered after the batches sent before it. */
+  endInput(actorId: string, input: number): void {
+    const msg: ToWorker = { t: 'end-input', actorId, input };
+    this.worker.postMessage(msg);
+  }
+
   /** Drains the worker: every actor closes cleanly (final checkpoint, output delivered), then the thread ends. */
   async stop(timeoutMs: number): Promise<void> {
     if (!this.lifecycle.is('READY')) return;

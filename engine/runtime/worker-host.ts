@@ -56,7 +56,7 @@ interface Slot {
   changelog: ChangelogDriver | undefined;
   /** False while the state is restored from the changelog; batches wait in `queued`. */
   ready: boolean;
-  queued: Array<{ input: number; wire: RecordBatchWire }>;
+  queued: Array<{ input: number; wire?: RecordBatchWire }>;
   /** Settles when the actor is open (restored, if it had to be). */
   opening: Promise<void>;
 }
@@ -146,6 +146,8 @@ export class WorkerHost {
     switch (msg.t) {
       case 'batch':
         return this.onBatch(msg.actorId, msg.input, msg.wire);
+      case 'end-input':
+        return this.onEndInput(msg.actorId, msg.input);
       case 'open':
         return void this.reply(msg.id, msg.actorId, () => this.open(msg.id, msg.actorId, msg.partition));
       case 'close':
@@ -262,7 +264,10 @@ export class WorkerHost {
     }
     slot.ready = true;
     if (!restoreFrom) this.post({ t: 'opened', id, actorId, positions });
-    for (const q of slot.queued.splice(0)) this.onBatch(actorId, q.input, q.wire);
+    for (const q of slot.queued.splice(0)) {
+      if (q.wire) this.onBatch(actorId, q.input, q.wire);
+      else this.onEndInput(actorId, q.input);
+    }
     if (inputs.some((i) => i.reader || i.custom)) this.puller.schedule();
   }
 
@@ -345,6 +350,27 @@ export class WorkerHost {
     if (values.length) s.actor.ingest(input, values, times, offsets);
     if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
     this.post({ t: 'processed', actorId, records: n, backpressured: s.actor.backpressured });
+  }
+
+  /**
+   * A bounded run's input reached its end: event time of that input goes to
+   * the end (once all inputs are there, every window and timer fires), and
+   * the runner hears that the partition is done.
+   */
+  private onEndInput(actorId: string, input: number): void {
+    const s = this.slots.get(actorId);
+    if (s && !s.ready) {
+      s.queued.push({ input });
+      return;
+    }
+    // Revoked meanwhile: the next owner is told again.
+    if (!s || !s.actor.lifecycle.is('RUNNING') || s.inputs[input].finished) return;
+    s.inputs[input].finished = true;
+    s.actor.finishInput(input);
+    if (!s.finishedReported && s.inputs.every((b) => b.finished)) {
+      s.finishedReported = true;
+      this.post({ t: 'finished', actorId });
+    }
   }
 
   /**
