@@ -20,10 +20,11 @@ import { distributionScenario } from './scenarios/distribution.ts';
 import { engineScenario } from './scenarios/engine.ts';
 import { kafkaScenario } from './scenarios/kafka.ts';
 import { nexmarkScenario } from './scenarios/nexmark.ts';
+import { nexmarkKafkaScenario } from './scenarios/nexmark-kafka.ts';
 import { stateScaleScenario } from './scenarios/state-scale.ts';
 import { usersSinksScenario } from './scenarios/users-sinks.ts';
 
-const scenarios: Scenario[] = [engineScenario, distributionScenario, nexmarkScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
+const scenarios: Scenario[] = [engineScenario, distributionScenario, nexmarkScenario, nexmarkKafkaScenario, kafkaScenario, stateScaleScenario, usersSinksScenario];
 const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts', 'metrics-overhead': 'bench/metrics-overhead.ts' };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
