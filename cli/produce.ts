@@ -17,7 +17,9 @@
  * orders-payments job's tooling: it imports that job's plan (jobs/), which
  * engine/ never does.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ENV_FILE, parseEnvFile } from '../engine/dev/env-file.ts';
 import { createAdmin } from '../engine/kafka/admin.ts';
 import { createProducer } from '../engine/kafka/producer.ts';
 import type { ProducerRecord } from '../engine/kafka/types.ts';
@@ -27,7 +29,7 @@ export const PRODUCE_HELP = `sluice produce orders-payments [options]
 
 Writes orders and payments (seed 001 shapes) to Kafka.
 
-  --brokers host:port,...     Kafka (env SLUICE_BROKERS; default 127.0.0.1:9092)
+  --brokers host:port,...     Kafka (env SLUICE_BROKERS, else .sluice/dev.env's; default 127.0.0.1:9092)
   --orders N                  orders to write (default ${DEFAULT_PLAN.orders}; 0: until interrupted)
   --rate N                    orders per second (default 0: as fast as possible)
   --seed N                    the plan's seed (default ${DEFAULT_PLAN.seed}); the same seed writes the same records
@@ -243,7 +245,7 @@ export async function produceCommand(args: string[], io: { out: (s: string) => v
     const start = str('start-time') === undefined ? d.startTime : Date.parse(str('start-time')!);
     if (!Number.isFinite(start)) throw new Error(`--start-time must be an ISO date-time, got "${str('start-time')}"`);
     opts = {
-      brokers: (str('brokers') ?? process.env.SLUICE_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: (str('brokers') ?? process.env.SLUICE_BROKERS ?? devEnv().SLUICE_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
       ordersTopic: str('orders-topic') ?? 'orders_topic_data_v1',
       paymentsTopic: str('payments-topic') ?? 'payments_topic_data_v1',
       partitions: num('partitions', str('partitions'), 4),
@@ -293,4 +295,9 @@ export async function produceCommand(args: string[], io: { out: (s: string) => v
   } finally {
     process.off('SIGINT', onSignal);
   }
+}
+
+/** The variables of `sluice dev up`'s env file in this directory, if there is one (as `sluice run` reads it). */
+function devEnv(): Record<string, string> {
+  return existsSync(DEFAULT_ENV_FILE) ? parseEnvFile(readFileSync(DEFAULT_ENV_FILE, 'utf8')) : {};
 }

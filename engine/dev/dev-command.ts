@@ -38,6 +38,8 @@ export interface DevIo {
 const USAGE = `usage: sluice dev up [server...] [--env-out FILE]   start servers in the background (default: all)
        sluice dev status                               show them
        sluice dev down [server...] [--env-out FILE]   stop them (default: all)
+       sluice dev replay wikipedia|randomuser [--file F] [--port N] [--rate N]
+                                                       serve recorded data like the live feed (foreground)
 
 servers: ${DEV_SERVERS.join(', ')}
 env file: ${DEFAULT_ENV_FILE} in this directory unless --env-out; \`sluice run\` reads it from there
@@ -86,6 +88,7 @@ function sluiceBin(): string {
 }
 
 export async function devCommand(argv: string[], io: DevIo): Promise<number> {
+  if (argv[0] === 'replay') return (await import('./replay.ts')).replayCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'env-out': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

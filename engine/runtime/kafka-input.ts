@@ -106,8 +106,9 @@ export class KafkaInput {
     });
   }
 
+  /** This process's client id as the consumer group lists it (the consumer's client adds its role, kafka/client.ts). */
   get clientId(): string {
-    return this.cfg.clientId;
+    return `${this.cfg.clientId}-consumer`;
   }
 
   /** Co-partitioning check: every source topic exists and has the same number of partitions. */
