@@ -279,6 +279,11 @@ export class PartitionActor implements TopologyOutput {
     return this.lifecycle.is('RUNNING') && (this.intervalUp(now) || this.o.store.needsCheckpoint());
   }
 
+  /** The earliest processing time at which tick() has work: a processing-time timer, or the checkpoint interval. */
+  nextTickAt(): number {
+    return Math.min(this.topology.nextTimer('processing') ?? Infinity, this.lastCheckpoint + this.o.checkpointIntervalMs - this.tickSlack);
+  }
+
   // Ticks come every tickPeriodMs(): within half a tick of its time, a checkpoint is due now
   // rather than a whole tick late (interval 50 ms would otherwise mean a checkpoint every 75).
   private intervalUp(now: number): boolean {

@@ -224,6 +224,16 @@ export class Topology {
     return fired;
   }
 
+  /** The earliest timer of `kind` of any operator, or undefined. */
+  nextTimer(kind: 'event' | 'processing'): number | undefined {
+    let min: number | undefined;
+    for (const i of this.operatorOrder) {
+      const t = this.ctxs[i]!.timerStore.next(kind);
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
   checkpoint(epoch: number): void {
     for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onCheckpoint(epoch, ctx));
   }
