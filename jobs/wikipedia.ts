@@ -17,8 +17,11 @@
  *
  * Event time is the event's `timestamp` (seconds). The watermark allows
  * `outOfOrdernessMs` of disorder per partition; a partition idle for
- * `idleTimeoutMs` advances with the wall clock (idleAdvance 'wall-clock'), so
- * the windows of a quiet wiki, or of a replay that has ended, still close.
+ * `idleTimeoutMs` advances with the wall clock (`idleAdvance=wall-clock`, the
+ * default, for the live feed), so the windows of a quiet wiki still close.
+ * A replay or backfill runs with `idleAdvance=off` (a pause in it would
+ * otherwise make the rest late) and ends with `sluice run wikipedia --until
+ * end`, which closes every window (README: "Live or replay").
  *
  * The input is partitioned by wiki, so keys hold the wiki: the title windows'
  * (title_url names the wiki anyway, so the groups are the seed's), and the

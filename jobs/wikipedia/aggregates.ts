@@ -6,7 +6,8 @@
  *    continuous. Per 1-minute tumbling event-time window and
  *    (wiki, title, title_url, is_bot): count_comments = distinct comments
  *    (as COUNT(DISTINCT comment): absent comments are not counted),
- *    edit_count = recentchange events of any type. is_bot is "1" unless
+ *    edit_count = edits (events of type "edit"), event_count = events of
+ *    any type (edit, new, log, categorize, ...). is_bot is "1" unless
  *    `bot` is false (so a missing `bot` counts as "1", as in the seed);
  *    formatted_timestamp is the window start and ts its day (00:00 UTC), both
  *    TIMESTAMP; the table is partitioned by day on ts. The wiki (meta.domain)
@@ -39,7 +40,10 @@ export function titleKey(e: RecentChange): string {
   return JSON.stringify([e.meta.domain ?? null, e.title ?? null, e.title_url ?? null, isBot(e)]);
 }
 
-export const titleAggregate = () => aggregate({ count_comments: countDistinct<RecentChange>((e) => e.comment), edit_count: count<RecentChange>() });
+const isEdit = (e: RecentChange): number => (e.type === 'edit' ? 1 : 0);
+
+export const titleAggregate = () =>
+  aggregate({ count_comments: countDistinct<RecentChange>((e) => e.comment), edit_count: sum<RecentChange>(isEdit), event_count: count<RecentChange>() });
 
 export type TitleResult = ReturnType<ReturnType<typeof titleAggregate>['result']>;
 
@@ -52,6 +56,7 @@ export interface FormattedRow {
   is_bot: string;
   count_comments: number;
   edit_count: number;
+  event_count: number;
   ts: number;
   window_start: number;
   window_end: number;
@@ -68,6 +73,7 @@ export function formattedRow(w: WindowResult<TitleResult>): FormattedRow {
     is_bot: bot,
     count_comments: w.result.count_comments,
     edit_count: w.result.edit_count,
+    event_count: w.result.event_count,
     ts: Math.floor(w.start / DAY) * DAY,
     window_start: w.start,
     window_end: w.end,
@@ -82,7 +88,8 @@ export const FORMATTED_COLUMNS: readonly BqColumn[] = [
   { name: 'formatted_timestamp', type: 'TIMESTAMP', description: 'window start' },
   { name: 'is_bot', type: 'STRING', description: '"1" unless bot is false' },
   { name: 'count_comments', type: 'INT64', description: 'distinct comments' },
-  { name: 'edit_count', type: 'INT64', description: 'recentchange events' },
+  { name: 'edit_count', type: 'INT64', description: 'edits: events of type edit' },
+  { name: 'event_count', type: 'INT64', description: 'recentchange events of any type' },
   { name: 'ts', type: 'TIMESTAMP', description: 'day of the window, 00:00 UTC (partitioning column)' },
   { name: 'window_start', type: 'TIMESTAMP' },
   { name: 'window_end', type: 'TIMESTAMP' },

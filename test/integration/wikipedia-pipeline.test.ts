@@ -179,7 +179,7 @@ describe('wikipedia pipeline: SSE -> Kafka -> Parquet + BigQuery', () => {
     // Reference aggregates over the Parquet output, by DuckDB.
     const refFormatted = await sql<Record<string, unknown>>(`
       SELECT meta_domain AS wiki, title, title_url, CASE WHEN bot = false THEN '0' ELSE '1' END AS is_bot,
-             (timestamp // 60) * 60000 AS formatted_timestamp, count(DISTINCT comment) AS count_comments, count(*) AS edit_count,
+             (timestamp // 60) * 60000 AS formatted_timestamp, count(DISTINCT comment) AS count_comments, count(*) FILTER (type = 'edit') AS edit_count, count(*) AS event_count,
              ((timestamp // 86400) * 86400000) AS ts
       FROM ${glob} GROUP BY ALL ORDER BY ALL`);
     step('all events in Parquet');
@@ -204,12 +204,14 @@ describe('wikipedia pipeline: SSE -> Kafka -> Parquet + BigQuery', () => {
 
     // BigQuery, table 1: the seed's aggregate, per minute.
     const formatted = await bqRows<Record<string, unknown>>(
-      `SELECT wiki, title, title_url, is_bot, formatted_timestamp, count_comments, edit_count, ts FROM \`${project}.${dataset}.wikipedia_formatted_changes\` ORDER BY wiki, title, title_url, is_bot, formatted_timestamp`,
+      `SELECT wiki, title, title_url, is_bot, formatted_timestamp, count_comments, edit_count, event_count, ts FROM \`${project}.${dataset}.wikipedia_formatted_changes\` ORDER BY wiki, title, title_url, is_bot, formatted_timestamp`,
     );
     const order = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(Object.values(a)).localeCompare(JSON.stringify(Object.values(b)));
-    const cols = (r: Record<string, unknown>) => ({ wiki: r.wiki, title: r.title, title_url: r.title_url, is_bot: r.is_bot, formatted_timestamp: r.formatted_timestamp, count_comments: r.count_comments, edit_count: r.edit_count, ts: r.ts });
+    const cols = (r: Record<string, unknown>) => ({ wiki: r.wiki, title: r.title, title_url: r.title_url, is_bot: r.is_bot, formatted_timestamp: r.formatted_timestamp, count_comments: r.count_comments, edit_count: r.edit_count, event_count: r.event_count, ts: r.ts });
     expect(formatted.map(cols).sort(order)).toEqual(refFormatted.map(cols).sort(order));
     expect(formatted.some((r) => (r.count_comments as number) > 1)).toBe(true);
+    // edit_count counts edits only: the derived new/log/categorize events are in event_count alone.
+    expect(formatted.some((r) => (r.event_count as number) > (r.edit_count as number))).toBe(true);
 
     // Table 2: per wiki per minute.
     const refWiki = await sql<Record<string, unknown>>(`

@@ -85,15 +85,16 @@ describe('wikipedia job (sluice/testing)', () => {
         // Raw: every valid event once.
         expect(t.output<RecentChange>('raw').map((e) => e.meta.id).sort()).toEqual(valid.map((e) => e.meta.id).sort());
 
-        // 1. Per (wiki, title, title_url, bot) per minute: events and distinct comments.
+        // 1. Per (wiki, title, title_url, bot) per minute: edits, events of any type, and distinct comments.
         const minute = (e: RecentChange) => Math.floor(eventTimeMs(e) / MINUTE) * MINUTE;
         const formatted = [...groupCount(valid, (e) => [e.meta.domain ?? null, e.title ?? null, e.title_url ?? null, isBot(e), minute(e)] as const).values()].map(({ key: [wiki, title, url, bot, start], events }) => ({
-          wiki, title, title_url: url, is_bot: bot, formatted_timestamp: start, edit_count: events.length,
+          wiki, title, title_url: url, is_bot: bot, formatted_timestamp: start, edit_count: events.filter((e) => e.type === 'edit').length, event_count: events.length,
           count_comments: new Set(events.map((e) => e.comment)).size, ts: Math.floor(start / DAY) * DAY,
         }));
-        const gotFormatted = t.output<Record<string, unknown>>('formatted').map(({ wiki, title, title_url, is_bot, formatted_timestamp, edit_count, count_comments, ts }) => ({ wiki, title, title_url, is_bot, formatted_timestamp, edit_count, count_comments, ts }));
+        const gotFormatted = t.output<Record<string, unknown>>('formatted').map(({ wiki, title, title_url, is_bot, formatted_timestamp, edit_count, event_count, count_comments, ts }) => ({ wiki, title, title_url, is_bot, formatted_timestamp, edit_count, event_count, count_comments, ts }));
         expect(sortRows(gotFormatted)).toEqual(sortRows(formatted));
         expect(formatted.some((r) => r.count_comments > 1)).toBe(true);
+        expect(formatted.some((r) => r.event_count > r.edit_count)).toBe(true);
 
         // 2. Per wiki per minute.
         const wiki = [...groupCount(valid, (e) => [e.meta.domain ?? '', minute(e)] as const).values()].map(({ key: [w, start], events }) => ({
