@@ -7,7 +7,9 @@
  * the MongoDB sink, imported from `sluice` by name)
  * is type-checked under a strict tsconfig, run with `npx sluice run ./job.ts`
  * on its embedded sources and its output checked, and the user's own test of
- * it (job-test.ts) is run by vitest through `sluice/testing`.
+ * it (job-test.ts) is run by vitest through `sluice/testing`. Small jobs in
+ * every other format (.mts, .cts, .mjs, .cjs, .js) run too, and one that does
+ * not compile exits 2 with the compiler's message once.
  *
  * Installs use the npm cache first (--prefer-offline) and the registry for
  * what it lacks. The tarball's size and file count, and each project's
@@ -75,6 +77,27 @@ function strictTsconfig(checkLibs: boolean): object {
 }
 
 const ORDERS = 60;
+
+/** A small job module in each format a project of `type` can hold, by file name. */
+function formatJobs(type: 'commonjs' | 'module'): Record<string, string> {
+  const body = (name: string) => `{
+  name: '${name}',
+  sources: { n: generatorSource({ partitions: 1, count: 3, generate: (_p: number, i: number) => ({ i }) }) },
+  sinks: { out: fileSink({ dir: 'out' }) },
+  pipeline(b: PipelineBuilder) { b.source<{ i: number }>('n').map((x) => ({ twice: x.i * 2 })).to('out'); },
+}`;
+  const esmTs = (name: string) => `import { defineJob, fileSink, generatorSource, type PipelineBuilder } from 'sluice';\nexport default defineJob(${body(name)});\n`;
+  const js = (name: string) => body(name).replace('<{ i: number }>', '').replace(/: (number|PipelineBuilder)/g, '');
+  const esmJs = (name: string) => `import { defineJob, fileSink, generatorSource } from 'sluice';\nexport default defineJob(${js(name)});\n`;
+  const cjsJs = (name: string) => `const { defineJob, fileSink, generatorSource } = require('sluice');\nmodule.exports = defineJob(${js(name)});\n`;
+  return {
+    'f-mts.mts': esmTs('f-mts'),
+    'f-cts.cts': esmTs('f-cts'),
+    'f-mjs.mjs': esmJs('f-mjs'),
+    'f-cjs.cjs': cjsJs('f-cjs'),
+    'f-js.js': type === 'module' ? esmJs('f-js') : cjsJs('f-js'),
+  };
+}
 
 let tarball = '';
 
@@ -152,6 +175,23 @@ describe('the packed package, installed into fresh projects', () => {
       }
       expect(Object.fromEntries(perWindow)).toEqual(Object.fromEntries(expected));
       expect(sinkLines(out, 'late_payments')).toEqual([]);
+
+      // Every module format the project can hold loads (TypeScript through tsx, JavaScript as it is).
+      for (const [file, source] of Object.entries(formatJobs(type))) {
+        mkdirSync(join(dir, 'formats'), { recursive: true });
+        writeFileSync(join(dir, 'formats', file), source);
+        const fout = join(dir, 'formats-out', file);
+        await step(file, 'npx', ['sluice', 'run', `./formats/${file}`, '--output-dir', fout, '--state-dir', join(dir, 'formats-state', file), '--workers', '1']);
+        expect(sinkLines<{ twice: number }>(fout, 'out').map((r) => r.twice), file).toEqual([0, 2, 4]);
+      }
+      // A module that does not compile: exit 2, the compiler's message once.
+      writeFileSync(join(dir, 'formats', 'broken.ts'), "import { defineJob } from 'sluice';\nexport default defineJob({ name: 'x', sources: {}, sinks: {}, pipeline() { const = 1; } });\n");
+      const broken = await exec('npx', ['sluice', 'run', './formats/broken.ts'], { cwd: dir }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(broken.code, broken.stderr).toBe(2);
+      expect(broken.stderr.split('Expected identifier but found "="').length - 1, broken.stderr).toBe(1);
 
       const tested = await step('vitest', 'npx', ['vitest', 'run']);
       expect(tested).toMatch(/Tests\s+1 passed/);
