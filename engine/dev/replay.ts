@@ -27,7 +27,7 @@ const USAGE = `usage: sluice dev replay wikipedia [--file events.ndjson|events.s
 `;
 
 /** The repository's test/fixtures, when this runs from a clone. */
-function fixtures(): string | undefined {
+export function fixtures(): string | undefined {
   for (let d = dirname(fileURLToPath(import.meta.url)); d !== dirname(d); d = dirname(d)) {
     if (existsSync(join(d, 'test', 'fixtures'))) return join(d, 'test', 'fixtures');
   }
@@ -70,6 +70,25 @@ export async function replayCommand(argv: string[], io: DevIo): Promise<number> 
   }
   const port = Number(parsed.values.port ?? (what === 'wikipedia' ? 8081 : 8082));
   const rate = Math.max(1, Number(parsed.values.rate ?? 100));
+  const r = await startReplay(what, files, { port, rate });
+  io.out(`replaying ${r.described} at ${r.url}\n  use: --set url=${r.url}\n  stop: Ctrl-C\n`);
+  return new Promise<number>((resolve) => {
+    const stop = (): void => void r.close().then(() => resolve(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export interface Replay {
+  /** What to pass as the job's `url` setting. */
+  url: string;
+  described: string;
+  close(): Promise<void>;
+}
+
+/** Serves `files` as the `what` feed on 127.0.0.1:`port` (0: any free port). */
+export async function startReplay(what: 'wikipedia' | 'randomuser', files: readonly string[], o: { port: number; rate?: number }): Promise<Replay> {
+  const rate = Math.max(1, o.rate ?? 100);
   let handler: (path: string, query: URLSearchParams, lastEventId: string | undefined, res: ServerResponse) => void;
   let described: string;
   if (what === 'wikipedia') {
@@ -95,19 +114,18 @@ export async function replayCommand(argv: string[], io: DevIo): Promise<number> 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(o.port, '127.0.0.1', resolve);
   });
   const addr = server.address() as { port: number };
-  const url = what === 'wikipedia' ? `http://127.0.0.1:${addr.port}/v2/stream/recentchange` : `http://127.0.0.1:${addr.port}/api/`;
-  io.out(`replaying ${described} at ${url}\n  use: --set url=${url}\n  stop: Ctrl-C\n`);
-  return new Promise<number>((resolve) => {
-    const stop = (): void => {
-      server.closeAllConnections();
-      server.close(() => resolve(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  return {
+    url: what === 'wikipedia' ? `http://127.0.0.1:${addr.port}/v2/stream/recentchange` : `http://127.0.0.1:${addr.port}/api/`,
+    described,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Sends the events after `lastId`, `rate` per second, then keeps the stream open with heartbeats. */
