@@ -75,10 +75,13 @@ export class TestDriver<S extends Settings = Settings> {
   /** Incarnations of the job so far: 1 + crashes. */
   incarnation = 1;
 
-  constructor(
-    private readonly job: JobDefinition<S>,
-    private readonly o: TestDriverOptions<S> = {},
-  ) {
+  // Kept as JobDefinition<Settings>, so that a TestDriver<MySettings> is a TestDriver (settings only appear covariantly).
+  private readonly job: JobDefinition<Settings>;
+  private readonly o: TestDriverOptions;
+
+  constructor(job: JobDefinition<S>, o: TestDriverOptions<S> = {}) {
+    this.job = job as unknown as JobDefinition<Settings>;
+    this.o = o as TestDriverOptions;
     this.settings = { ...(job.settings ?? {}), ...(o.settings ?? {}) } as S;
     const resolved = resolveJob(job, this.settings);
     this.sources = resolved.sources;
