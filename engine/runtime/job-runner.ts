@@ -160,6 +160,12 @@ export class JobRunner {
       if (embedded && this.o.untilEnd) {
         throw new SluiceError(ErrorCodes.CONFIG, `--until end reads Kafka inputs to their end; job ${this.o.job.name} reads none (its embedded sources end by themselves, or never)`);
       }
+      // A repartition topic's end is not known at start: this run writes it. Cutting it at its start
+      // offsets would drop what the run itself repartitioned, so refuse rather than give short results.
+      const internal = Object.entries(this.sources).find(([, s]) => s.kind === 'kafka' && s.internal === true);
+      if (internal && this.o.untilEnd) {
+        throw new SluiceError(ErrorCodes.CONFIG, `--until end does not support jobs with repartition stages yet: source ${internal[0]} of ${this.o.job.name} reads the internal topic ${(internal[1] as { topic: string }).topic}`);
+      }
       (this.runtime as { embedded: boolean }).embedded = embedded;
       if (!embedded && this.runtime.brokers.length === 0) {
         throw new SluiceError(ErrorCodes.CONFIG, `job ${this.o.job.name} reads Kafka: give --brokers (or SLUICE_BROKERS)`);

@@ -37,6 +37,9 @@ export const nexmarkKafkaDefaults: NexmarkKafkaSettings = {
   sink: 'discard',
 };
 
+/** The sink setting's allowed values (`--set sink=fil` is rejected at start, with these). */
+export const nexmarkKafkaChoices = { sink: ['discard', 'file'] } as const;
+
 export function eventsSource(s: NexmarkKafkaSettings): SourceSpec {
   return kafkaSource<KafkaEvent>({
     topic: s.topic,

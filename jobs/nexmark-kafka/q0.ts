@@ -3,13 +3,14 @@
  * dateTime, extra FROM bid. Stateless: no repartition.
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 export default defineJob({
   name: 'nexmark-kafka-q0',
   description: 'Nexmark q0 from Kafka: passthrough of bids',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => ({ events: eventsSource(s) }),
   sinks: (s) => ({ out: outputSink(s) }),
   pipeline(b) {

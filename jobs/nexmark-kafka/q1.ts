@@ -3,13 +3,14 @@
  * 0.908 * price AS price, dateTime, extra FROM bid. Stateless.
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 export default defineJob({
   name: 'nexmark-kafka-q1',
   description: 'Nexmark q1 from Kafka: bid prices in euros',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => ({ events: eventsSource(s) }),
   sinks: (s) => ({ out: outputSink(s) }),
   pipeline(b) {

@@ -3,13 +3,14 @@
  * MOD(auction, 123) = 0. Stateless.
  */
 import { defineJob } from '../../api/index.ts';
-import { nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 export default defineJob({
   name: 'nexmark-kafka-q2',
   description: 'Nexmark q2 from Kafka: bids of every 123rd auction',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => ({ events: eventsSource(s) }),
   sinks: (s) => ({ out: outputSink(s) }),
   pipeline(b) {

@@ -16,7 +16,7 @@
  *      the SQL's join.
  */
 import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
-import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 const STAGES = ['by-person'];
@@ -55,6 +55,7 @@ export default defineJob({
   name: 'nexmark-kafka-q3',
   description: 'Nexmark q3 from Kafka: category-10 auctions joined with sellers in OR/ID/CA (repartitioned by person id)',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => stagedSources(s, STAGES),
   sinks: (s) => stagedSinks(s, STAGES),
   pipeline(b) {

@@ -19,7 +19,7 @@
  */
 import { defineJob, Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
-import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 export const Q5_WINDOW_MS = 10_000;
@@ -103,6 +103,7 @@ export default defineJob({
   name: 'nexmark-kafka-q5',
   description: 'Nexmark q5 from Kafka: most-bid auctions per 10 s window sliding by 2 s (repartitioned by auction, then by window)',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => stagedSources(s, STAGES),
   sinks: (s) => stagedSinks(s, STAGES),
   pipeline(b) {

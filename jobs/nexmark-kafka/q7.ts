@@ -21,7 +21,7 @@
  */
 import { defineJob, Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
-import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { BidJson, KafkaEvent } from './events.ts';
 
 export const Q7_WINDOW_MS = 10_000;
@@ -122,6 +122,7 @@ export default defineJob({
   name: 'nexmark-kafka-q7',
   description: 'Nexmark q7 from Kafka: bids at the maximum price of each 10 s window (every bid repartitioned by window to the join)',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => stagedSources(s, STAGES),
   sinks: (s) => stagedSinks(s, STAGES),
   pipeline(b) {

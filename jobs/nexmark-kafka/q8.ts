@@ -17,7 +17,7 @@
  */
 import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
 import { windowStart } from '../nexmark/common.ts';
-import { nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
+import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
 export const Q8_WINDOW_MS = 10_000;
@@ -79,6 +79,7 @@ export default defineJob({
   name: 'nexmark-kafka-q8',
   description: 'Nexmark q8 from Kafka: people who opened an auction in the 10 s window they registered in (repartitioned by person id)',
   settings: nexmarkKafkaDefaults,
+  choices: nexmarkKafkaChoices,
   sources: (s) => stagedSources(s, STAGES),
   sinks: (s) => stagedSinks(s, STAGES),
   pipeline(b) {

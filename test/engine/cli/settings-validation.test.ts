@@ -63,6 +63,10 @@ describe('job settings', () => {
       const job = await loadJob(new URL(`../../../jobs/nexmark/${q}.ts`, import.meta.url).href);
       expect(job.choices?.sink, q).toEqual(['discard', 'file']);
     }
+    for (const q of ['q0', 'q1', 'q2', 'q3', 'q5', 'q7', 'q8']) {
+      const job = await loadJob(new URL(`../../../jobs/nexmark-kafka/${q}.ts`, import.meta.url).href);
+      expect(job.choices?.sink, `nexmark-kafka ${q}`).toEqual(['discard', 'file']);
+    }
   });
 
   it('applySettings checks choices of numbers too, and the coercion still applies', () => {
