@@ -29,15 +29,59 @@
  * (no functions, no class identity).
  */
 import { Packr } from 'msgpackr';
+import { ErrorCodes, SluiceError } from '../engine/errors.ts';
 
 const packr = new Packr({ useRecords: false, copyBuffers: true });
 
 /**
+ * msgpackr encodes recursively: a value nested deeper than the stack allows
+ * would fail with "Maximum call stack size exceeded" in the middle of a
+ * checkpoint. Values are checked first, without recursion, against this
+ * bound (far above the input limit, engine/runtime/input-limits.ts, which
+ * keeps records shallower than 64).
+ */
+export const MAX_ENCODE_DEPTH = 1_000;
+
+/** The nesting depth of `value` if it exceeds `max`, else 0; an explicit stack, no recursion. */
+export function depthOver(value: unknown, max: number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const stack: object[] = [value];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    const d = depths.pop()!;
+    if (d > max) return d;
+    if (ArrayBuffer.isView(cur)) continue;
+    if (Array.isArray(cur)) {
+      for (let i = 0; i < cur.length; i++) {
+        const x: unknown = cur[i];
+        if (typeof x === 'object' && x !== null) {
+          stack.push(x);
+          depths.push(d + 1);
+        }
+      }
+    } else {
+      for (const k in cur) {
+        const x = (cur as Record<string, unknown>)[k];
+        if (typeof x === 'object' && x !== null) {
+          stack.push(x);
+          depths.push(d + 1);
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+/**
  * Encodes a value. The result is a view into msgpackr's reusable buffer that
  * stays valid (msgpackr moves on to fresh space for the next pack), but it
- * should be written out, not kept around in large numbers.
+ * should be written out, not kept around in large numbers. A value nested
+ * deeper than MAX_ENCODE_DEPTH is refused with a SluiceError (SLUICE_STATE).
  */
 export function encodeValue(value: unknown): Buffer {
+  const d = depthOver(value, MAX_ENCODE_DEPTH);
+  if (d > 0) throw new SluiceError(ErrorCodes.STATE, `value nested deeper than ${MAX_ENCODE_DEPTH} levels: not encoded`);
   return packr.pack(value);
 }
 

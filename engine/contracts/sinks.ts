@@ -39,6 +39,8 @@ export interface RuntimeInfo {
   readonly stateDir: string;
   readonly outputDir: string;
   readonly embedded: boolean;
+  /** The application id (the consumer group, or the job name): names this deployment of the job. */
+  readonly appId?: string;
 }
 
 /** A record for Kafka, as a sink hands it to the actor's transactional producer. */

@@ -38,6 +38,25 @@ export interface WatermarkSpec {
   upstream?: boolean;
 }
 
+/**
+ * Limits every record of a source passes before it reaches user code or
+ * state (engine/runtime/input-gate.ts). A record over one is dead-lettered
+ * with reason `limit_exceeded` and the limit it broke. Defaults: INPUT_LIMIT_DEFAULTS
+ * (engine/runtime/input-limits.ts), documented in docs/engine.md ("Input limits").
+ */
+export interface InputLimits {
+  /** Deepest nesting of arrays and objects. Default 64. */
+  maxDepth?: number;
+  /** Largest value, in bytes as read (Kafka values). Default 1 MiB (1,048,576). */
+  maxValueBytes?: number;
+  /** Longest string in a value: bytes of its JSON text, escapes included (UTF-16 units for decoded values). Default 262,144. */
+  maxStringLength?: number;
+  /** An event time further than this ahead of the watermark or the wall clock, whichever is later, is dead-lettered, not held. Default 7 days. */
+  maxEventTimeAheadMs?: number;
+  /** An event time further behind the watermark than this is dead-lettered. Default: no bound (late records are the operators' business). */
+  maxEventTimeBehindMs?: number;
+}
+
 // Callbacks use method syntax on purpose: methods are bivariant in their
 // parameters, so a SourceSpec<Order> is usable where a SourceSpec is expected.
 interface SourceCommon<T> {
@@ -50,6 +69,8 @@ interface SourceCommon<T> {
    * destination with that reason, and processing goes on.
    */
   validate?(value: T): string | undefined;
+  /** Input limits; unset fields take the defaults. */
+  limits?: InputLimits;
 }
 
 export interface KafkaSourceSpec<T = unknown> extends SourceCommon<T> {

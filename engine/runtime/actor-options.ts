@@ -8,6 +8,7 @@ import type { SinkDriver } from '../contracts/sinks.ts';
 import type { DeliveryPolicy } from './delivery-policy.ts';
 import type { DeliveryObserver } from './outbox.ts';
 import type { ActorStore } from './store-contract.ts';
+import type { DeadLetterRecord } from './dead-letter.ts';
 import type { WatermarkInputSpec } from './watermark-tracker.ts';
 
 /** Points between checkpoint phases where tests inject a crash. */
@@ -15,11 +16,17 @@ export type FaultPoint = 'after-prepare' | 'after-commit' | 'after-deliver' | 'a
 
 export interface ActorInput {
   sourceId: string;
+  /** The Kafka topic of a Kafka source (named in dead letters). */
+  topic?: string;
   watermark: WatermarkInputSpec;
 }
 
 export interface ActorOptions {
   job: string;
+  /** The application id (the consumer group, or the job name): dead letters name it. */
+  group?: string;
+  /** A dead letter's value is cut to this many bytes of JSON (setting `dlqMaxValueBytes`). */
+  dlqMaxValueBytes?: number;
   actorId: string;
   partition: number;
   inputs: readonly ActorInput[];
@@ -61,6 +68,7 @@ export interface ActorCounters {
   recordsIn: number[];
   skippedReplay: number;
   recordsOut: Map<string, number>;
+  /** Dead letters by reason, counted once their epoch is delivered (they reached the dead-letter sink). */
   deadLetters: Map<string, number>;
   operatorCounts: Map<string, number>;
   checkpoints: number;
@@ -74,17 +82,8 @@ export interface ActorCounters {
 /** How many of the newest dead letters an actor keeps for the status page. */
 export const RECENT_DEAD_LETTERS = 5;
 
-/** What the actor writes to the dead-letter sink. */
-export interface DeadLetterRecord {
-  job: string;
-  partition: number;
-  operator: string;
-  source?: string;
-  reason: string;
-  error?: { code: string; name: string; message: string };
-  value: unknown;
-  at: number;
-}
+/** What the actor writes to the dead-letter sink: see dead-letter.ts. */
+export type { DeadLetterRecord } from './dead-letter.ts';
 
 /**
  * How often a worker calls tick() on its actors. Checkpoints start only in a

@@ -44,7 +44,9 @@ export function actorStats(a: PartitionActor, st: ReturnType<ActorStore['stats']
 function sample(d: DeadLetterRecord): DeadLetterSample {
   let value: string;
   try {
-    value = typeof d.value === 'string' ? d.value : (JSON.stringify(d.value, bytesAsText) ?? String(d.value));
+    // A letter carries its record as `value`, or as `raw` (a bounded prefix: dead-letter.ts).
+    const raw = d.raw;
+    value = raw ? (raw.text ?? `base64:${raw.base64 ?? ''}`) : typeof d.value === 'string' ? d.value : (JSON.stringify(d.value, bytesAsText) ?? String(d.value));
   } catch {
     value = String(d.value);
   }

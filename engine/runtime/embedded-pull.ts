@@ -6,8 +6,8 @@
  * here: the main thread pushes it (kafka-input.ts).
  */
 import type { CustomSourceReader, SourceSpec } from '../contracts/sources.ts';
-import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { Codec } from '../sources/codecs.ts';
+import type { InputGate } from './input-gate.ts';
 import type { PullReader } from '../sources/pull-reader.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import type { FromWorker } from './protocol.ts';
@@ -17,6 +17,8 @@ export interface InputBinding {
   spec: SourceSpec;
   codec?: Codec;
   reader?: PullReader;
+  /** Limits, decode, validation and event-time checks (input-gate.ts); made with the actor. */
+  gate?: InputGate;
   /** A custom source's reader (async, with its own snapshot), opened after the actor restored. */
   custom?: CustomSourceReader;
   /** A custom reader's next() is in flight. */
@@ -29,20 +31,6 @@ export interface PullSlot {
   actor: PartitionActor;
   inputs: InputBinding[];
   finishedReported: boolean;
-}
-
-/** Validates one record against its source's `validate`; a failure is dead-lettered with the reason. */
-export function acceptRecord(actor: PartitionActor, input: number, spec: SourceSpec, v: unknown, offset: number): boolean {
-  if (!spec.validate) return true;
-  let reason: string | undefined;
-  try {
-    reason = spec.validate(v as never);
-  } catch (err) {
-    reason = `validator threw: ${(err as Error).message}`;
-  }
-  if (reason === undefined) return true;
-  actor.deadLetterInput(input, offset, v, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
-  return false;
 }
 
 export class EmbeddedPuller {
@@ -80,14 +68,16 @@ export class EmbeddedPuller {
         }
         if (!bind.reader || bind.finished) return;
         const r = bind.reader.read(s.actor.position(i), this.pullBatch, now);
-        for (const f of r.failures) s.actor.deadLetterInput(i, f.offset, f.raw, 'decode_error', f.error);
+        const gate = bind.gate!;
+        for (const f of r.failures) gate.refuseUndecodable(f.offset, f.raw, f.error);
         const accepted: number[] = [];
         const vals: unknown[] = [];
         const ts: number[] = [];
         for (let k = 0; k < r.values.length; k++) {
-          if (!acceptRecord(s.actor, i, bind.spec, r.values[k], r.offsets[k])) continue;
-          vals.push(r.values[k]);
-          ts.push(r.times[k]);
+          // The reader applied the source's timestamp already: r.times[k] is the event time.
+          if (!gate.admitValue(r.offsets[k], r.values[k], r.times[k], true)) continue;
+          vals.push(gate.value);
+          ts.push(gate.time);
           accepted.push(r.offsets[k]);
         }
         if (vals.length) s.actor.ingest(i, vals, ts, accepted);
@@ -130,10 +120,11 @@ export class EmbeddedPuller {
           const vals: unknown[] = [];
           const ts: number[] = [];
           const offs: number[] = [];
+          const gate = bind.gate!;
           for (let k = 0; k < recs.length; k++) {
-            if (!acceptRecord(s.actor, i, bind.spec, recs[k], start + k)) continue;
-            vals.push(recs[k]);
-            ts.push(bind.spec.timestamp ? eventTime(bind.spec, recs[k], now) : now);
+            if (!gate.admitValue(start + k, recs[k], now)) continue;
+            vals.push(gate.value);
+            ts.push(gate.time);
             offs.push(start + k);
           }
           if (vals.length) s.actor.ingest(i, vals, ts, offs);
@@ -148,15 +139,5 @@ export class EmbeddedPuller {
         setTimeout(() => this.schedule(), 1000);
       },
     );
-  }
-}
-
-/** The source's event time for a record, or the Kafka timestamp when the extractor fails or returns junk. */
-export function eventTime(spec: SourceSpec, v: unknown, fallback: number): number {
-  try {
-    const t = spec.timestamp!(v as never);
-    return Number.isFinite(t) ? t : fallback;
-  } catch {
-    return fallback;
   }
 }

@@ -10,6 +10,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobDefinition, SettingChoices, Settings } from '../contracts/job.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { DLQ_MAX_VALUE_BYTES } from './dead-letter.ts';
 
 /** Named job modules: `sluice run <name>` and `sluice list` use one. */
 export type JobCatalog = Readonly<Record<string, { readonly href: string; readonly description: string }>>;
@@ -87,12 +88,24 @@ function unwrapDefault(v: unknown): unknown {
 }
 
 /**
- * Applies `key=value` overrides to a job's default settings, coercing to each
- * default's type, then checks every setting that declares its choices (the
- * defaults too: a job whose default is not a choice is a job bug, caught at start).
+ * Settings every job has, whatever it declares (a job may declare them with
+ * its own defaults):
+ *   dlqTopic          the dead-letter topic; '' is `<job>.dlq` (a local
+ *                     directory in embedded mode), see worker-host.ts
+ *   dlqMaxValueBytes  a dead letter's value is cut to this many bytes of
+ *                     JSON, keeping a prefix, the length and a SHA-256
+ *                     (engine/runtime/dead-letter.ts)
+ */
+export const ENGINE_SETTINGS: Settings = { dlqTopic: '', dlqMaxValueBytes: DLQ_MAX_VALUE_BYTES };
+
+/**
+ * Applies `key=value` overrides to a job's default settings (and the
+ * engine's, ENGINE_SETTINGS), coercing to each default's type, then checks
+ * every setting that declares its choices (the defaults too: a job whose
+ * default is not a choice is a job bug, caught at start).
  */
 export function applySettings(defaults: Settings | undefined, overrides: Record<string, string>, choices?: SettingChoices<Settings>): Settings {
-  const out: Settings = { ...(defaults ?? {}) };
+  const out: Settings = { ...ENGINE_SETTINGS, ...(defaults ?? {}) };
   for (const [k, raw] of Object.entries(overrides)) {
     if (!(k in out)) {
       throw new SluiceError(ErrorCodes.CONFIG, `unknown setting "${k}"; this job's settings: ${Object.keys(out).join(', ') || '(none)'}`);

@@ -26,9 +26,10 @@ import type { Key } from '../contracts/operator.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import { watermarkMarker, type SinkRecord } from '../contracts/sinks.ts';
-import { serializeError } from '../errors.ts';
 import { CHANGELOG_SINK, type ChangelogMarker } from './changelog.ts';
 import { FIRE } from '../operators/windows/window-types.ts';
+import { buildLetter, DLQ_MAX_VALUE_BYTES, type LetterContext } from './dead-letter.ts';
+import type { LimitBreach } from './input-limits.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue, OutboxBuffer, undeliveredEpochs } from './outbox.ts';
 import type { SinkStall } from './delivery-policy.ts';
@@ -105,6 +106,9 @@ export class PartitionActor implements TopologyOutput {
   private readonly nodeInputs: number[][] | undefined;
   /** Per watermark-forwarding sink: the inputs upstream of it, and the watermark last sent to it. */
   private readonly forwarded: Array<{ sinkId: string; inputs: number[]; sent: number }>;
+  /** Dead letters by reason of each epoch not yet delivered: counted once it is. */
+  private readonly lettersAt = new Map<number, Map<string, number>>();
+  private readonly letterCtx: LetterContext;
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
@@ -116,6 +120,7 @@ export class PartitionActor implements TopologyOutput {
     this.nodeInputs = o.inputs.some((i) => i.watermark.upstream) ? o.nodes.map((_, i) => inputsUpstreamOfNodes(o, [i])) : undefined;
     this.forwarded = [...(o.watermarkSinks ?? [])].map((sinkId) => ({ sinkId, inputs: inputsUpstreamOf(o, sinkId), sent: -Infinity }));
     this.outbox = new OutboxBuffer(o.partition);
+    this.letterCtx = { job: o.job, group: o.group ?? o.job, maxValueBytes: o.dlqMaxValueBytes ?? DLQ_MAX_VALUE_BYTES };
     this.counters = {
       recordsIn: o.inputs.map(() => 0),
       skippedReplay: 0,
@@ -160,7 +165,10 @@ export class PartitionActor implements TopologyOutput {
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch), this.o.delivery);
     this.delivery.observer = this.o.observer;
     this.delivery.onFailed = this.o.onFailed;
-    for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) this.delivery.push(epoch, entries);
+    for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) {
+      this.noteLetters(epoch, entries);
+      this.delivery.push(epoch, entries);
+    }
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
     this.lastCheckpoint = this.now();
@@ -363,6 +371,7 @@ export class PartitionActor implements TopologyOutput {
     this.o.fault?.('after-commit');
     // Phase 3: deliver, then report (see delivered()).
     this.positionsAt.set(epoch, positions);
+    this.noteLetters(epoch, entries);
     this.delivery.push(epoch, entries.map((e) => ({ epoch, sinkId: e.sinkId, records: e.records })));
     // res.durationMs is finer than the millisecond clock, but covers the commit only.
     this.o.observer?.checkpointed(epoch, Math.max(c.lastCheckpointMs, res.durationMs), res.bytes);
@@ -427,22 +436,9 @@ export class PartitionActor implements TopologyOutput {
   }
 
   deadLetter(operatorId: string, value: unknown, reason: string, error?: unknown): void {
-    const d = this.counters.deadLetters;
-    d.set(reason, (d.get(reason) ?? 0) + 1);
-    const err = error === undefined ? undefined : serializeError(error);
-    const record: DeadLetterRecord = {
-      job: this.o.job,
-      partition: this.o.partition,
-      operator: operatorId,
-      source: this.current.source,
-      reason,
-      error: err && { code: err.code, name: err.name, message: err.message },
-      value,
-      at: this.now(),
-    };
-    this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [record], [this.now()], [reason]);
-    const recent = this.counters.recentDeadLetters;
-    if (recent.push(record) > RECENT_DEAD_LETTERS) recent.shift();
+    const source = this.current.source;
+    const topic = source === undefined ? undefined : this.o.inputs.find((i) => i.sourceId === source)?.topic;
+    this.letter(buildLetter(this.letterCtx, { source, topic, partition: this.o.partition }, operatorId, reason, error, { value }, this.now()));
   }
 
   /** Records sent along each pipeline node's outputs (Topology.outputCounts); empty while restoring. */
@@ -450,12 +446,38 @@ export class PartitionActor implements TopologyOutput {
     return this.topology ? this.topology.outputCounts() : {};
   }
 
-  /** Dead-letters a record that never reached the pipeline (failed decode or validation). */
-  deadLetterInput(input: number, offset: number, value: unknown, reason: string, error?: unknown): void {
-    const prev = this.current;
-    this.current = { source: this.o.inputs[input].sourceId, offset };
-    this.deadLetter(`source-${this.o.inputs[input].sourceId}`, { offset, value }, reason, error);
-    this.current = prev;
+  /**
+   * Dead-letters a record that never reached the pipeline (over a limit, or
+   * failed decode or validation), with what locates it for a re-read.
+   */
+  deadLetterInput(
+    input: number,
+    offset: number,
+    key: Uint8Array | string | null | undefined,
+    content: { value?: unknown; raw?: Uint8Array | null },
+    reason: string,
+    error?: unknown,
+    limit?: LimitBreach,
+  ): void {
+    const inp = this.o.inputs[input];
+    const origin = { source: inp.sourceId, topic: inp.topic, partition: this.o.partition, offset, key: key ?? null };
+    this.letter(buildLetter(this.letterCtx, origin, `source-${inp.sourceId}`, reason, error, content, this.now(), limit));
+  }
+
+  private letter(letter: DeadLetterRecord): void {
+    this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [letter], [letter.at], [letter.reason]);
+    const recent = this.counters.recentDeadLetters;
+    if (recent.push(letter) > RECENT_DEAD_LETTERS) recent.shift();
+  }
+
+  /** Counts an epoch's dead letters (the outbox keys them by reason), to add once the epoch is delivered. */
+  private noteLetters(epoch: number, entries: ReadonlyArray<{ sinkId: string; records: ReadonlyArray<{ key: string | null }> }>): void {
+    for (const e of entries) {
+      if (e.sinkId !== DEAD_LETTER_SINK || e.records.length === 0) continue;
+      const m = this.lettersAt.get(epoch) ?? new Map<string, number>();
+      for (const r of e.records) m.set(r.key ?? '?', (m.get(r.key ?? '?') ?? 0) + 1);
+      this.lettersAt.set(epoch, m);
+    }
   }
 
   currentWatermark(): number {
@@ -495,6 +517,11 @@ export class PartitionActor implements TopologyOutput {
   private delivered(epoch: number): void {
     // The sinks hold this epoch, and LMDB will record that only in the next checkpoint.
     this.o.fault?.('after-deliver');
+    for (const [e, m] of [...this.lettersAt]) {
+      if (e > epoch) continue;
+      for (const [reason, n] of m) this.counters.deadLetters.set(reason, (this.counters.deadLetters.get(reason) ?? 0) + n);
+      this.lettersAt.delete(e);
+    }
     const pos = this.positionsAt.get(epoch);
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);

@@ -29,8 +29,10 @@ import { actorStats } from './actor-stats.ts';
 import { DeliveryPolicy } from './delivery-policy.ts';
 import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
-import { batchLength, valueAt, type RecordBatchWire } from './record-batch.ts';
-import { acceptRecord, EmbeddedPuller, eventTime, type InputBinding } from './embedded-pull.ts';
+import { batchLength, keyAt, valueAt, type RecordBatchWire } from './record-batch.ts';
+import { EmbeddedPuller, type InputBinding } from './embedded-pull.ts';
+import { InputGate } from './input-gate.ts';
+import { DLQ_MAX_VALUE_BYTES } from './dead-letter.ts';
 import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
 import { openChangelog, restoreFromChangelog, statefulOperators, type ChangelogDriver } from './changelog.ts';
@@ -117,7 +119,7 @@ export class WorkerHost {
         job: rt.job,
         sinkId: id,
         workerId: this.init.workerId,
-        runtime: { brokers: rt.brokers, stateDir: rt.stateDir, outputDir: rt.outputDir, embedded: rt.embedded },
+        runtime: { brokers: rt.brokers, stateDir: rt.stateDir, outputDir: rt.outputDir, embedded: rt.embedded, appId: rt.appId },
       });
       this.drivers.set(id, d);
     }
@@ -204,8 +206,11 @@ export class WorkerHost {
       job: rt.job,
       actorId,
       partition,
+      group: rt.appId,
+      dlqMaxValueBytes: typeof this.init.settings.dlqMaxValueBytes === 'number' ? this.init.settings.dlqMaxValueBytes : DLQ_MAX_VALUE_BYTES,
       inputs: inputs.map((i) => ({
         sourceId: i.sourceId,
+        topic: i.spec.kind === 'kafka' ? i.spec.topic : undefined,
         watermark: {
           maxOutOfOrdernessMs: i.spec.watermark?.maxOutOfOrdernessMs ?? 0,
           idleTimeoutMs: i.spec.watermark?.idleTimeoutMs ?? 0,
@@ -234,6 +239,7 @@ export class WorkerHost {
       changelog: changelog !== undefined && !rt.embedded,
       markers: changelog !== undefined,
     });
+    inputs.forEach((b, i) => (b.gate = new InputGate(actor, i, b.spec, b.codec)));
     const slot: Slot = { actor, store, inputs, leaseToken, finishedReported: false, changelog, queued: [], ready: false, opening: Promise.resolve() };
     this.slots.set(actorId, slot);
     if (restoreFrom) {
@@ -322,9 +328,9 @@ export class WorkerHost {
       this.post({ t: 'processed', actorId, records: n, backpressured: false });
       return;
     }
-    const bind = s.inputs[input];
-    const codec = bind.codec!;
-    const spec = bind.spec;
+    // The actor's one input loop: skip what was processed before a restart,
+    // pass the gate (limits, decode, validate, event time), ingest.
+    const gate = s.inputs[input].gate!;
     const values: unknown[] = [];
     const times: number[] = [];
     const offsets: number[] = [];
@@ -332,19 +338,9 @@ export class WorkerHost {
     for (let i = 0; i < n; i++) {
       const offset = meta[2 * i];
       if (offset < s.actor.position(input)) continue;
-      const bytes = valueAt(wire, i);
-      let v: unknown = null;
-      if (bytes !== null) {
-        try {
-          v = codec.decode(bytes);
-        } catch (err) {
-          s.actor.deadLetterInput(input, offset, Buffer.from(bytes).toString('utf8'), 'decode_error', err);
-          continue;
-        }
-      }
-      if (!acceptRecord(s.actor, input, spec, v, offset)) continue;
-      values.push(v);
-      times.push(spec.timestamp ? eventTime(spec, v, meta[2 * i + 1]) : meta[2 * i + 1]);
+      if (!gate.admitBytes(offset, keyAt(wire, i), valueAt(wire, i), meta[2 * i + 1])) continue;
+      values.push(gate.value);
+      times.push(gate.time);
       offsets.push(offset);
     }
     if (values.length) s.actor.ingest(input, values, times, offsets);

@@ -8,8 +8,10 @@
  * is not sent again after a crash (engine/runtime/changelog.ts). `deliver`,
  * with the idempotent producer, serves a caller outside a partition actor: it
  * is at-least-once, and every record carries a header `sluice-id` =
- * `<partition>-<epoch>-<seq>`, deterministic across redeliveries, so a reader
- * can still drop duplicates by id; keyed output on a compacted topic is an
+ * `<application id>/<partition>-<epoch>-<seq>`, deterministic across
+ * redeliveries and distinct between deployments (two groups running the same
+ * job write the same epochs), so a reader can still drop duplicates by id;
+ * keyed output on a compacted topic is an
  * upsert stream and exact either way.
  *
  * Records without a key go to partition (source partition mod topic
@@ -39,6 +41,7 @@ class KafkaSinkDriver implements SinkDriver {
   private producer!: Producer;
   private codec!: Codec;
   private partitions = 1;
+  private idPrefix = '';
 
   constructor(private readonly o: KafkaSinkOptions) {}
 
@@ -47,6 +50,7 @@ class KafkaSinkDriver implements SinkDriver {
       throw new SluiceError(ErrorCodes.CONFIG, `kafka sink "${ctx.sinkId}": no brokers configured (--brokers)`);
     }
     this.codec = resolveCodec(this.o.codec ?? 'json');
+    this.idPrefix = `${ctx.runtime.appId ?? ctx.job}/`;
     const cfg = { brokers: ctx.runtime.brokers, clientId: `sluice-${ctx.job}-sink-${ctx.workerId}` };
     const admin = createAdmin(cfg);
     try {
@@ -84,7 +88,7 @@ class KafkaSinkDriver implements SinkDriver {
         partition: key === null ? d.partition % this.partitions : undefined,
         key,
         value: r.value === null ? null : Buffer.from(this.codec.encode(r.value)),
-        headers: { 'sluice-id': r.id },
+        headers: { 'sluice-id': this.idPrefix + r.id },
         timestamp: Number.isFinite(r.time) ? r.time : undefined,
       };
     }

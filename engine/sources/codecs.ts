@@ -13,7 +13,9 @@ export interface Codec {
 }
 
 const packr = new Packr({ useRecords: false });
-const utf8 = new TextDecoder();
+// fatal: bytes that are not UTF-8 are an error, not U+FFFD. Replacing them
+// would make different corrupted ids equal, and hide the corruption.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const json: Codec = {
   name: 'json',
@@ -30,6 +32,20 @@ const buffer: Codec = {
     throw new SluiceError(ErrorCodes.CONFIG, 'buffer codec: value is not a Uint8Array');
   },
 };
+
+/**
+ * Decodes with `codec`; whatever it throws (bad JSON, bad UTF-8, bad
+ * msgpack) becomes a SluiceError with code SLUICE_DECODE: the input is at
+ * fault, not sluice.
+ */
+export function decodeWith(codec: Codec, b: Uint8Array): unknown {
+  try {
+    return codec.decode(b);
+  } catch (err) {
+    if (err instanceof SluiceError) throw err;
+    throw new SluiceError(ErrorCodes.DECODE, `${codec.name}: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 export function resolveCodec(c: ValueCodec): Codec {
   if (typeof c === 'object') return c;

@@ -12,7 +12,11 @@
  *     allowed (allowUnionTypes, strictTypes off), as the spec allows them;
  *   - keywords ajv does not know (vendor annotations): added as annotation-
  *     only keywords, reported in `unknownKeywords`, instead of failing.
- * Formats (`date-time`, `uri-reference`, ...) come from ajv-formats.
+ * Formats (`date-time`, `uri-reference`, ...) come from ajv-formats, except
+ * `date-time`, which is strict here: an ISO 8601 instant with a real
+ * calendar date and an explicit offset or Z, that Date can represent
+ * (sources/iso-instant.ts). ajv-formats' own accepts a space for the `T` and
+ * the leap second 23:59:60, which Date.parse turns into NaN.
  *
  * The validator returns undefined for a valid value, or every error as one
  * line ("/meta/dt must match format \"date-time\"; / must have required
@@ -24,6 +28,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json' with { type: 'json' };
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { isIsoInstant } from './iso-instant.ts';
 
 // ajv-formats is CommonJS with `exports.default`; under ESM interop the callable may sit one level down.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -41,6 +46,7 @@ const HTTPS_DRAFT07 = 'https://json-schema.org/draft-07/schema';
 export function compileJsonSchema(schema: Record<string, unknown>, what = 'schema'): CompiledSchema {
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, allowUnionTypes: true });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isIsoInstant });
   ajv.addMetaSchema({ ...draft07, $id: HTTPS_DRAFT07 });
   const unknownKeywords: string[] = [];
   let fn: ValidateFunction | undefined;

@@ -8,7 +8,7 @@
  */
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { acceptRecord, eventTime } from '../runtime/embedded-pull.ts';
+import { InputGate } from '../runtime/input-gate.ts';
 import type { PartitionActor } from '../runtime/partition-actor.ts';
 import type { Codec } from '../sources/codecs.ts';
 
@@ -36,31 +36,26 @@ export interface InputBinding {
 
 /**
  * Feeds one batch the way a worker does (worker-host.ts onBatch): records
- * below the input's position are skipped, raw bytes are decoded (a failure
- * is a `decode_error` dead letter), `validate` runs (`validation_failed`),
- * the event time comes from the source's extractor or the record's own
- * timestamp, and the position moves past every record of the batch.
+ * below the input's position are skipped, the rest pass the same InputGate
+ * (input limits, decoding of raw bytes, `validate`, the event-time range;
+ * a refused record is dead-lettered with its reason), the event time comes
+ * from the source's extractor or the record's own timestamp, and the
+ * position moves past every record of the batch.
  */
 export function feedBatch(actor: PartitionActor, input: number, bind: InputBinding, records: readonly LoggedRecord[]): void {
   const values: unknown[] = [];
   const times: number[] = [];
   const offsets: number[] = [];
-  const spec = bind.spec;
+  const gate = new InputGate(actor, input, bind.spec, bind.codec);
   for (const r of records) {
     if (r.offset < actor.position(input)) continue;
-    let v = r.value;
     if (r.raw) {
       if (!bind.codec) throw new SluiceError(ErrorCodes.CONFIG, `test driver: source "${bind.sourceId}" has no codec to decode raw input (only Kafka sources do)`);
-      try {
-        v = bind.codec.decode(r.value as Uint8Array);
-      } catch (err) {
-        actor.deadLetterInput(input, r.offset, Buffer.from(r.value as Uint8Array).toString('utf8'), 'decode_error', err);
-        continue;
-      }
-    }
-    if (!acceptRecord(actor, input, spec, v, r.offset)) continue;
-    values.push(v);
-    times.push(spec.timestamp ? eventTime(spec, v, r.time) : r.time);
+      const key = r.key === undefined ? null : Buffer.from(r.key);
+      if (!gate.admitBytes(r.offset, key, r.value as Uint8Array | null, r.time)) continue;
+    } else if (!gate.admitValue(r.offset, r.value, r.time)) continue;
+    values.push(gate.value);
+    times.push(gate.time);
     offsets.push(r.offset);
   }
   if (values.length > 0) actor.ingest(input, values, times, offsets);

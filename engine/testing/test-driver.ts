@@ -30,7 +30,7 @@ import { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { SinkDriver } from '../contracts/sinks.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { eventTime } from '../runtime/embedded-pull.ts';
+import { eventTime } from '../runtime/input-gate.ts';
 import { PartitionActor, type FaultPoint } from '../runtime/partition-actor.ts';
 import { openActorStore, type ActorStoreHandle } from '../runtime/stores.ts';
 import { DEAD_LETTER_SINK } from '../runtime/topology.ts';

@@ -213,9 +213,9 @@ export function* planRecords(options: Partial<PlanOptions> = {}): Generator<Plan
       if (kind === 0) push(pos, { topic: 'orders', kind: 'bad', key: orderId, value: `{"order_id": "${orderId}", "amount": ${amount}`, reason: 'decode_error' });
       else if (kind === 1) {
         const { order_id: _drop, ...rest } = order;
-        push(pos, { topic: 'orders', kind: 'bad', key: null, value: JSON.stringify(rest), reason: 'missing order_id' });
+        push(pos, { topic: 'orders', kind: 'bad', key: null, value: JSON.stringify(rest), reason: "/ must have required property 'order_id'" });
       } else {
-        push(pos, { topic: 'payments', kind: 'bad', key: orderId, value: JSON.stringify({ ...payment(tO, amount), amount: `${amount}.50` }), reason: 'amount must be an integer' });
+        push(pos, { topic: 'payments', kind: 'bad', key: orderId, value: JSON.stringify({ ...payment(tO, amount), amount: `${amount}.50` }), reason: '/amount must be integer' });
       }
     }
   }

@@ -1,8 +1,17 @@
 /**
- * Input checks of the orders-payments job, run by the sources' `validate`
- * hook: a record that fails goes to the dead-letter topic with reason
- * `validation_failed` and the message below as its error, and the job goes
- * on. (Bytes that are not JSON at all fail earlier, as `decode_error`.)
+ * Input checks of the orders-payments job, declared as JSON Schemas
+ * (draft-07) of seed 001's records and validated with ajv, formats
+ * included, like the other seed jobs (engine/sources/json-schema.ts). A
+ * record that fails goes to the dead-letter topic with reason
+ * `validation_failed` and ajv's errors as its message ("/amount must be
+ * integer"), and the job goes on. (Bytes that are not JSON, or not UTF-8,
+ * fail earlier, as `decode_error`; records over the input limits as
+ * `limit_exceeded`.)
+ *
+ * Every field the seed's records carry is required, `created_at` included,
+ * with its type. Dates are strict ISO 8601 instants (format `date-time`,
+ * which compileJsonSchema makes strict: a real calendar date, an explicit
+ * offset or Z; engine/sources/iso-instant.ts). Other fields may be present.
  *
  * Heartbeats: `{"heartbeat": true, "event_time": "<ISO time>"}` on either
  * topic. They carry no order or payment; they move the partition's event
@@ -10,6 +19,7 @@
  * dropped before the join. `sluice produce orders-payments` sends one to
  * every partition when it finishes.
  */
+import { compileJsonSchema, parseIsoInstant } from '../../api/schema.ts';
 import type { Order, Payment } from './records.ts';
 
 export interface Heartbeat {
@@ -17,48 +27,66 @@ export interface Heartbeat {
   event_time: string;
 }
 
+const id = { type: 'string', minLength: 1 } as const;
+const instant = { type: 'string', format: 'date-time' } as const;
+const amount = { type: 'integer' } as const;
+
+export const ORDER_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/sluice/schemas/orders-payments-order.json',
+  title: 'An order (topic orders_topic_data_v1)',
+  type: 'object',
+  required: ['order_id', 'order_date', 'created_at', 'customer_id', 'amount'],
+  properties: { order_id: id, order_date: instant, created_at: instant, customer_id: { type: 'string' }, amount },
+};
+
+export const PAYMENT_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/sluice/schemas/orders-payments-payment.json',
+  title: 'A payment (topic payments_topic_data_v1)',
+  type: 'object',
+  required: ['payment_id', 'order_id', 'payment_date', 'created_at', 'amount'],
+  properties: { payment_id: id, order_id: id, payment_date: instant, created_at: instant, amount },
+};
+
+export const HEARTBEAT_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/sluice/schemas/orders-payments-heartbeat.json',
+  title: 'A heartbeat (either topic)',
+  type: 'object',
+  required: ['heartbeat', 'event_time'],
+  properties: { heartbeat: { const: true }, event_time: instant },
+};
+
+// Compiled on first use, once per thread (job modules must not start work at import time).
+let compiled: { order: (v: unknown) => string | undefined; payment: (v: unknown) => string | undefined; heartbeat: (v: unknown) => string | undefined } | undefined;
+
+function schemas(): NonNullable<typeof compiled> {
+  if (!compiled) {
+    const [o, p, h] = [ORDER_SCHEMA, PAYMENT_SCHEMA, HEARTBEAT_SCHEMA].map((s) => compileJsonSchema(s, s.$id));
+    compiled = { order: (v) => o.validate(v), payment: (v) => p.validate(v), heartbeat: (v) => h.validate(v) };
+  }
+  return compiled;
+}
+
 export function isHeartbeat(v: unknown): v is Heartbeat {
   return typeof v === 'object' && v !== null && (v as { heartbeat?: unknown }).heartbeat === true;
 }
 
-function isTime(v: unknown): boolean {
-  return typeof v === 'string' && Number.isFinite(Date.parse(v));
-}
-
-function common(v: unknown): string | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
-  if (isHeartbeat(v)) return isTime(v.event_time) ? undefined : 'heartbeat without a valid event_time';
-  const o = v as Record<string, unknown>;
-  if (o.order_id === undefined || o.order_id === null || o.order_id === '') return 'missing order_id';
-  if (typeof o.order_id !== 'string') return `order_id must be a string, got ${typeof o.order_id}`;
-  if (!Number.isInteger(o.amount)) return `amount must be an integer, got ${JSON.stringify(o.amount) ?? 'nothing'}`;
-  return undefined;
-}
-
 export function validateOrder(v: unknown): string | undefined {
-  const r = common(v);
-  if (r !== undefined || isHeartbeat(v)) return r;
-  const o = v as Record<string, unknown>;
-  if (!isTime(o.order_date)) return 'order_date must be an ISO date-time';
-  if (typeof o.customer_id !== 'string') return 'customer_id must be a string';
-  return undefined;
+  return isHeartbeat(v) ? schemas().heartbeat(v) : schemas().order(v);
 }
 
 export function validatePayment(v: unknown): string | undefined {
-  const r = common(v);
-  if (r !== undefined || isHeartbeat(v)) return r;
-  const o = v as Record<string, unknown>;
-  if (typeof o.payment_id !== 'string' || o.payment_id === '') return 'missing payment_id';
-  if (!isTime(o.payment_date)) return 'payment_date must be an ISO date-time';
-  return undefined;
+  return isHeartbeat(v) ? schemas().heartbeat(v) : schemas().payment(v);
 }
 
-/** Event time of a (valid) order or heartbeat. */
+/** Event time of a (valid) order or heartbeat; NaN for anything else. */
 export function orderTime(v: Order | Heartbeat): number {
-  return Date.parse(isHeartbeat(v) ? v.event_time : v.order_date);
+  return parseIsoInstant(isHeartbeat(v) ? v.event_time : v.order_date) ?? NaN;
 }
 
-/** Event time of a (valid) payment or heartbeat. */
+/** Event time of a (valid) payment or heartbeat; NaN for anything else. */
 export function paymentTime(v: Payment | Heartbeat): number {
-  return Date.parse(isHeartbeat(v) ? v.event_time : v.payment_date);
+  return parseIsoInstant(isHeartbeat(v) ? v.event_time : v.payment_date) ?? NaN;
 }

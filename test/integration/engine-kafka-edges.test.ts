@@ -78,9 +78,9 @@ describe('runtime over Kafka: edges', () => {
     await waitFor('all input consumed', () => groupCaughtUp(group, input), 60_000, 300);
     const s = await r.stop();
     expect(s.deadLetters).toEqual({ decode_error: 1, validation_failed: 2 });
-    const dead = (await readAll(dlq, 3)).map((d) => d.value as { reason: string; source: string; value: { offset: number }; error: { message: string } });
+    const dead = (await readAll(dlq, 3)).map((d) => d.value as { reason: string; source: string; offset: number; error: { message: string } });
     expect(dead.map((d) => d.reason).sort()).toEqual(['decode_error', 'validation_failed', 'validation_failed']);
-    expect(dead.every((d) => d.source === 'events' && Number.isInteger(d.value.offset))).toBe(true);
+    expect(dead.every((d) => d.source === 'events' && Number.isInteger(d.offset))).toBe(true);
     expect(dead.find((d) => d.reason === 'validation_failed')?.error.message).toContain('missing string field "key"');
     const counts = await readLastValues(output, 10);
     expect([...counts.values()].reduce((n, v) => n + v.count, 0)).toBe(300);

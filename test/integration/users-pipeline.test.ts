@@ -216,16 +216,16 @@ describe('users pipeline', () => {
 
     const dead = await readTopic(dlq, 2);
     expect(dead).toHaveLength(2);
-    type Dead = { job: string; reason: string; error: { message: string }; value: { value: Record<string, unknown> } };
+    type Dead = { job: string; reason: string; error: { message: string }; value: Record<string, unknown> };
     const [schema, big] = [...dead.map((d) => d.value as Dead)].sort((a, b) => a.error.message.localeCompare(b.error.message));
     expect(schema.job).toBe('users-ingest');
     expect(schema.reason).toBe('validation_failed');
     expect(schema.error.message).toContain('/location/postcode must be string,number');
     expect(schema.error.message).toContain("(root) must have required property 'email'");
-    expect((schema.value.value.login as { uuid: string }).uuid).toBe(recorded[5].login.uuid);
+    expect((schema.value.login as { uuid: string }).uuid).toBe(recorded[5].login.uuid);
     expect(big.reason).toBe('validation_failed');
     expect(big.error.message).toMatch(/^record of \d{7} bytes is over maxRecordBytes \(900000\)$/);
-    expect(String(big.value.value.preview)).toContain(recorded[7].login.uuid);
+    expect(String(big.value.preview)).toContain(recorded[7].login.uuid);
     expect(JSON.stringify(big).length).toBeLessThan(10_000);
   });
 

@@ -244,7 +244,7 @@ describe('wikipedia pipeline: SSE -> Kafka -> Parquet + BigQuery', () => {
 
     // Dead letters: each schema-breaking event, with the validator's reason; nothing late.
     await wait('every dead letter', async () => (await readTopic('wikipedia.dlq', dlqFrom)).length >= invalidEvents().length, 60_000, 500);
-    const dlq = (await readTopic('wikipedia.dlq', dlqFrom)) as Array<{ reason: string; error: { message: string }; value: { value: unknown } }>;
+    const dlq = (await readTopic('wikipedia.dlq', dlqFrom)) as Array<{ reason: string; error: { message: string }; value: unknown }>;
     expect(dlq.map((d) => d.reason)).toEqual(invalidEvents().map(() => 'validation_failed'));
     const messages = dlq.map((d) => d.error.message).sort();
     for (const { breaks } of invalidEvents()) expect(messages.some((m) => m.includes(breaks))).toBe(true);

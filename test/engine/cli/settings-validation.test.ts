@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinJobs } from '../../../jobs/registry.ts';
-import { applySettings, loadJob } from '../../../engine/runtime/job-loader.ts';
+import { ENGINE_SETTINGS, applySettings, loadJob } from '../../../engine/runtime/job-loader.ts';
 import { runSluice } from '../../helpers/sluice-process.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
@@ -71,8 +71,14 @@ describe('job settings', () => {
 
   it('applySettings checks choices of numbers too, and the coercion still applies', () => {
     const choices = { mode: ['a', 'b'], level: [1, 2, 3] };
-    expect(applySettings({ mode: 'a', level: 1 }, { mode: 'b', level: '3' }, choices)).toEqual({ mode: 'b', level: 3 });
+    expect(applySettings({ mode: 'a', level: 1 }, { mode: 'b', level: '3' }, choices)).toEqual({ ...ENGINE_SETTINGS, mode: 'b', level: 3 });
     expect(() => applySettings({ mode: 'a', level: 1 }, { level: '4' }, choices)).toThrow('setting "level" must be one of 1, 2, 3; got "4"');
     expect(() => applySettings({ mode: 'c', level: 1 }, {}, choices)).toThrow('setting "mode" must be one of a, b; got "c"');
+  });
+
+  it('every job has the dead-letter settings, dlqTopic and dlqMaxValueBytes, which it may override (issue 18)', () => {
+    expect(applySettings({ mode: 'a' }, { dlqTopic: 'mine.dlq', dlqMaxValueBytes: '1000' })).toEqual({ mode: 'a', dlqTopic: 'mine.dlq', dlqMaxValueBytes: 1000 });
+    expect(applySettings({ dlqTopic: 'job.dlq' }, {})).toMatchObject({ dlqTopic: 'job.dlq' });
+    expect(() => applySettings({}, { dlqMaxValueBytes: 'lots' })).toThrow(/must be a number/);
   });
 });

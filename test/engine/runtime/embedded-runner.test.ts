@@ -67,10 +67,10 @@ describe('embedded runtime', () => {
     expect(s.deadLetters).toEqual({ decode_error: 4, process_error: 4 });
     const out = readJsonLines(join(s.outputDir, 'out')) as Array<{ n: number }>;
     expect(out.map((v) => v.n).sort((a, b) => a - b)).toEqual([...Array(40).keys()].filter((n) => n % 10 !== 7 && n % 10 !== 3));
-    const dlq = readJsonLines(join(s.outputDir, 'dlq')) as Array<{ value: { source: string; reason: string; error?: { code: string; message: string }; value: unknown } }>;
+    const dlq = readJsonLines(join(s.outputDir, 'dlq')) as Array<{ value: { source: string; offset: number; reason: string; error?: { code: string; message: string } } }>;
     expect(dlq).toHaveLength(8);
     const decode = dlq.filter((d) => d.value.reason === 'decode_error');
-    expect(decode.map((d) => (d.value.value as { offset: number }).offset).sort((a, b) => a - b)).toEqual([7, 17, 27, 37]);
+    expect(decode.map((d) => d.value.offset).sort((a, b) => a - b)).toEqual([7, 17, 27, 37]);
     expect(decode[0].value.source).toBe('lines');
     const proc = dlq.filter((d) => d.value.reason === 'process_error');
     expect(proc.map((d) => d.value.error?.message)).toContain('no threes: 13');
