@@ -23,11 +23,11 @@
  */
 import { figure, log, missingFigure, type Figure, type ScenarioResult } from '../bench-harness.ts';
 import { buildFlinkPeer, runFlinkPeer } from '../peers/flink.ts';
-import type { Scenario } from '../scenario.ts';
+import type { Scenario, ScenarioOptions } from '../scenario.ts';
 import { eventsPerPartition, nexmarkGenerator } from '../../jobs/nexmark/common.ts';
 import { resolveBroker } from './kafka.ts';
 import { deleteTopicsWithPrefix } from './kafka-data.ts';
-import { nexmarkDataSettings, nexmarkDataset, preloadNexmark } from './nexmark-kafka-data.ts';
+import { nexmarkDataSettings, nexmarkDataset, preloadNexmark, type NexmarkDataset } from './nexmark-kafka-data.ts';
 import { runNexmarkKafka } from './nexmark-kafka-run.ts';
 
 const OUT_OF_ORDERNESS_MS = 4000;
@@ -43,9 +43,9 @@ const PLANS: Record<string, string> = {
   q8: 'hand-written: repartition by person id, keyed window join',
 };
 
-type Contender = 'sluice' | 'flink';
+export type Contender = 'sluice' | 'flink';
 
-interface Samples {
+export interface Samples {
   rate: number[];
   perCpu: number[];
   rss: number[];
@@ -143,38 +143,8 @@ export const nexmarkKafkaScenario: Scenario = {
           }
         }
       }
-      const figures: Figure[] = [];
-      for (const q of queries) {
-        for (const c of contenders) {
-          const labels = { query: q, contender: c === 'sluice' ? `sluice (${Number(o.workers)} workers)` : `Flink 1.20 SQL (parallelism ${Number(o.flinkParallelism)})`, plan: c === 'sluice' ? PLANS[q] : 'Flink planner (SQL)' };
-          const x = samples.get(`${q}|${c}`);
-          if (!x || x.rate.length === 0) {
-            figures.push(missingFigure(labels, 'events/s', 'events/s', unavailable.get(c) ?? 'not run'));
-            continue;
-          }
-          figures.push(figure(labels, 'events/s', 'events/s', x.rate));
-          figures.push(figure(labels, 'events per CPU-second', 'events/s', x.perCpu));
-          if (x.rss.length) figures.push(figure(labels, 'peak RSS', 'MiB', x.rss));
-        }
-      }
-      for (const q of queries) {
-        const rr = ratios.get(q);
-        const labels = { query: q };
-        if (!rr) {
-          figures.push(missingFigure(labels, 'sluice/Flink per CPU-second', '×', 'not measured (one of the two did not run)', { goal: { op: '>=', value: 2, source: 'issue 19' } }));
-          continue;
-        }
-        figures.push(figure(labels, 'sluice/Flink per CPU-second', '×', rr.perCpu, { goal: { op: '>=', value: 2, source: 'issue 19' } }));
-        figures.push(figure(labels, 'sluice/Flink events/s', '×', rr.rate));
-      }
-      const flinkFromSubmit = queries.map((q) => samples.get(`${q}|flink`)?.perCpuFromSubmit ?? []).filter((x) => x.length);
-      notes.push(
-        `${d.events.toLocaleString('en')} events in \`${d.topic}\`: ${d.partitions} partitions, partition p = the reference's split p (keys not co-partitioned), JSON with the reference's field names, strings built a character at a time; event-time rate ${Number(o.eventsPerSecond).toLocaleString('en')}/s (a 10 s window holds ${(Number(o.eventsPerSecond) * 10).toLocaleString('en')} events; the reference suite runs 10 M/s).`,
-        'Both read the whole topic with a watermark 4 s behind the newest event. Flink reads to the end offsets it finds at start and then ends (the last windows fire); sluice\'s Kafka source does not end, so its windows ending in the last 4 s of event time never fire: about 4 % of q5\'s and q7\'s windows at 2 M events.',
-        `sluice: jobs/nexmark-kafka/ (plan column: every keyed query is a hand-written plan); keyed stages go through repartition topics (JSON envelopes produced and consumed through the broker), with 1 s checkpoints to LMDB and state changelogs. Flink: the nexmark SQL (bench/peers/flink/src/main/resources/nexmark/), state backend ${String(o.flinkStateBackend)}, checkpoints every ${Number(o.flinkCheckpointMs) / 1000} s (nexmark's flink-conf: rocksdb, 180 s, so none in these runs), mini-batch 2 s / 50,000, heap ${String(o.flinkHeap)}.`,
-        'Not like for like: sluice checkpoints every second (state, changelog, outbox), Flink does not checkpoint during these runs; sluice\'s shuffle goes through Kafka, Flink\'s through in-memory network buffers.',
-        ...(flinkFromSubmit.length ? [`Flink from submission (planning, code generation and deployment in the CPU time), events per CPU-second: ${queries.map((q) => { const x = samples.get(`${q}|flink`)?.perCpuFromSubmit; return x?.length ? `${q} ${Math.round(x.reduce((a, b) => a + b, 0) / x.length).toLocaleString('en')}` : undefined; }).filter(Boolean).join(', ')} (mean of the rounds).`] : []),
-      );
+      notes.push(...resultNotes(d, o, queries, samples));
+      const figures = resultFigures(queries, contenders, samples, ratios, unavailable, o);
       for (const [c, why] of unavailable) notes.push(`${c}: ${why}`);
       return {
         settings: { events: d.events, partitions: d.partitions, eventsPerSecond: d.eventsPerSecond, runs, queries, workers: Number(o.workers), flinkParallelism: Number(o.flinkParallelism), flinkStateBackend: String(o.flinkStateBackend), flinkCheckpointMs: Number(o.flinkCheckpointMs), preloadS: d.preloadS },
@@ -186,3 +156,53 @@ export const nexmarkKafkaScenario: Scenario = {
     }
   },
 };
+
+/** The figures of a run: per query and contender, then the sluice/Flink ratios per query. */
+export function resultFigures(
+  queries: readonly string[],
+  contenders: readonly Contender[],
+  samples: ReadonlyMap<string, Samples>,
+  ratios: ReadonlyMap<string, { perCpu: number[]; rate: number[] }>,
+  unavailable: ReadonlyMap<Contender, string>,
+  o: ScenarioOptions,
+): Figure[] {
+  const figures: Figure[] = [];
+  for (const q of queries) {
+    for (const c of contenders) {
+      const labels = { query: q, contender: c === 'sluice' ? `sluice (${Number(o.workers)} workers)` : `Flink 1.20 SQL (parallelism ${Number(o.flinkParallelism)})`, plan: c === 'sluice' ? PLANS[q] : 'Flink planner (SQL)' };
+      const x = samples.get(`${q}|${c}`);
+      if (!x || x.rate.length === 0) {
+        figures.push(missingFigure(labels, 'events/s', 'events/s', unavailable.get(c) ?? 'not run'));
+        continue;
+      }
+      figures.push(figure(labels, 'events/s', 'events/s', x.rate));
+      figures.push(figure(labels, 'events per CPU-second', 'events/s', x.perCpu));
+      if (x.rss.length) figures.push(figure(labels, 'peak RSS', 'MiB', x.rss));
+    }
+  }
+  for (const q of queries) {
+    const rr = ratios.get(q);
+    const labels = { query: q };
+    if (!rr) {
+      figures.push(missingFigure(labels, 'sluice/Flink per CPU-second', '×', 'not measured (one of the two did not run)', { goal: { op: '>=', value: 2, source: 'issue 19' } }));
+      continue;
+    }
+    figures.push(figure(labels, 'sluice/Flink per CPU-second', '×', rr.perCpu, { goal: { op: '>=', value: 2, source: 'issue 19' } }));
+    figures.push(figure(labels, 'sluice/Flink events/s', '×', rr.rate));
+  }
+  return figures;
+}
+
+/** The notes of a run: the data, how each side ran, what is not like for like. */
+export function resultNotes(d: NexmarkDataset, o: ScenarioOptions, queries: readonly string[], samples: ReadonlyMap<string, Samples>): string[] {
+  const notes: string[] = [];
+  const flinkFromSubmit = queries.map((q) => samples.get(`${q}|flink`)?.perCpuFromSubmit ?? []).filter((x) => x.length);
+  notes.push(
+    `${d.events.toLocaleString('en')} events in \`${d.topic}\`: ${d.partitions} partitions, partition p = the reference's split p (keys not co-partitioned), JSON with the reference's field names, strings built a character at a time; event-time rate ${Number(o.eventsPerSecond).toLocaleString('en')}/s (a 10 s window holds ${(Number(o.eventsPerSecond) * 10).toLocaleString('en')} events; the reference suite runs 10 M/s).`,
+    `Both read the whole topic with a watermark 4 s behind the newest event. Flink reads to the end offsets it finds at start and then ends (its last windows fire); sluice's Kafka source does not end, so its windows ending in the last 4 s of event time (${Math.round((4 / (d.events / d.eventsPerSecond)) * 100)} % of this topic's ${d.events / d.eventsPerSecond} s) do not fire: every event is counted and joined, only those windows' output is missing.`,
+    `sluice: jobs/nexmark-kafka/ (plan column: every keyed query is a hand-written plan); keyed stages go through repartition topics (JSON envelopes produced and consumed through the broker), with 1 s checkpoints to LMDB and state changelogs. Flink: the nexmark SQL (bench/peers/flink/src/main/resources/nexmark/), state backend ${String(o.flinkStateBackend)}, checkpoints every ${Number(o.flinkCheckpointMs) / 1000} s (nexmark's flink-conf: rocksdb, 180 s, so none in these runs), mini-batch 2 s / 50,000, heap ${String(o.flinkHeap)}.`,
+    'Not like for like: sluice checkpoints every second (state, changelog, outbox), Flink does not checkpoint during these runs; sluice\'s shuffle goes through Kafka, Flink\'s through in-memory network buffers.',
+    ...(flinkFromSubmit.length ? [`Flink from submission (planning, code generation and deployment in the CPU time), events per CPU-second: ${queries.map((q) => { const x = samples.get(`${q}|flink`)?.perCpuFromSubmit; return x?.length ? `${q} ${Math.round(x.reduce((a, b) => a + b, 0) / x.length).toLocaleString('en')}` : undefined; }).filter(Boolean).join(', ')} (mean of the rounds).`] : []),
+  );
+  return notes;
+}
