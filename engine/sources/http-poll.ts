@@ -117,6 +117,8 @@ export interface PollStats {
   lastError?: string;
   /** The delay chosen after each failure, in order (for tests and diagnosis). */
   delays: number[];
+  /** The shortest time from one successful poll's start to the next poll's start, by this reader's clock. */
+  minPollGapMs?: number;
 }
 
 export class HttpPollReader<T> implements CustomSourceReader<T | OversizeRecord> {
@@ -125,6 +127,7 @@ export class HttpPollReader<T> implements CustomSourceReader<T | OversizeRecord>
   private readonly pos: PollSnapshot;
   private buffer: Array<T | OversizeRecord> = [];
   private nextAt = 0;
+  private lastPollStart: number | undefined;
   private attempts = 0;
   private lastTick: number;
   private readonly abort = new AbortController();
@@ -207,6 +210,10 @@ export class HttpPollReader<T> implements CustomSourceReader<T | OversizeRecord>
   private async fetchOnce(): Promise<void> {
     this.lifecycle.transition('FETCHING');
     const started = Date.now();
+    if (this.lastPollStart !== undefined) {
+      const gap = started - this.lastPollStart;
+      if (this.stats.minPollGapMs === undefined || gap < this.stats.minPollGapMs) this.stats.minPollGapMs = gap;
+    }
     const req: PollRequest = { partition: this.partition, poll: this.pos.poll, seed: this.pos.seed, remaining: this.remaining() };
     const url = withQuery(this.o.url, this.o.query?.(req));
     try {
@@ -224,6 +231,7 @@ export class HttpPollReader<T> implements CustomSourceReader<T | OversizeRecord>
         throw new HttpGetError('bad_body', `${url}: unexpected response shape: ${(err as Error).message}`, res.status, undefined, err);
       }
       this.stats.polls++;
+      this.lastPollStart = started;
       this.attempts = 0;
       this.nextAt = started + (this.o.intervalMs ?? 1000);
       let batch: Array<T | OversizeRecord> = records;

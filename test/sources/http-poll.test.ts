@@ -73,11 +73,12 @@ describe('HttpPollReader', () => {
     const srv = await startRandomUserServer();
     const r = new HttpPollReader(options(srv.url, { maxRecords: 200, intervalMs: 300 }), 0, undefined);
     await drain(r);
-    // The interval runs from one poll's start to the next's; at the server each gap can come out
-    // shorter by the difference in the two requests' travel time, hence the 50 ms allowance.
-    const gaps = srv.requests.slice(1).map((q, i) => q.at - srv.requests[i].at);
-    expect(gaps).toHaveLength(3);
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(250);
+    // The interval runs from one poll's start to the next's, by the reader's
+    // clock. (At the server the gaps can come out shorter by any amount on a
+    // loaded machine, when one request is delayed on its way and the next is not.)
+    expect(srv.requests).toHaveLength(4);
+    expect(r.stats.polls).toBe(4);
+    expect(r.stats.minPollGapMs).toBeGreaterThanOrEqual(300);
   });
 
   it('retries 500s with exponential backoff, then delivers every record once', async () => {
