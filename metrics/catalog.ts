@@ -113,6 +113,13 @@ export const METRICS = [
   { name: 'sluice_rebalances_total', type: 'counter', labels: ['job'], origin: 'main', help: 'Consumer group rebalances this process took part in.' },
   { name: 'sluice_job_state', type: 'gauge', labels: ['job', 'state'], origin: 'main', help: "1 for the job's current life-cycle state, 0 for the others." },
   {
+    name: 'sluice_job_failures_total',
+    type: 'counter',
+    labels: ['job', 'component', 'partition'],
+    origin: 'main',
+    help: "Failures that ended the job, by the component that failed (operator, source, sink, kafka, worker) and its partition ('' for none).",
+  },
+  {
     name: 'sluice_metrics_worker_errors_total',
     type: 'counter',
     labels: ['job', 'worker'],

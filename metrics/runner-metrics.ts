@@ -116,6 +116,7 @@ export class RunnerMetrics implements ScrapeTarget {
     const s = this.set;
     for (const name of ['sluice_job_state', 'sluice_consumer_lag_records', 'sluice_mailbox_records'] as const) s.gauge(name).clear();
     for (const state of Object.keys(JOB_STATES)) s.gauge('sluice_job_state').bind({ job, state }).set(state === r.state ? 1 : 0);
+    if (r.failedIn) s.counter('sluice_job_failures_total').bind({ job, ...r.failedIn }).set(1);
     const input = r.inputStats();
     if (!input) return s.toJSON();
     // Workers exist once the consumer can have partitions; '' covers a scrape in between.

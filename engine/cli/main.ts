@@ -239,8 +239,9 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
     const e = err as SluiceError;
     // The cause's message, unless the message already holds it (a compile error's text is printed once).
     const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? ` (cause: ${e.cause.message})` : '';
-    io.err(`sluice: ${e.message}${cause}
-`);
+    // A job that failed while running says so, once, naming what failed (job-runner.ts fail()).
+    const failed = runner !== undefined && runner.state === 'FAILED' && runner.failedIn !== undefined ? `job ${runner.runtime.job} failed: ` : '';
+    io.err(`sluice: ${failed}${e.message}${cause}\n`);
     const code =
       e.code === ErrorCodes.JOB_NOT_FOUND ? EXIT.NOT_FOUND
       : e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH ? EXIT.USAGE

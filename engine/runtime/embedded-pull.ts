@@ -6,6 +6,7 @@
  * here: the main thread pushes it (kafka-input.ts).
  */
 import type { CustomSourceReader, SourceSpec } from '../contracts/sources.ts';
+import { ErrorCodes, serializeError, SluiceError } from '../errors.ts';
 import type { Codec } from '../sources/codecs.ts';
 import type { InputGate } from './input-gate.ts';
 import type { PullReader } from '../sources/pull-reader.ts';
@@ -67,7 +68,13 @@ export class EmbeddedPuller {
           return;
         }
         if (!bind.reader || bind.finished) return;
-        const r = bind.reader.read(s.actor.position(i), this.pullBatch, now);
+        let r;
+        try {
+          r = bind.reader.read(s.actor.position(i), this.pullBatch, now);
+        } catch (err) {
+          this.sourceFailed(s, bind, err);
+          return;
+        }
         const gate = bind.gate!;
         for (const f of r.failures) gate.refuseUndecodable(f.offset, f.raw, f.error);
         const accepted: number[] = [];
@@ -100,10 +107,25 @@ export class EmbeddedPuller {
   }
 
   /**
+   * A source that cannot go on fails the job: the actor stops, and the error
+   * (naming the source and the partition) goes to the main thread, which
+   * fails the job with it. Records read so far stay checkpointed; a restart
+   * resumes after them.
+   */
+  private sourceFailed(s: PullSlot, bind: InputBinding, err: unknown): void {
+    const cause = err instanceof Error ? err.message : String(err);
+    const e = new SluiceError(ErrorCodes.SOURCE, `source "${bind.sourceId}" on partition ${s.actor.partition}: ${cause}`, { cause: err });
+    s.actor.destroy(e);
+    this.post({ t: 'failed', actorId: s.actor.id, error: serializeError(e), fatal: true });
+  }
+
+  /**
    * Asks a custom source for its next records. Records get offsets that
    * continue the input's position, so replays after a restart are skipped
-   * like Kafka's. A failing next() is retried after a pause; the source is
-   * expected to back off on its own for transient errors.
+   * like Kafka's. Sources back off and retry transient errors themselves
+   * (sse-source.ts, http-poll.ts), so what next() rejects with is final: the
+   * job fails. The exception is an error marked `retryable`, which is tried
+   * again after a pause.
    */
   private pullCustom(s: PullSlot, bind: InputBinding, i: number): void {
     bind.pending = true;
@@ -135,6 +157,11 @@ export class EmbeddedPuller {
       },
       (err: unknown) => {
         bind.pending = false;
+        if (!s.actor.lifecycle.is('RUNNING') || this.slots.get(s.actor.id) !== s) return;
+        if (!(err instanceof SluiceError && err.retryable)) {
+          this.sourceFailed(s, bind, err);
+          return;
+        }
         process.stderr.write(`sluice: source ${bind.sourceId} ${s.actor.id}: ${(err as Error).message}; retrying in 1 s\n`);
         setTimeout(() => this.schedule(), 1000);
       },

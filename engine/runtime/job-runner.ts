@@ -100,6 +100,8 @@ export class JobRunner {
   private done!: Promise<void>;
   private resolveDone!: () => void;
   private failure: Error | undefined;
+  /** The component (operator, source, sink, kafka, worker) and partition ('' if none) that failed the job. */
+  failedIn: { component: string; partition: string } | undefined;
   private readonly listeners: Array<(msg: FromWorker) => void> = [];
   private starting: Promise<void> | undefined;
   private metrics: RunnerMetrics | undefined;
@@ -238,9 +240,13 @@ export class JobRunner {
         this.finished.add(msg.actorId);
         this.maybeFinish();
         break;
-      case 'failed':
-        this.fail(new SluiceError(msg.error.code, `${msg.actorId ?? 'worker'}: ${msg.error.message}`));
+      case 'failed': {
+        // Operator callbacks and sources name their partition already (topology.ts, embedded-pull.ts).
+        const m = msg.error.message;
+        const where = msg.actorId ? `partition ${msg.actorId.slice(1)}` : 'worker';
+        this.fail(new SluiceError(msg.error.code, /\bpartition \d+/.test(m) ? m : `${where}: ${m}`));
         break;
+      }
       default:
         this.kafka?.onWorkerMessage(msg);
     }
@@ -279,6 +285,7 @@ export class JobRunner {
         if (this.lifecycle.is('DRAINING')) this.lifecycle.transition('STOPPED');
       } catch (err) {
         this.failure ??= err as Error;
+        this.failedIn ??= attribute(this.failure.message);
         if (!this.lifecycle.is('FAILED')) this.lifecycle.transition('FAILED');
         for (const w of this.workers) w.destroy();
       }
@@ -290,7 +297,14 @@ export class JobRunner {
     return this.summary();
   }
 
-  private fail(err: Error): void {
+  /**
+   * Every failure of a running job ends here (an operator callback other than
+   * process(), a source, the Kafka input, a sink after its retries, a worker
+   * crash): the job goes to FAILED, its workers are stopped where they are, and
+   * wait() rejects with the error, which names the component, the partition
+   * and the cause. `failedIn` is what the metrics count.
+   */
+  fail(err: Error): void {
     if (this.lifecycle.is('STOPPED', 'FAILED')) return;
     void this.abort(err);
   }
@@ -298,6 +312,7 @@ export class JobRunner {
   private async abort(err: Error): Promise<void> {
     if (this.lifecycle.is('STOPPED', 'FAILED')) return;
     this.failure ??= err;
+    this.failedIn ??= attribute(this.failure.message);
     this.lifecycle.transition('FAILED');
     for (const w of this.workers) w.destroy();
     await this.kafka?.destroy();
@@ -387,6 +402,12 @@ export class JobRunner {
     const a = this.metrics?.address;
     return a && { host: a.address, port: a.port };
   }
+}
+
+/** The failed component and partition, read from an error message ("operator \"x\" onTimer on partition 2: ..."). */
+function attribute(message: string): { component: string; partition: string } {
+  const component = /^(operator|source|sink|kafka|worker)\b/.exec(message)?.[1] ?? (/^partition \d+: sink\b/.test(message) ? 'sink' : 'worker');
+  return { component, partition: /\bpartition (\d+)/.exec(message)?.[1] ?? '' };
 }
 
 function embeddedPartitions(sources: Record<string, SourceSpec>): number {

@@ -164,7 +164,10 @@ export class KafkaInput {
         onRevoked: (tps) => this.onRevoked(tps),
         onBatch: (b) => this.onBatch(b),
         onMarkers: (tp, next) => this.onMarkers(`${tp.topic}:${tp.partition}`, next),
-        onError: (err) => process.stderr.write(`sluice: kafka consumer: ${err.message}\n`),
+        // What the consumer reports cannot be recovered from here (a partition that
+        // did not open stays paused, a crash without restart reads nothing more):
+        // the job fails rather than run on, silently reading less.
+        onError: (err) => this.runner.fail(err.message.startsWith('kafka ') ? err : new SluiceError((err as SluiceError).code ?? ErrorCodes.KAFKA, `kafka consumer (group ${this.groupId}): ${err.message}`, { cause: err })),
         onEvent: (e) => {
           if (e.type === 'rebalancing') this.rebalances++;
         },
@@ -185,7 +188,15 @@ export class KafkaInput {
     const out: AssignedOffsets = new Map();
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
-        const positions = await this.runner.openActor(p);
+        let positions: Record<string, number>;
+        try {
+          positions = await this.runner.openActor(p);
+        } catch (err) {
+          const e = err as SluiceError;
+          const failed = new SluiceError(e.code ?? ErrorCodes.KAFKA, `kafka input on partition ${p} (${this.topics.join(', ')}): opening the partition failed: ${e.message}`, { cause: err });
+          this.runner.fail(failed);
+          throw failed;
+        }
         this.feeds.set(p, { inflight: 0, paused: false, backpressured: false });
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
@@ -225,8 +236,10 @@ export class KafkaInput {
         try {
           await this.runner.closeActor(p);
         } catch (err) {
-          // The actor could not checkpoint; the next owner restarts from its last checkpoint.
-          process.stderr.write(`sluice: closing p${p} on revoke failed: ${(err as Error).message}\n`);
+          // The actor could not take its last checkpoint: the job fails (the next
+          // start, or the partition's next owner, resumes from the last one).
+          const e = err as SluiceError;
+          this.runner.fail(new SluiceError(e.code ?? ErrorCodes.KAFKA, `kafka input on partition ${p}: closing the partition on revoke failed: ${e.message}`, { cause: err }));
         }
       }),
     );

@@ -139,6 +139,10 @@ export class PartitionActor implements TopologyOutput {
     return this.o.actorId;
   }
 
+  get partition(): number {
+    return this.o.partition;
+  }
+
   /** Unique to this opening of the actor. */
   get instance(): string {
     return this.markerPrefix;

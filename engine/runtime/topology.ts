@@ -108,6 +108,15 @@ class NodeContext implements OperatorContext<unknown> {
   }
 }
 
+type OperatorHook = 'onStart' | 'onWatermark' | 'onTimer' | 'onCheckpoint' | 'onClose';
+
+/** An operator callback other than process() threw (see Topology.call). */
+export class OperatorHookError extends SluiceError {
+  constructor(message: string, cause: unknown) {
+    super(ErrorCodes.PROCESS, message, { cause, retryable: false });
+  }
+}
+
 export class Topology {
   private readonly ops: Array<Operator | undefined> = [];
   private readonly ctxs: Array<NodeContext | undefined> = [];
@@ -129,7 +138,7 @@ export class Topology {
 
   constructor(
     job: string,
-    partition: number,
+    private readonly partition: number,
     private readonly nodes: readonly PipelineNode[],
     store: ActorStore,
     private readonly out: TopologyOutput,
@@ -183,7 +192,7 @@ export class Topology {
   }
 
   start(): void {
-    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onStart(ctx));
+    for (const i of this.operatorOrder) this.call(i, 'onStart', (op, ctx) => op.onStart(ctx));
   }
 
   /** Fires due event-time timers, then onWatermark, operator by operator in topological order. */
@@ -191,7 +200,7 @@ export class Topology {
     for (const i of this.operatorOrder) {
       const ctx = this.ctxs[i]!;
       this.fireTimers(i, ctx, 'event', wm);
-      this.call(i, (op, c) => op.onWatermark(wm, c));
+      this.call(i, 'onWatermark', (op, c) => op.onWatermark(wm, c));
     }
   }
 
@@ -212,7 +221,7 @@ export class Topology {
       w[i] = wm;
       moved = true;
       this.fireTimers(i, this.ctxs[i]!, 'event', wm);
-      this.call(i, (op, c) => op.onWatermark(wm, c));
+      this.call(i, 'onWatermark', (op, c) => op.onWatermark(wm, c));
     }
     return moved;
   }
@@ -235,11 +244,11 @@ export class Topology {
   }
 
   checkpoint(epoch: number): void {
-    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onCheckpoint(epoch, ctx));
+    for (const i of this.operatorOrder) this.call(i, 'onCheckpoint', (op, ctx) => op.onCheckpoint(epoch, ctx));
   }
 
   close(): void {
-    for (const i of this.operatorOrder) this.call(i, (op, ctx) => op.onClose(ctx));
+    for (const i of this.operatorOrder) this.call(i, 'onClose', (op, ctx) => op.onClose(ctx));
   }
 
   private fireTimers(i: number, ctx: NodeContext, kind: 'event' | 'processing', upTo: number): boolean {
@@ -255,16 +264,37 @@ export class Topology {
     // input (watermark +Infinity) never comes.
     for (let due = ts.next(kind); due !== undefined && due <= upTo; due = ts.next(kind)) {
       for (const t of ts.popDue(kind, due)) {
-        op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
+        try {
+          op.onTimer({ kind, ts: t.ts, key: t.key, tag: t.tag }, ctx);
+        } catch (err) {
+          throw this.hookFailed(ctx, 'onTimer', err);
+        }
         this.drain(i);
       }
     }
     return true;
   }
 
-  private call(i: number, fn: (op: Operator, ctx: NodeContext) => void): void {
-    fn(this.ops[i]!, this.ctxs[i]!);
+  /**
+   * Runs one operator callback other than process(). An exception there fails
+   * the job (unlike one in process(), which dead-letters its batch): a timer,
+   * watermark or checkpoint callback acts on state, not on a record that could
+   * be set aside, and going on would checkpoint whatever it left half done.
+   * The error names the operator, the callback and the partition.
+   */
+  private call(i: number, hook: OperatorHook, fn: (op: Operator, ctx: NodeContext) => void): void {
+    try {
+      fn(this.ops[i]!, this.ctxs[i]!);
+    } catch (err) {
+      throw this.hookFailed(this.ctxs[i]!, hook, err);
+    }
     this.drain(i);
+  }
+
+  private hookFailed(ctx: NodeContext, hook: OperatorHook, err: unknown): SluiceError {
+    if (err instanceof OperatorHookError) return err; // raised by a nested callback, already named
+    const cause = err instanceof Error ? err.message : String(err);
+    return new OperatorHookError(`operator "${ctx.operatorId}" ${hook} on partition ${this.partition}: ${cause}`, err);
   }
 
   private deliver(e: Edge, batch: Batch): void {
