@@ -20,6 +20,7 @@ import { ProgressReporter } from './progress.ts';
 import { registerScrapeTarget } from './prometheus-target.ts';
 import { reset, status } from './operations.ts';
 import { exitNow } from './exit-now.ts';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, NOT_FOUND: 3, DRAIN_TIMEOUT: 4 } as const;
@@ -48,6 +49,9 @@ Options for run:
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,
                                 deliver, checkpoint and exit 0. Results are then final.
+  --connect-timeout MS          bound on reaching Kafka and the sinks' servers at start (default 15000;
+                                env SLUICE_CONNECT_TIMEOUT_MS)
+  --verbose                     Kafka client details and error stacks in the log (env SLUICE_VERBOSE=1)
   --metrics-port PORT           serve the status page (/), /api/status, Prometheus /metrics and /healthz
                                 on PORT (default 0: any free port; the address is printed)
   --metrics-host HOST           interface to serve them on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -110,6 +114,8 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'session-timeout': { type: 'string' },
         'cache-max-entries': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        verbose: { type: 'boolean' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
         'sink-retry-for': { type: 'string' },
@@ -170,6 +176,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
   let runner: JobRunner | undefined;
   try {
     const opts = resolveRunOptions(cli);
+    // Read by the Kafka log creator in every thread (workers copy the environment at start).
+    if (opts.verbose) process.env.SLUICE_VERBOSE = '1';
     const moduleUrl = resolveJobModule(jobArg, jobs);
     const job = await loadJob(moduleUrl);
     const settings = applySettings(job.settings, { ...devSettings(opts.devSet, job.settings), ...opts.set }, job.choices);
@@ -187,6 +195,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs,
       // Every run serves its status page unless told not to: on a free port unless one is given.
       metricsPort: cli['no-http'] ? undefined : (opts.metricsPort ?? 0),
       metricsHost: opts.metricsHost,
@@ -196,6 +205,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       untilEnd: opts.untilEnd,
     });
     const started = runner;
+    // Whether an earlier run left checkpoints here: only then does reading nothing mean "already consumed".
+    const hadCheckpoints = existsSync(join(runner.runtime.stateDir, 'data.mdb'));
     io.err(`sluice: running ${job.name} (pid ${process.pid}, state ${runner.runtime.stateDir})\n`);
     const progress = opts.progress ? new ProgressReporter(runner, io.err) : undefined;
     let unregister: (() => void) | undefined;
@@ -226,7 +237,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       const summary = await runner.wait();
       progress?.stop();
       if (opts.untilEnd) io.err(`sluice: until end: read to the end offsets of ${runner.inputTopics.join(', ')} taken at start; every window closed, output delivered\n`);
-      printSummary(summary, io);
+      printSummary(summary, io, hadCheckpoints);
       return EXIT.OK;
     } finally {
       unregister?.();
@@ -239,9 +250,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
     const e = err as SluiceError;
     // The cause's message, unless the message already holds it (a compile error's text is printed once).
     const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? ` (cause: ${e.cause.message})` : '';
-    // A job that failed while running says so, once, naming what failed (job-runner.ts fail()).
-    const failed = runner !== undefined && runner.state === 'FAILED' && runner.failedIn !== undefined ? `job ${runner.runtime.job} failed: ` : '';
-    io.err(`sluice: ${failed}${e.message}${cause}\n`);
+    // One line; a job that failed while running names the component, the partition and the cause (job-runner.ts fail()).
+    io.err(`sluice: ${e.message}${cause}\n`);
     const code =
       e.code === ErrorCodes.JOB_NOT_FOUND ? EXIT.NOT_FOUND
       : e.code === ErrorCodes.CONFIG || e.code === ErrorCodes.PARTITION_MISMATCH ? EXIT.USAGE
@@ -276,6 +286,8 @@ function watchNpmParent(onGone: () => void, env: NodeJS.ProcessEnv = process.env
 async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { yes?: boolean }, io: CliIo, jobs: JobCatalog): Promise<number> {
   try {
     const opts = resolveRunOptions(cli);
+    // Read by the Kafka log creator in every thread (workers copy the environment at start).
+    if (opts.verbose) process.env.SLUICE_VERBOSE = '1';
     const job = await loadJob(resolveJobModule(jobArg, jobs));
     const target = {
       job,
@@ -296,7 +308,7 @@ async function operate(cmd: 'status' | 'reset', jobArg: string, cli: RawCli & { 
   }
 }
 
-function printSummary(s: JobSummary, io: CliIo): void {
+function printSummary(s: JobSummary, io: CliIo, hadCheckpoints: boolean): void {
   const secs = s.elapsedMs / 1000;
   const out = Object.values(s.recordsOut).reduce((a, b) => a + b, 0);
   const dlq = Object.values(s.deadLetters).reduce((a, b) => a + b, 0);
@@ -310,7 +322,11 @@ function printSummary(s: JobSummary, io: CliIo): void {
       `  checkpoints:  ${s.checkpoints}`,
       `  output:       ${s.outputDir}`,
       `  state:        ${s.stateDir}`,
-      ...(s.recordsIn === 0 ? [`  (nothing new to read: the checkpoints in ${s.stateDir} say this input was consumed; remove it to start over)`] : []),
+      ...(s.recordsIn === 0
+        ? [hadCheckpoints
+            ? `  (nothing new to read: the checkpoints in ${s.stateDir} say this input was consumed; remove it to start over)`
+            : '  (no records: the sources delivered none)']
+        : []),
       '',
     ].join('\n'),
   );

@@ -10,6 +10,7 @@ import { resolveJob } from '../contracts/job.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import type { KafkaClientConfig } from '../kafka/types.ts';
 import { changelogTopic, checkpointTopic, readLatestMarker, statefulOperators, type ChangelogMarker } from '../runtime/changelog.ts';
+import { checkBrokersReachable } from '../kafka/reachability.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { describeRestore, readRestoreProgress, restoresTopic, type RestoreProgress } from '../runtime/restore-progress.ts';
 
@@ -37,6 +38,7 @@ function names(t: OpsTarget): { group: string; app: string; topics: string[]; cf
 /** Which process owns which partition, each partition's lag, its newest checkpoint, and its latest restore (restore-progress.ts). */
 export async function status(t: OpsTarget, out: (s: string) => void): Promise<void> {
   const { group, app, topics, cfg } = names(t);
+  await checkBrokersReachable(t.brokers, { hint: '--brokers or SLUICE_BROKERS' });
   const admin = createAdmin(cfg);
   try {
     const g = await admin.describeGroup(group);
@@ -88,6 +90,7 @@ export function describeEventTime(m: Pick<ChangelogMarker, 'wm' | 'windows' | 't
  */
 export async function reset(t: OpsTarget, yes: boolean, out: (s: string) => void): Promise<void> {
   const { group, app, cfg } = names(t);
+  await checkBrokersReachable(t.brokers, { hint: '--brokers or SLUICE_BROKERS' });
   const admin = createAdmin(cfg);
   try {
     const g = await admin.describeGroup(group);

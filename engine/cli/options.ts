@@ -4,7 +4,8 @@
  *
  *   SLUICE_WORKERS, SLUICE_BROKERS (comma separated), SLUICE_STATE_DIR,
  *   SLUICE_OUTPUT_DIR, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_GROUP_ID,
- *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_METRICS_PORT, SLUICE_METRICS_HOST,
+ *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_CONNECT_TIMEOUT_MS, SLUICE_VERBOSE=1,
+ *   SLUICE_METRICS_PORT, SLUICE_METRICS_HOST,
  *   SLUICE_SINK_RETRY_FOR_MS, SLUICE_SINK_BACKOFF_MAX_MS, SLUICE_STALL_AFTER_MS,
  *   SLUICE_SET ("key=value,key=value": job settings)
  *
@@ -32,6 +33,10 @@ export interface RunOptions {
   sessionTimeoutMs?: number;
   cacheMaxEntries?: number;
   shutdownTimeoutMs: number;
+  /** Bound on reaching Kafka and the sinks' servers at start (default 15 000). */
+  connectTimeoutMs: number;
+  /** Stacks and every kafkajs detail in the log. */
+  verbose: boolean;
   metricsPort?: number;
   metricsHost?: string;
   /** The delivery policy of every sink (engine/runtime/delivery-policy.ts): retry budget, backoff cap, stall time. */
@@ -63,6 +68,8 @@ export interface RawCli {
   'session-timeout'?: string;
   'cache-max-entries'?: string;
   'shutdown-timeout'?: string;
+  'connect-timeout'?: string;
+  verbose?: boolean;
   'metrics-port'?: string;
   'metrics-host'?: string;
   'sink-retry-for'?: string;
@@ -110,7 +117,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'shutdownTimeoutMs', 'metricsPort', 'metricsHost', 'until', 'settings',
+  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'metricsPort', 'metricsHost', 'until', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -156,6 +163,8 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     sessionTimeoutMs: int('--session-timeout', cli['session-timeout'] ?? env.SLUICE_SESSION_TIMEOUT_MS ?? (file.sessionTimeoutMs as number | undefined), 1000),
     cacheMaxEntries: int('--cache-max-entries', cli['cache-max-entries'] ?? (file.cacheMaxEntries as number | undefined)),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
+    connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
+    verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',
     metricsPort: port('--metrics-port', cli['metrics-port'] ?? env.SLUICE_METRICS_PORT ?? (file.metricsPort as number | undefined)),
     metricsHost: cli['metrics-host'] ?? env.SLUICE_METRICS_HOST ?? (file.metricsHost as string | undefined),
     delivery: {

@@ -4,6 +4,9 @@
  * We route it through this creator: WARN and above by default, one line per
  * entry on stderr, `[kafkajs <namespace>] LEVEL message {extra}`.
  *
+ * Stacks only with SLUICE_VERBOSE=1 (`--verbose`); a line repeated within
+ * 30 s is counted, and the count is printed with its next appearance.
+ *
  * Line format (written by formatLogLine):
  *   `[kafkajs Consumer] WARN The group is rebalancing, re-joining {"groupId":"g"}`
  * `extra` is the entry's fields other than timestamp/logger/message, as JSON;
@@ -39,8 +42,14 @@ export function resolveLogLevel(configured: KafkaLogLevel | undefined, env = pro
   return LEVELS[configured ?? 'warn'];
 }
 
-export function formatLogLine(entry: LogEntry): string {
-  const { timestamp: _t, logger: _l, message, ...extra } = entry.log;
+/**
+ * Stacks are left out unless SLUICE_VERBOSE=1 (`sluice run --verbose`): a
+ * connection error's stack points into kafkajs' socket code and says nothing
+ * the message does not.
+ */
+export function formatLogLine(entry: LogEntry, verbose = process.env.SLUICE_VERBOSE === '1'): string {
+  const { timestamp: _t, logger: _l, message, stack, ...rest } = entry.log as LogEntry['log'] & { stack?: unknown };
+  const extra: Record<string, unknown> = verbose && stack !== undefined ? { ...rest, stack } : rest;
   const ns = entry.namespace ? ` ${entry.namespace}` : '';
   let tail = '';
   if (Object.keys(extra).length > 0) {
@@ -58,13 +67,28 @@ export function formatLogLine(entry: LogEntry): string {
  * calls us; the `min` check here repeats that so the creator is safe with any
  * configuration. `write` is injectable for tests.
  */
-export function createLogCreator(min: number, write: (line: string) => void = defaultWrite): logCreator {
+export function createLogCreator(min: number, write: (line: string) => void = defaultWrite, now: () => number = Date.now): logCreator {
+  // The same line again within REPEAT_MS is counted, not printed: a broker that
+  // went away is reported once per client and interval, not once per retry.
+  const lastPrinted = new Map<string, { at: number; repeats: number }>();
   return () => (entry: LogEntry) => {
     const level = isExpectedNoise(entry) ? Level.DEBUG : entry.level;
     if (level > min || level === Level.NOTHING) return;
-    write(formatLogLine(entry));
+    const key = `${entry.namespace} ${String(entry.log.message)}`;
+    const seen = lastPrinted.get(key);
+    const t = now();
+    if (seen && t - seen.at < REPEAT_MS) {
+      seen.repeats++;
+      return;
+    }
+    if (lastPrinted.size > 1000) lastPrinted.clear();
+    lastPrinted.set(key, { at: t, repeats: 0 });
+    const again = seen && seen.repeats > 0 ? ` (and ${seen.repeats} more like it in the last ${Math.round((t - seen.at) / 1000)} s)` : '';
+    write(formatLogLine(entry) + again);
   };
 }
+
+const REPEAT_MS = 30_000;
 
 export function isExpectedNoise(entry: LogEntry): boolean {
   const message = String(entry.log.message);

@@ -22,6 +22,7 @@ import { ErrorCodes, SluiceError } from '../errors.ts';
 import { DeliveryPolicy, type DeliveryPolicyOptions } from './delivery-policy.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
 import { KafkaInput, type InputStats } from './kafka-input.ts';
+import { checkBrokersReachable } from '../kafka/reachability.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -51,6 +52,8 @@ export interface JobRunnerOptions {
   /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
   sessionTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+  /** Bound on reaching Kafka (and the sinks' servers) at start, ms (default 15 000). */
+  connectTimeoutMs?: number;
   /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
   delivery?: DeliveryPolicyOptions;
   /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
@@ -123,6 +126,7 @@ export class JobRunner {
       cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
       pullBatch: 1024,
       metrics: o.metricsPort !== undefined,
+      connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
       delivery: o.delivery,
     };
     // Checked here, so that a bad setting is a usage error before any worker starts.
@@ -176,11 +180,13 @@ export class JobRunner {
         this.partitions = embeddedPartitions(this.sources);
         // An embedded job that writes Kafka needs the checkpoint topic for its epoch markers.
         if (this.runtime.brokers.length > 0 && writesKafka(this.o.job, this.o.settings)) {
+          await this.checkBrokers();
           (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
           const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
           await ensureChangelogTopics(cfg, this.runtime.appId, [], this.partitions);
         }
       } else {
+        await this.checkBrokers();
         (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
         this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true);
         this.partitions = await this.kafka.checkPartitions();
@@ -210,6 +216,11 @@ export class JobRunner {
       await this.abort(err as Error);
       throw err;
     }
+  }
+
+  /** One line within the bound when no broker can be reached, before kafkajs retries and logs (reachability.ts). */
+  private async checkBrokers(): Promise<void> {
+    await checkBrokersReachable(this.runtime.brokers, { timeoutMs: this.o.connectTimeoutMs, hint: '--brokers or SLUICE_BROKERS' });
   }
 
   workerFor(partition: number): WorkerHandle {

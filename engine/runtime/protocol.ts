@@ -34,6 +34,8 @@ export interface RuntimeConfig {
   delivery?: DeliveryPolicyOptions;
   /** Workers keep Prometheus metrics (metrics/worker-metrics.ts) and answer {t:'metrics'}. */
   metrics?: boolean;
+  /** Bound on a sink's first connection to its server, ms (--connect-timeout; default 15 000). */
+  connectTimeoutMs?: number;
 }
 
 export interface WorkerInit {

@@ -24,6 +24,10 @@
  * which only a person can fix, and the log says so. next() never blocks
  * longer than one attempt, so close() and checkpoints are never held up.
  *
+ * A run with `maxDurationMs` in which no poll ever succeeded fails (next()
+ * rejects, and the job fails naming the source): it read nothing because the
+ * server never answered, which is not the same as having nothing to read.
+ *
  * Records larger than `maxRecordBytes` (as JSON) are not returned as they
  * are: a Kafka sink would fail on them (the broker's default
  * message.max.bytes is 1 MB) and stall the job. They become an
@@ -35,6 +39,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { customSource, type CustomSourceReader, type CustomSourceSpec, type WatermarkSpec } from '../contracts/sources.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { ErrorCodes, SluiceError } from '../errors.ts';
 import { getJson, HttpGetError, type HttpFailureKind } from './http-get.ts';
 
 export interface PollRequest {
@@ -159,6 +164,10 @@ export class HttpPollReader<T> implements CustomSourceReader<T | OversizeRecord>
     this.account();
     if (this.limitReached()) {
       this.lifecycle.transition('FINISHED');
+      // A run that never got an answer did not "read everything": it failed, and says why.
+      if (this.stats.polls === 0 && this.pos.poll === 0 && this.pos.emitted === 0 && this.stats.lastError !== undefined) {
+        throw new SluiceError(ErrorCodes.SOURCE, `no successful poll of ${this.o.url} in ${this.o.maxDurationMs} ms (last error: ${this.stats.lastError})`);
+      }
       return null;
     }
     if (this.buffer.length === 0) {

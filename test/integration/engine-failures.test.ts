@@ -24,7 +24,7 @@ describe('Kafka-side failures', () => {
     expect(code, p.stderr()).toBe(1);
     const failures = p.stderr().split('\n').filter((l) => l.includes('failed'));
     expect(failures, p.stderr()).toEqual([
-      `sluice: job failing failed: kafka input on partition 1 (${topic}): opening the partition failed: operator "fragile" onStart on partition 1: boom in start`,
+      `sluice: kafka input on partition 1 (${topic}): opening the partition failed: operator "fragile" onStart on partition 1: boom in start`,
     ]);
   });
 });

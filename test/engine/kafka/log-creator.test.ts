@@ -8,6 +8,29 @@ function entry(level: number, namespace: string, message: string, extra: Record<
 }
 
 describe('kafkajs log creator', () => {
+  it('leaves stacks out unless verbose (issue 16, finding 4)', () => {
+    const e = entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1', stack: 'Error: connect ECONNREFUSED\n    at TCPConnectWrap' });
+    expect(formatLogLine(e, false)).toBe('[kafkajs Connection] ERROR Connection error: connect ECONNREFUSED 127.0.0.1:1 {"broker":"127.0.0.1:1"}');
+    expect(formatLogLine(e, true)).toContain('"stack":"Error: connect ECONNREFUSED');
+  });
+
+  it('prints a line repeated within 30 s once, and counts the repeats on its next appearance', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const log = createLogCreator(logLevel.WARN, (l) => lines.push(l), () => now)(logLevel.WARN);
+    const down = entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1');
+    for (let i = 0; i < 9; i++) {
+      log(down);
+      now += 1_000;
+    }
+    now = 31_000;
+    log(down);
+    expect(lines.map((l) => l.replace(/ \{.*\}/, ''))).toEqual([
+      '[kafkajs Connection] ERROR Connection error: connect ECONNREFUSED 127.0.0.1:1',
+      '[kafkajs Connection] ERROR Connection error: connect ECONNREFUSED 127.0.0.1:1 (and 8 more like it in the last 31 s)',
+    ]);
+  });
+
   it('prints WARN and above by default, one line each', () => {
     const lines: string[] = [];
     const log = createLogCreator(resolveLogLevel(undefined, {}), (l) => lines.push(l))(logLevel.WARN);

@@ -31,7 +31,7 @@ describe('failures fail the job', () => {
       expect(r.code, r.stderr).toBe(1);
       const lines = r.stderr.split('\n').filter(Boolean);
       // The start line, then the failure, once; nothing else.
-      expect(lines, r.stderr).toEqual([expect.stringMatching(/^sluice: running failing \(pid \d+, state /), `sluice: job failing failed: ${c.line}`]);
+      expect(lines, r.stderr).toEqual([expect.stringMatching(/^sluice: running failing \(pid \d+, state /), `sluice: ${c.line}`]);
     });
   }
 
