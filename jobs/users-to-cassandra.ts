@@ -57,6 +57,7 @@ export default defineJob({
   sinks: (s) => ({
     rows: cassandraSink({
       contactPoints: s.cassandra.split(',').map((c) => c.trim()).filter(Boolean),
+      addressHint: '--set cassandra=host:port',
       localDataCenter: s.localDataCenter,
       keyspace: ident(s.keyspace, 'keyspace'),
       table: ident(s.table, 'table'),

@@ -41,6 +41,8 @@ export interface RuntimeInfo {
   readonly embedded: boolean;
   /** The application id (the consumer group, or the job name): names this deployment of the job. */
   readonly appId?: string;
+  /** Bound on a sink's first connection to its server, ms (--connect-timeout; default 15 000). */
+  readonly connectTimeoutMs?: number;
 }
 
 /** A record for Kafka, as a sink hands it to the actor's transactional producer. */

@@ -119,7 +119,7 @@ export class WorkerHost {
         job: rt.job,
         sinkId: id,
         workerId: this.init.workerId,
-        runtime: { brokers: rt.brokers, stateDir: rt.stateDir, outputDir: rt.outputDir, embedded: rt.embedded, appId: rt.appId },
+        runtime: { brokers: rt.brokers, stateDir: rt.stateDir, outputDir: rt.outputDir, embedded: rt.embedded, appId: rt.appId, connectTimeoutMs: rt.connectTimeoutMs },
       });
       this.drivers.set(id, d);
     }

@@ -46,8 +46,10 @@ export interface CassandraSinkOptions {
   concurrency?: number;
   /** Default LOCAL_QUORUM. */
   consistency?: 'one' | 'localOne' | 'quorum' | 'localQuorum' | 'all';
-  /** How long open() waits for the cluster. Default 60 s. */
+  /** How long open() waits for the cluster. Default: the run's --connect-timeout (15 s). */
   connectForMs?: number;
+  /** Where a user sets the address, named when it cannot be reached (e.g. "--set cassandra=host:port"). */
+  addressHint?: string;
   /** Backoff of open()'s connection attempts (deliveries follow the runtime's delivery policy). */
   backoff?: BackoffOptions;
 }
@@ -69,6 +71,25 @@ export function isRetryableCassandraError(err: unknown): boolean {
   if (err instanceof e.ResponseError) return RETRYABLE_CODES.has(err.code);
   // Socket errors surface as plain Errors with a code.
   return typeof (err as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+/.test((err as NodeJS.ErrnoException).code!);
+}
+
+/** Each host's socket error, one line: "127.0.0.1:1: ECONNREFUSED" (the driver's message spans many). */
+function connectCause(err: unknown): string {
+  const inner = (err as { innerErrors?: Record<string, unknown> }).innerErrors;
+  if (inner && typeof inner === 'object' && Object.keys(inner).length > 0) {
+    return Object.entries(inner)
+      .map(([host, e]) => `${host}: ${(e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e).split('\n')[0]}`)
+      .join('; ');
+  }
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
+
+/** A contact point whose host does not resolve: waiting will not change it. */
+function isUnresolvable(err: unknown): boolean {
+  const codes = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL']);
+  const inner = (err as { innerErrors?: Record<string, unknown> }).innerErrors;
+  const all = inner && typeof inner === 'object' && Object.keys(inner).length > 0 ? Object.values(inner) : [err];
+  return all.length > 0 && all.every((e) => codes.has((e as NodeJS.ErrnoException)?.code ?? '') || /ENOTFOUND|could be resolved|not resolve/i.test(String((e as Error)?.message ?? '')));
 }
 
 export interface CassandraSinkStats {
@@ -114,19 +135,26 @@ class CassandraSinkDriver implements SinkDriver {
       socketOptions: { connectTimeout: 5_000, readTimeout: 12_000 },
       applicationName: `sluice-${ctx.job}`,
     });
-    const deadline = Date.now() + (this.o.connectForMs ?? 60_000);
+    // Bounded (--connect-timeout, 15 s by default), and one line when it gives up: the
+    // driver's own error is a multi-line dump of every host's socket error.
+    const limitMs = this.o.connectForMs ?? ctx.runtime.connectTimeoutMs ?? 15_000;
+    const deadline = Date.now() + limitMs;
+    const hint = this.o.addressHint ? `: its address is set with ${this.o.addressHint}` : '';
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.connect();
         break;
       } catch (err) {
-        if (Date.now() > deadline || !isRetryableCassandraError(err)) {
+        const unresolvable = isUnresolvable(err);
+        const delay = this.backoff.delay(attempt);
+        if (unresolvable || !isRetryableCassandraError(err) || Date.now() + delay > deadline) {
           await this.client.shutdown().catch(() => {});
-          throw new SluiceError(ErrorCodes.SINK, `cassandra sink: cannot connect to ${this.o.contactPoints.join(',')}: ${(err as Error).message}`, {
-            cause: err,
-          });
+          const what = unresolvable ? 'cannot resolve' : 'cannot connect to';
+          const when = unresolvable || !isRetryableCassandraError(err) ? '' : ` within ${Math.round(limitMs / 1000)} s`;
+          // No `cause`: its message is the dump this line replaces (printed once, here).
+          throw new SluiceError(ErrorCodes.SINK, `cassandra sink: ${what} ${this.o.contactPoints.join(',')}${when} (${connectCause(err)})${hint}`);
         }
-        await sleep(this.backoff.delay(attempt));
+        await sleep(delay);
       }
     }
     for (const cql of this.o.setup ?? []) {

@@ -93,7 +93,8 @@ class PostgresSinkDriver implements SinkDriver {
     this.pool.on('error', (err) => this.log(`idle connection error: ${err.message}`));
     for (const sql of this.o.setup ?? []) {
       try {
-        await this.retrying('setup', () => this.pool.query(sql), Date.now() + 60_000);
+        // Bounded like every first connection (--connect-timeout, 15 s by default).
+        await this.retrying('setup', () => this.pool.query(sql), Date.now() + (ctx.runtime.connectTimeoutMs ?? 15_000));
       } catch (err) {
         throw new SluiceError(ErrorCodes.SINK, `postgres sink: setup failed: ${sql}: ${(err as Error).message}`, { cause: err });
       }
