@@ -1,12 +1,39 @@
 /**
- * Sink declarations and the driver contract.
+ * Sink declarations and the driver contract: how output leaves sluice.
  *
  * Output reaches a sink only after the checkpoint that holds it is durable:
  * the partition actor writes it to its outbox in the same LMDB transaction as
- * its state and source positions, then hands it to the sink driver. A crash
- * before delivery finishes means the outbox entry is delivered again on
- * restart, so `deliver` must be idempotent: each record carries a
- * deterministic id (`<partition>-<epoch>-<seq>`) and the key it was emitted with.
+ * its state and source positions, then hands it to the sink driver, one
+ * epoch (checkpoint) at a time, in epoch order per partition. A crash before
+ * the sink has an epoch means the epoch is handed over again on restart,
+ * with the same records: each carries a deterministic id
+ * (`<partition>-<epoch>-<seq>`) and the key it was emitted with.
+ *
+ * A driver implements one of two contracts:
+ *
+ *   SinkDriver          idempotent per-epoch delivery: deliver(epoch) makes
+ *                       the epoch's output visible, and delivering the same
+ *                       (partition, epoch) again must not duplicate it (an
+ *                       upsert by key or by record id, a file named by epoch)
+ *   TwoPhaseSinkDriver  prepare, then commit per epoch: prepare(epoch) stages
+ *                       the output where readers do not see it (a hidden temp
+ *                       file, records in the actor's Kafka transaction);
+ *                       commit(epochs) makes prepared epochs visible. Both
+ *                       may run again for an epoch after a failure or a crash,
+ *                       and must then leave one copy. The Kafka sink, the
+ *                       Parquet sink and the runtime's own changelog are
+ *                       two-phase.
+ *
+ * Errors: a driver only classifies them, it never retries. It throws a
+ * SluiceError (engine/errors.ts, exported by `sluice`) with `retryable: true`
+ * for a fault that may pass (a server down, a timeout, a conflict) and
+ * `retryable: false` for one that cannot (bad credentials, a schema the
+ * output does not fit): the runtime then fails the job at once. Anything else
+ * thrown counts as retryable. Retryable failures are retried by the one
+ * delivery policy of the runtime, with backoff, up to a time budget, every
+ * retry logged (engine/runtime/delivery-policy.ts; `--sink-retry-for`,
+ * `--sink-backoff-max`, `--stall-after`); then the job fails with one line
+ * naming the sink, the partition and the cause.
  */
 
 export interface SinkRecord {
@@ -57,33 +84,72 @@ export interface KafkaOutputRecord {
   timestamp?: number;
 }
 
-/** One driver per sink per worker. `close()` drains; `destroy()` aborts. */
-export interface SinkDriver {
+/** What every driver has. One driver per sink per worker thread, shared by its partitions. */
+export interface SinkDriverLifecycle {
   open(ctx: SinkContext): Promise<void>;
-  /** Idempotent: delivering the same (actor, epoch) twice must not duplicate output. */
-  deliver(delivery: SinkDelivery): Promise<void>;
+  /** Drains: every call in flight has settled. */
   close(): Promise<void>;
+  /** Aborts, without waiting. */
   destroy?(err?: Error): void;
-  /**
-   * Optional, for sinks whose output is Kafka records. When the job runs with
-   * brokers, the runtime does not call `deliver`: it takes these records and
-   * commits them in the partition actor's own Kafka transaction, together
-   * with the epoch's changelog and its checkpoint marker, and skips an epoch
-   * whose marker Kafka already holds. Kafka output is then exactly-once for
-   * read_committed readers, across crashes at any point.
-   */
-  kafkaRecords?(delivery: SinkDelivery): KafkaOutputRecord[];
-  /**
-   * Optional: several consecutive epochs of one actor in one call, which must
-   * take effect atomically (all or none). The runtime uses it when epochs
-   * queue up behind a slow delivery, so that a sink paying a fixed cost per
-   * call (a Kafka transaction) pays it once for all of them. Each delivery
-   * keeps its own epoch; they come in epoch order.
-   */
-  deliverEpochs?(deliveries: SinkDelivery[]): Promise<void>;
 }
 
-export interface SinkSpec {
+/** Idempotent per-epoch delivery. */
+export interface SinkDriver extends SinkDriverLifecycle {
+  /** Makes one epoch of one partition visible. Idempotent: delivering the same (partition, epoch) twice must not duplicate output. */
+  deliver(delivery: SinkDelivery): Promise<void>;
+}
+
+/** One epoch of one partition, as commit() names it. */
+export interface SinkEpoch {
+  readonly actorId: string;
+  readonly partition: number;
+  readonly epoch: number;
+}
+
+/**
+ * The partition actor's Kafka transaction, given to prepare() when the job
+ * runs with brokers (every Kafka job, and an embedded one that writes Kafka).
+ * Records added to it become visible to read_committed readers together with
+ * the epoch's checkpoint marker and changelog, in one Kafka transaction that
+ * the runtime commits once every other sink has the epoch; an epoch whose
+ * marker Kafka already holds is not sent again. A sink that adds its output
+ * here has nothing left to do in commit().
+ */
+export interface EpochTransaction {
+  /** Adds records to the epoch's transaction; a prepare() run again for the epoch replaces what the last one added. */
+  add(records: readonly KafkaOutputRecord[]): void;
+}
+
+/** Two-phase delivery: prepare, then commit per epoch. */
+export interface TwoPhaseSinkDriver extends SinkDriverLifecycle {
+  /**
+   * Phase 1: stages one epoch of one partition where readers do not see it.
+   * `txn` is the actor's Kafka transaction, when the job has one. May run
+   * again for the same epoch (after a failed commit, or a crash): the new
+   * staging replaces the old.
+   */
+  prepare(delivery: SinkDelivery, txn: EpochTransaction | undefined): Promise<void>;
+  /**
+   * Phase 2: makes prepared epochs visible: consecutive epochs of one
+   * partition, in order, each prepared by this driver just before. The
+   * runtime passes several when epochs queued up behind a slow commit, so
+   * that a sink paying a fixed cost per commit (a Kafka transaction) pays it
+   * once for all of them. Committing an epoch that is already visible must
+   * leave it as it is.
+   */
+  commit(epochs: readonly SinkEpoch[]): Promise<void>;
+}
+
+/** Either contract. */
+export type AnySinkDriver = SinkDriver | TwoPhaseSinkDriver;
+
+/** Whether a driver is two-phase. */
+export function isTwoPhase(d: AnySinkDriver): d is TwoPhaseSinkDriver {
+  return typeof (d as Partial<TwoPhaseSinkDriver>).prepare === 'function' && typeof (d as Partial<TwoPhaseSinkDriver>).commit === 'function';
+}
+
+/** A sink as a job declares it. `D` says which contract its drivers implement. */
+export interface SinkSpec<D extends AnySinkDriver = AnySinkDriver> {
   readonly kind: string;
   /**
    * The delivery guarantee, as documented to users. For example
@@ -103,7 +169,7 @@ export interface SinkSpec {
    * its upstream partitions, as Flink forwards watermarks through a shuffle.
    */
   readonly watermarks?: boolean;
-  create(): SinkDriver;
+  create(): D;
 }
 
 /** The value of a watermark record (see SinkSpec.watermarks): event time of the upstream actor's inputs, ms; +Infinity at their end. */

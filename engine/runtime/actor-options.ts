@@ -4,9 +4,9 @@
  * points tests crash it at, and the tick period its worker drives it with.
  */
 import type { PipelineNode } from '../contracts/pipeline.ts';
-import type { SinkDriver } from '../contracts/sinks.ts';
+import type { AnySinkDriver, EpochTransaction } from '../contracts/sinks.ts';
 import type { DeliveryPolicy } from './delivery-policy.ts';
-import type { DeliveryObserver } from './outbox.ts';
+import type { DeliveryObserver } from './delivery-queue.ts';
 import type { ActorStore } from './store-contract.ts';
 import type { DeadLetterRecord } from './dead-letter.ts';
 import type { WatermarkInputSpec } from './watermark-tracker.ts';
@@ -33,7 +33,7 @@ export interface ActorOptions {
   nodes: readonly PipelineNode[];
   store: ActorStore;
   /** Drivers for sinks that go through the outbox, by sink id (the dead-letter sink included). */
-  sinks: ReadonlyMap<string, SinkDriver>;
+  sinks: ReadonlyMap<string, AnySinkDriver>;
   /** Sinks that skip the outbox (discard): output is counted and dropped. */
   directSinks?: ReadonlySet<string>;
   /** Sinks that forward event time (SinkSpec.watermarks): each checkpoint appends a watermark record when it advanced. */
@@ -43,6 +43,8 @@ export interface ActorOptions {
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
   /** Retry, backoff and stall settings of deliveries (default: DELIVERY_DEFAULTS). */
   delivery?: DeliveryPolicy;
+  /** The actor's Kafka transaction of an epoch, for two-phase sinks' prepare() (jobs with brokers; changelog.ts). */
+  transaction?: (sinkId: string, epoch: number) => EpochTransaction;
   /** The actor's deliveries failed for good (a sink gave up): it must fail now, not at its next checkpoint. */
   onFailed?: (err: Error) => void;
   /** Snapshots of custom sources' own positions, stored in the checkpoint (see CustomSourceSpec). */

@@ -19,7 +19,7 @@
  * transactional.id `sluice-<app>-p<partition>`: a new owner's producer fences
  * the old one, and read_committed readers never see half a checkpoint. When
  * checkpoints queue up behind a transaction in flight (short intervals), the
- * next transaction takes all of them (`deliverEpochs`): a transaction costs
+ * next transaction takes all of them (one `commit()`): a transaction costs
  * a few broker round trips, and one per checkpoint would cap the rate. The
  * changes travel through the actor's outbox like any output (sink
  * `__changelog`, delivered after the other sinks of the same epoch), so a
@@ -36,7 +36,7 @@ import { Packr } from 'msgpackr';
 import type { Key } from 'lmdb';
 import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';
-import type { SinkDelivery, SinkDriver } from '../contracts/sinks.ts';
+import type { AnySinkDriver, EpochTransaction, SinkDelivery, SinkEpoch, TwoPhaseSinkDriver } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { isRecordFault } from '../kafka/client.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
@@ -96,18 +96,23 @@ export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string,
 }
 
 /**
- * One per actor: its own transactional producer, so a new owner fences the old one.
+ * One per actor: its own transactional producer, so a new owner fences the
+ * old one. A two-phase sink (contracts/sinks.ts): prepare() stages an
+ * epoch's marker and changes; commit() sends the staged epochs in ONE Kafka
+ * transaction.
  *
- * Sinks whose output is Kafka records (`SinkDriver.kafkaRecords`) are staged
- * here by `stagedSink` and sent in the same transaction as the epoch's
- * changes and marker, so Kafka holds an epoch's output exactly when it holds
- * its marker. `committedEpoch` is the epoch of the newest marker in Kafka
- * that this local state wrote: epochs up to it are in Kafka already, and
- * their redelivery after a crash sends nothing.
+ * The transaction also carries the output of the Kafka sinks (and of a dead
+ * letter topic): their prepare() adds it through `transaction(sink, epoch)`,
+ * before the queue gives the changelog the epoch (delivery-queue.ts), so
+ * Kafka holds an epoch's output exactly when it holds its marker.
+ * `committedEpoch` is the epoch of the newest marker in Kafka that this
+ * local state wrote: epochs up to it are in Kafka already, and their
+ * redelivery after a crash sends nothing.
  */
-export class ChangelogDriver implements SinkDriver {
+export class ChangelogDriver implements TwoPhaseSinkDriver {
   private producer: Producer | undefined;
-  private readonly staged = new Map<number, ProducerRecord[]>();
+  /** Per epoch: what each sink added to the transaction, by sink id (the changelog's own marker and changes under CHANGELOG_SINK). */
+  private readonly staged = new Map<number, Map<string, readonly ProducerRecord[]>>();
   committedEpoch = 0;
 
   constructor(
@@ -116,20 +121,27 @@ export class ChangelogDriver implements SinkDriver {
     private readonly partition: number,
   ) {}
 
-  /** A per-actor stand-in for a Kafka-record sink: its deliveries join the epoch's transaction. */
-  stagedSink(driver: SinkDriver): SinkDriver {
-    const encode = driver.kafkaRecords!.bind(driver);
+  /**
+   * The epoch's transaction, as a sink's prepare() sees it. Each prepare
+   * starts afresh: what the sink added for the epoch before (a prepare whose
+   * commit failed) is replaced, never sent twice.
+   */
+  transaction(sinkId: string, epoch: number): EpochTransaction {
+    if (epoch <= this.committedEpoch) return { add: () => {} };
+    this.stage(epoch, sinkId, []);
     return {
-      open: async () => {},
-      close: async () => {},
-      deliver: async (d) => {
-        if (d.epoch <= this.committedEpoch) return;
-        const list = this.staged.get(d.epoch);
-        const recs = encode(d);
-        if (list) for (const r of recs) list.push(r);
-        else this.staged.set(d.epoch, recs);
+      add: (records) => {
+        if (records.length === 0) return;
+        const prev = this.staged.get(epoch)?.get(sinkId) ?? [];
+        this.stage(epoch, sinkId, prev.length === 0 ? records : [...prev, ...records]);
       },
     };
+  }
+
+  private stage(epoch: number, sinkId: string, records: readonly ProducerRecord[]): void {
+    let bySink = this.staged.get(epoch);
+    if (!bySink) this.staged.set(epoch, (bySink = new Map()));
+    bySink.set(sinkId, records);
   }
 
   async open(): Promise<void> {
@@ -137,39 +149,43 @@ export class ChangelogDriver implements SinkDriver {
     await this.producer.connect();
   }
 
-  async deliver(d: SinkDelivery): Promise<void> {
-    await this.deliverEpochs([d]);
+  /** Phase 1: the epoch's marker and changes, as Kafka records, staged (replacing an earlier prepare of the epoch). */
+  async prepare(d: SinkDelivery): Promise<void> {
+    if (d.epoch <= this.committedEpoch) return;
+    const out: ProducerRecord[] = [];
+    for (const r of d.records) {
+      const e = r.value as ChangelogEntry;
+      if ('m' in e) {
+        out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
+      } else {
+        const op = String((e.k as unknown[])[1]);
+        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
+      }
+    }
+    this.stage(d.epoch, CHANGELOG_SINK, out);
   }
 
   /**
-   * Consecutive epochs in ONE transaction: each epoch's staged sink output,
-   * its marker and its changes. Atomic, so the newest marker Kafka holds
+   * Phase 2: consecutive epochs in ONE transaction: each epoch's sink output,
+   * then its marker and changes. Atomic, so the newest marker Kafka holds
    * still names the last epoch whose output and changes it holds.
    */
-  async deliverEpochs(ds: SinkDelivery[]): Promise<void> {
+  async commit(epochs: readonly SinkEpoch[]): Promise<void> {
     const out: ProducerRecord[] = [];
-    for (const d of ds) {
-      if (d.epoch <= this.committedEpoch) {
-        this.staged.delete(d.epoch);
+    for (const { epoch } of epochs) {
+      const bySink = this.staged.get(epoch);
+      if (epoch <= this.committedEpoch || !bySink) {
+        this.staged.delete(epoch);
         continue;
       }
-      const staged = this.staged.get(d.epoch);
-      if (staged) for (const r of staged) out.push(r);
-      for (const r of d.records) {
-        const e = r.value as ChangelogEntry;
-        if ('m' in e) {
-          out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
-        } else {
-          const op = String((e.k as unknown[])[1]);
-          out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
-        }
-      }
+      // The sinks' output first, the marker and changes last, as before the contract was public.
+      for (const [sinkId, recs] of bySink) if (sinkId !== CHANGELOG_SINK) for (const r of recs) out.push(r);
+      for (const r of bySink.get(CHANGELOG_SINK) ?? []) out.push(r);
     }
     if (out.length === 0) return;
-    const partition = ds[0].partition;
     try {
       await this.producer!.send(out);
-      for (const d of ds) this.staged.delete(d.epoch);
+      for (const { epoch } of epochs) this.staged.delete(epoch);
     } catch (err) {
       const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((err as Error)?.message) + String((err as { type?: string }).type));
       if (!fenced) {
@@ -181,7 +197,7 @@ export class ChangelogDriver implements SinkDriver {
       // the same records would fail again. Anything else is the cluster's, and the delivery policy retries it.
       const recordFault = !fenced && isRecordFault(err);
       const why = fenced ? ' (fenced: another process owns this partition now)' : recordFault ? ' (a record the broker refuses: retrying cannot help)' : '';
-      throw new SluiceError(ErrorCodes.SINK, `Kafka transaction of p${partition}: ${(err as Error).message}${why}`, {
+      throw new SluiceError(ErrorCodes.SINK, `Kafka transaction of p${this.partition}: ${(err as Error).message}${why}`, {
         cause: err,
         retryable: !fenced && !recordFault,
       });
@@ -200,19 +216,19 @@ export class ChangelogDriver implements SinkDriver {
  * marker in Kafka final, and it tells whether the local state is current (the
  * marker is one this state wrote: epochs up to it are not sent again), or
  * must be rebuilt from the changelog (`restoreFrom`). Sinks that write Kafka
- * join the epoch's transaction through `stagedSink`.
+ * join the epoch's transaction in their prepare() (ChangelogDriver.transaction).
  */
 export async function openChangelog(
   cfg: KafkaClientConfig,
   job: string,
   partition: number,
-  drivers: ReadonlyMap<string, SinkDriver>,
+  drivers: ReadonlyMap<string, AnySinkDriver>,
   localExtra: unknown,
   embedded: boolean,
-): Promise<{ changelog: ChangelogDriver; sinks: ReadonlyMap<string, SinkDriver>; restoreFrom: ChangelogMarker | undefined }> {
+): Promise<{ changelog: ChangelogDriver; sinks: ReadonlyMap<string, AnySinkDriver>; restoreFrom: ChangelogMarker | undefined }> {
   const cl = new ChangelogDriver(cfg, job, partition);
   await cl.open();
-  const sinks = new Map([...[...drivers].map(([id, d]): [string, SinkDriver] => [id, d.kafkaRecords ? cl.stagedSink(d) : d]), [CHANGELOG_SINK, cl]]);
+  const sinks = new Map<string, AnySinkDriver>([...drivers, [CHANGELOG_SINK, cl]]);
   const marker = await readLatestMarker(cfg, job, partition);
   const mine = (localExtra as { markers?: string[] } | undefined)?.markers ?? [];
   let restoreFrom: ChangelogMarker | undefined;

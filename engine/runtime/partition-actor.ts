@@ -31,7 +31,8 @@ import { FIRE } from '../operators/windows/window-types.ts';
 import { buildLetter, DLQ_MAX_VALUE_BYTES, type LetterContext } from './dead-letter.ts';
 import type { LimitBreach } from './input-limits.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { DeliveryQueue, OutboxBuffer, undeliveredEpochs } from './outbox.ts';
+import { DeliveryQueue } from './delivery-queue.ts';
+import { OutboxBuffer, undeliveredEpochs } from './outbox.ts';
 import type { SinkStall } from './delivery-policy.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
 import { WatermarkTracker } from './watermark-tracker.ts';
@@ -166,7 +167,7 @@ export class PartitionActor implements TopologyOutput {
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
     // The watermark resumes where the checkpoint left it (see WatermarkTracker.restore).
     if (extra?.wm) this.tracker.restore({ maxSeen: this.o.inputs.map((inp) => extra.wm!.maxSeen[inp.sourceId]), watermark: extra.wm.watermark }, this.now());
-    this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch), this.o.delivery);
+    this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch), this.o.delivery, this.o.transaction);
     this.delivery.observer = this.o.observer;
     this.delivery.onFailed = this.o.onFailed;
     for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) {

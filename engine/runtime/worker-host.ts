@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobDefinition, Settings } from '../contracts/job.ts';
 import { resolveJob } from '../contracts/job.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';
-import type { SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import type { AnySinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { ErrorCodes, SluiceError, serializeError } from '../errors.ts';
@@ -70,7 +70,7 @@ export class WorkerHost {
   private def!: JobDefinition<Settings>;
   private sources!: Record<string, SourceSpec>;
   private sinkSpecs!: Record<string, SinkSpec>;
-  private readonly drivers = new Map<string, SinkDriver>();
+  private readonly drivers = new Map<string, AnySinkDriver>();
   private readonly direct = new Set<string>();
   /** Sinks that forward event time (SinkSpec.watermarks). */
   private readonly forwarding = new Set<string>();
@@ -231,6 +231,7 @@ export class WorkerHost {
       fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
       observer,
       delivery: this.delivery,
+      transaction: changelog && ((sinkId, epoch) => changelog.transaction(sinkId, epoch)),
       // A sink gave up: the job fails now, with the queue's one-line reason (see outbox.ts).
       onFailed: (err) => {
         actor.destroy(err);

@@ -155,7 +155,7 @@ function classify(err: unknown, what: string): SluiceError {
   return new SluiceError(ErrorCodes.SINK, `${what}: ${detail}`, { retryable, cause: err });
 }
 
-export function bigQuerySink<V = Record<string, unknown>>(o: BigQuerySinkOptions<V>): SinkSpec {
+export function bigQuerySink<V = Record<string, unknown>>(o: BigQuerySinkOptions<V>): SinkSpec<SinkDriver> {
   const exact = (o.mode ?? 'upsert') === 'upsert';
   return {
     kind: 'bigquery',

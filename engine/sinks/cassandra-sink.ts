@@ -234,7 +234,7 @@ class CassandraSinkDriver implements SinkDriver {
   }
 }
 
-export function cassandraSink(o: CassandraSinkOptions): SinkSpec {
+export function cassandraSink(o: CassandraSinkOptions): SinkSpec<SinkDriver> {
   return {
     kind: 'cassandra',
     guarantee: 'exactly-once in effect: idempotent upsert by primary key (INSERT), last record per key in a delivery',

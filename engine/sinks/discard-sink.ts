@@ -10,6 +10,6 @@ class DiscardDriver implements SinkDriver {
   async close(): Promise<void> {}
 }
 
-export function discardSink(): SinkSpec {
+export function discardSink(): SinkSpec<SinkDriver> {
   return { kind: 'discard', guarantee: 'none (output is dropped)', outbox: false, create: () => new DiscardDriver() };
 }

@@ -57,7 +57,7 @@ class FileSinkDriver implements SinkDriver {
   async close(): Promise<void> {}
 }
 
-export function fileSink(opts: FileSinkOptions): SinkSpec {
+export function fileSink(opts: FileSinkOptions): SinkSpec<SinkDriver> {
   return {
     kind: 'file',
     guarantee: 'exactly-once: one file per partition and checkpoint epoch, replaced atomically on redelivery',

@@ -1,13 +1,16 @@
 /**
  * Kafka sink.
  *
- * Guarantee: exactly-once for read_committed readers. The sink hands its
- * records to the partition actor's transactional producer (`kafkaRecords`),
- * which commits each epoch's output with the epoch's changelog and checkpoint
- * marker in one Kafka transaction; an epoch whose marker is already in Kafka
- * is not sent again after a crash (engine/runtime/changelog.ts). `deliver`,
- * with the idempotent producer, serves a caller outside a partition actor: it
- * is at-least-once, and every record carries a header `sluice-id` =
+ * Guarantee: exactly-once for read_committed readers. The sink is two-phase
+ * (contracts/sinks.ts): prepare() encodes an epoch's records and adds them to
+ * the partition actor's Kafka transaction, which the runtime commits with the
+ * epoch's changelog and checkpoint marker once every other sink has the
+ * epoch; an epoch whose marker is already in Kafka is not sent again after a
+ * crash (engine/runtime/changelog.ts). commit() has nothing left to do then.
+ *
+ * Without an actor's transaction (a caller outside a job run), prepare()
+ * keeps the records and commit() sends them with the idempotent producer:
+ * at-least-once. Every record carries a header `sluice-id` =
  * `<application id>/<partition>-<epoch>-<seq>`, deterministic across
  * redeliveries and distinct between deployments (two groups running the same
  * job write the same epochs), so a reader can still drop duplicates by id;
@@ -17,7 +20,7 @@
  * Records without a key go to partition (source partition mod topic
  * partitions), which keeps a source partition's output in order.
  */
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import type { EpochTransaction, SinkContext, SinkDelivery, SinkEpoch, SinkSpec, TwoPhaseSinkDriver } from '../contracts/sinks.ts';
 import type { ValueCodec } from '../contracts/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { isRecordFault } from '../kafka/client.ts';
@@ -37,11 +40,13 @@ export interface KafkaSinkOptions {
   compact?: boolean;
 }
 
-class KafkaSinkDriver implements SinkDriver {
+class KafkaSinkDriver implements TwoPhaseSinkDriver {
   private producer!: Producer;
   private codec!: Codec;
   private partitions = 1;
   private idPrefix = '';
+  /** Prepared epochs of a run without an actor's transaction, by `<actor>:<epoch>`. */
+  private readonly pending = new Map<string, ProducerRecord[]>();
 
   constructor(private readonly o: KafkaSinkOptions) {}
 
@@ -68,16 +73,28 @@ class KafkaSinkDriver implements SinkDriver {
     await this.producer.connect();
   }
 
-  async deliver(d: SinkDelivery): Promise<void> {
-    const out = this.kafkaRecords(d);
-    try {
-      await this.producer.send(out);
-    } catch (err) {
-      throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: !isRecordFault(err) });
-    }
+  /** Phase 1: the epoch's records, into the actor's transaction if there is one, else kept for commit(). */
+  async prepare(d: SinkDelivery, txn: EpochTransaction | undefined): Promise<void> {
+    const out = this.records(d);
+    if (txn) txn.add(out);
+    else this.pending.set(`${d.actorId}:${d.epoch}`, out);
   }
 
-  kafkaRecords(d: SinkDelivery): ProducerRecord[] {
+  /** Phase 2: in a transaction, nothing (the runtime commits it); else sends what prepare() kept. */
+  async commit(epochs: readonly SinkEpoch[]): Promise<void> {
+    const out: ProducerRecord[] = [];
+    for (const e of epochs) for (const r of this.pending.get(`${e.actorId}:${e.epoch}`) ?? []) out.push(r);
+    if (out.length > 0) {
+      try {
+        await this.producer.send(out);
+      } catch (err) {
+        throw new SluiceError(ErrorCodes.SINK, `kafka sink ${this.o.topic}: ${(err as Error).message}`, { cause: err, retryable: !isRecordFault(err) });
+      }
+    }
+    for (const e of epochs) this.pending.delete(`${e.actorId}:${e.epoch}`);
+  }
+
+  private records(d: SinkDelivery): ProducerRecord[] {
     const out: ProducerRecord[] = new Array(d.records.length);
     const keyFn = this.o.key;
     for (let i = 0; i < d.records.length; i++) {
@@ -101,7 +118,7 @@ class KafkaSinkDriver implements SinkDriver {
   }
 }
 
-export function kafkaSink(o: KafkaSinkOptions): SinkSpec {
+export function kafkaSink(o: KafkaSinkOptions): SinkSpec<TwoPhaseSinkDriver> {
   return {
     kind: 'kafka',
     guarantee: 'exactly-once (committed in the actor\'s Kafka transaction with its checkpoint marker), for read_committed readers',

@@ -12,14 +12,14 @@
  * @dsnp/parquetjs in bench/parquet-writers.ts: faster and 6x smaller files).
  * Columns and types: parquet-columns.ts.
  *
- * Two-phase commit: the rows reach this sink only from the actor's outbox,
- * i.e. after the checkpoint holding them is durable (phase 1 is the outbox
- * write in the checkpoint transaction). Delivery (phase 2) writes each file to
- * a hidden temporary name in its final directory (`.part-....parquet.tmp`,
- * which Hive, Spark, DuckDB and pyarrow skip), fsyncs it, and renames it into
+ * Two-phase commit (contracts/sinks.ts). The rows reach this sink only from the
+ * actor's outbox, i.e. after the checkpoint holding them is durable.
+ * prepare() writes each file of the epoch to a hidden temporary name in its
+ * final directory (`.part-....parquet.tmp`, which Hive, Spark, DuckDB and
+ * pyarrow skip) and fsyncs it; commit() renames the epoch's files into
  * place. A crash before the rename leaves only a hidden temp file; the epoch
- * is delivered again on restart and the same name is written and renamed
- * again, so a reader never sees a partial file, and never two files for one
+ * is prepared and committed again on restart, writing and renaming the same
+ * names, so a reader never sees a partial file, and never two files for one
  * (partition, epoch). Within one epoch, files of different Hive partitions
  * are renamed one by one: a crash between two renames shows some of the
  * epoch's files until the redelivery adds the rest.
@@ -27,7 +27,7 @@
 import { mkdir, open, rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
+import type { SinkContext, SinkDelivery, SinkEpoch, SinkSpec, TwoPhaseSinkDriver } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { toColumnData, type ParquetColumn } from './parquet-columns.ts';
 
@@ -45,8 +45,10 @@ export interface ParquetSinkOptions<V, R extends object> {
   toRow?(value: V): R;
 }
 
-class ParquetSinkDriver<V, R extends object> implements SinkDriver {
+class ParquetSinkDriver<V, R extends object> implements TwoPhaseSinkDriver {
   private root = '';
+  /** Per prepared epoch (`<actor>:<epoch>`): its temp files and their final names. */
+  private readonly prepared = new Map<string, Array<[string, string]>>();
   private readonly made = new Set<string>();
 
   constructor(private readonly o: ParquetSinkOptions<V, R>) {}
@@ -57,7 +59,8 @@ class ParquetSinkDriver<V, R extends object> implements SinkDriver {
     await mkdir(this.root, { recursive: true });
   }
 
-  async deliver(d: SinkDelivery): Promise<void> {
+  /** Phase 1: the epoch's files, written and fsynced under hidden temp names. */
+  async prepare(d: SinkDelivery): Promise<void> {
     const groups = new Map<string, R[]>();
     const toRow = this.o.toRow;
     for (const r of d.records) {
@@ -71,6 +74,7 @@ class ParquetSinkDriver<V, R extends object> implements SinkDriver {
       rows.push(toRow ? toRow(v) : (v as unknown as R));
     }
     const name = `part-${d.partition}-${String(d.epoch).padStart(10, '0')}.parquet`;
+    const renames: Array<[string, string]> = [];
     for (const [pv, rows] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const dir = join(this.root, `${this.o.partitionColumn}=${pv}`);
       if (!this.made.has(dir)) {
@@ -86,14 +90,24 @@ class ParquetSinkDriver<V, R extends object> implements SinkDriver {
       } finally {
         await fh.close();
       }
-      await rename(tmp, join(dir, name));
+      renames.push([tmp, join(dir, name)]);
+    }
+    this.prepared.set(`${d.actorId}:${d.epoch}`, renames);
+  }
+
+  /** Phase 2: the prepared files renamed into place, epoch by epoch. */
+  async commit(epochs: readonly SinkEpoch[]): Promise<void> {
+    for (const e of epochs) {
+      const key = `${e.actorId}:${e.epoch}`;
+      for (const [tmp, final] of this.prepared.get(key) ?? []) await rename(tmp, final);
+      this.prepared.delete(key);
     }
   }
 
   async close(): Promise<void> {}
 }
 
-export function parquetSink<V, R extends object = Record<string, unknown>>(o: ParquetSinkOptions<V, R>): SinkSpec {
+export function parquetSink<V, R extends object = Record<string, unknown>>(o: ParquetSinkOptions<V, R>): SinkSpec<TwoPhaseSinkDriver> {
   return {
     kind: 'parquet',
     guarantee: 'exactly-once: one Parquet file per (partition, checkpoint epoch, Hive partition), written to a hidden temp name and renamed into place after the checkpoint is durable; redelivery replaces it',

@@ -190,7 +190,7 @@ class PostgresSinkDriver implements SinkDriver {
   }
 }
 
-export function postgresSink(o: PostgresSinkOptions): SinkSpec {
+export function postgresSink(o: PostgresSinkOptions): SinkSpec<SinkDriver> {
   return {
     kind: 'postgres',
     guarantee: 'exactly-once in effect: one transaction per delivery of INSERT ... ON CONFLICT DO UPDATE by key',

@@ -118,7 +118,7 @@ class RepartitionDriver implements SinkDriver {
   }
 }
 
-export function repartitionSink(o: RepartitionSinkOptions): SinkSpec {
+export function repartitionSink(o: RepartitionSinkOptions): SinkSpec<SinkDriver> {
   return {
     kind: 'repartition',
     guarantee: 'exactly-once into the next stage: at-least-once writes, deduplicated by (upstream partition, epoch, seq) on read',

@@ -1,7 +1,8 @@
 /**
  * The Parquet sink writes Hive-layout files that an independent reader
- * (DuckDB) reads back exactly, and a redelivered epoch replaces its files
- * rather than adding to them.
+ * (DuckDB) reads back exactly, through its two-phase contract: nothing is
+ * visible after prepare, the files after commit, and a redelivered epoch
+ * replaces its files rather than adding to them.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,12 +26,23 @@ describe('Parquet sink', () => {
     const out = tempDir('sluice-parquet-');
     const driver = parquetSink<RecentChange, RawRow>({ table: RAW_TABLE, columns: RAW_COLUMNS, partitionColumn: 'ts', partitionValue: (e) => dayPartition(eventTimeMs(e)), toRow: toRawRow }).create();
     await driver.open({ job: 't', sinkId: 'raw', workerId: 0, runtime: { brokers: [], stateDir: out, outputDir: out, embedded: true } });
-    await driver.deliver(delivery(1, 0, events.slice(0, 50)));
-    await driver.deliver(delivery(2, 1, events.slice(50)));
-    await driver.deliver(delivery(1, 0, events.slice(0, 50))); // redelivery after a crash before the ack
+    const root = join(out, RAW_TABLE);
+    const epoch = (d: SinkDelivery) => ({ actorId: d.actorId, partition: d.partition, epoch: d.epoch });
+    const visible = (): string[] => readdirSync(root).flatMap((dir) => readdirSync(join(root, dir)).filter((f) => !f.startsWith('.')));
+    const one = delivery(1, 0, events.slice(0, 50));
+    // Phase 1 leaves only hidden temp files: a reader sees nothing of the epoch yet.
+    await driver.prepare(one, undefined);
+    expect(visible()).toEqual([]);
+    expect(readdirSync(join(root, 'ts=20230729'))).toEqual(['.part-0-0000000001.parquet.tmp']);
+    await driver.commit([epoch(one)]);
+    const two = delivery(2, 1, events.slice(50));
+    await driver.prepare(two, undefined);
+    await driver.commit([epoch(two)]);
+    // Redelivery after a crash before the ack: prepared and committed again, replacing the same files.
+    await driver.prepare(one, undefined);
+    await driver.commit([epoch(one)]);
     await driver.close();
 
-    const root = join(out, RAW_TABLE);
     expect(readdirSync(root).sort()).toEqual(['ts=20221211', 'ts=20230729']);
     const files = readdirSync(join(root, 'ts=20230729')).sort();
     expect(files).toEqual(['part-0-0000000001.parquet', 'part-1-0000000002.parquet']);
