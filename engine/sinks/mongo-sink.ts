@@ -243,9 +243,11 @@ class MongoDriver implements MongoSinkDriver {
       return;
     } catch (err) {
       if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      const errors = (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).filter((w) => w !== undefined && w !== null);
+      // Only duplicate keys mean "already there, replace it". A bulk write cut off by the network fails
+      // with no write errors at all: the documents are not written, and this must fail, not count as done.
       const other = errors.find((w) => w.code !== DUPLICATE_KEY);
-      if (other) throw err;
+      if (other || errors.length === 0) throw err;
       existing = errors.map((w) => docs[w.index]);
       this.stats.inserted += docs.length - existing.length;
     }
