@@ -18,7 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sendHeartbeats } from '../../cli/produce.ts';
 import { endOffsets, groupCaughtUp, readDeadLetters } from '../../bench/lib/orders-payments-check.ts';
 import { kafkaSink } from '../../engine/sinks/kafka-sink.ts';
-import type { SinkDriver } from '../../engine/contracts/sinks.ts';
+import type { KafkaOutputRecord, TwoPhaseSinkDriver } from '../../engine/contracts/sinks.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { startSluice, waitFor } from '../helpers/sluice-process.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -206,10 +206,11 @@ describe('poison records against orders-payments over Kafka (issue 18)', () => {
     const topic = await createTopic('poison-ids', 1);
     const ids: string[] = [];
     for (const appId of ['deploy-a', 'deploy-b']) {
-      const d = kafkaSink({ topic }).create() as SinkDriver;
+      const d = kafkaSink({ topic }).create() as TwoPhaseSinkDriver;
       await d.open({ job: 'j', sinkId: 'out', workerId: 0, runtime: { brokers: kafkaBrokers(), stateDir: '', outputDir: '', embedded: false, appId } });
-      const [rec] = d.kafkaRecords!({ sinkId: 'out', actorId: 'p0', partition: 0, epoch: 7, records: [{ id: '0-7-0', key: 'k', value: { a: 1 }, time: 0 }] });
-      ids.push(String(rec.headers!['sluice-id']));
+      const staged: KafkaOutputRecord[] = [];
+      await d.prepare({ sinkId: 'out', actorId: 'p0', partition: 0, epoch: 7, records: [{ id: '0-7-0', key: 'k', value: { a: 1 }, time: 0 }] }, { add: (rs) => void staged.push(...rs) });
+      ids.push(String(staged[0].headers!['sluice-id']));
       await d.close();
     }
     expect(ids).toEqual(['deploy-a/0-7-0', 'deploy-b/0-7-0']);
