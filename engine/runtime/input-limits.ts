@@ -73,27 +73,45 @@ export function scanJson(b: Uint8Array, maxDepth: number, maxString: number): Li
   return undefined;
 }
 
-/** Depth and string length of a decoded value, walked with an explicit stack (no recursion). */
+/**
+ * Depth and string length of a decoded value, walked with an explicit stack
+ * (no recursion). On the hot path for embedded sources: a flat record (the
+ * common case) allocates nothing; the stack is made only for nested values.
+ */
 export function checkValue(v: unknown, maxDepth: number, maxString: number): LimitBreach | undefined {
   if (typeof v === 'string') return v.length > maxString ? { limit: 'maxStringLength', max: maxString, actual: v.length } : undefined;
   if (typeof v !== 'object' || v === null) return undefined;
-  const stack: unknown[] = [v];
-  const depths: number[] = [1];
-  while (stack.length > 0) {
-    const cur = stack.pop() as object;
-    const d = depths.pop()!;
+  let stack: object[] | undefined;
+  let depths: number[] | undefined;
+  let cur = v as object;
+  let d = 1;
+  for (;;) {
     if (d > maxDepth) return { limit: 'maxDepth', max: maxDepth, actual: d };
-    if (ArrayBuffer.isView(cur)) continue;
-    const vals = Array.isArray(cur) ? cur : Object.values(cur);
-    for (let i = 0; i < vals.length; i++) {
-      const x = vals[i];
-      if (typeof x === 'string') {
-        if (x.length > maxString) return { limit: 'maxStringLength', max: maxString, actual: x.length };
-      } else if (typeof x === 'object' && x !== null) {
-        stack.push(x);
-        depths.push(d + 1);
+    if (!ArrayBuffer.isView(cur)) {
+      if (Array.isArray(cur)) {
+        for (let i = 0; i < cur.length; i++) {
+          const x: unknown = cur[i];
+          if (typeof x === 'string') {
+            if (x.length > maxString) return { limit: 'maxStringLength', max: maxString, actual: x.length };
+          } else if (typeof x === 'object' && x !== null) {
+            (stack ??= []).push(x);
+            (depths ??= []).push(d + 1);
+          }
+        }
+      } else {
+        for (const k in cur) {
+          const x = (cur as Record<string, unknown>)[k];
+          if (typeof x === 'string') {
+            if (x.length > maxString) return { limit: 'maxStringLength', max: maxString, actual: x.length };
+          } else if (typeof x === 'object' && x !== null) {
+            (stack ??= []).push(x);
+            (depths ??= []).push(d + 1);
+          }
+        }
       }
     }
+    if (stack === undefined || stack.length === 0) return undefined;
+    cur = stack.pop()!;
+    d = depths!.pop()!;
   }
-  return undefined;
 }
