@@ -34,6 +34,7 @@ export {
   type CustomSourceReader,
   type ValueCodec,
   type WatermarkSpec,
+  type InputLimits,
 } from '../engine/contracts/sources.ts';
 // The sink contract (a custom sink implements SinkDriver). markerWatermark reads the watermark records
 // a sink with `watermarks: true` receives; making them (watermarkMarker) is the runtime's business.
