@@ -52,6 +52,9 @@ Options for run:
   --connect-timeout MS          bound on reaching Kafka and the sinks' servers at start (default 15000;
                                 env SLUICE_CONNECT_TIMEOUT_MS)
   --verbose                     Kafka client details and error stacks in the log (env SLUICE_VERBOSE=1)
+  --offset-reset fail|earliest|latest
+                                a checkpointed Kafka offset the topic no longer holds (retention): fail (default),
+                                or skip forward to the earliest or latest offset (env SLUICE_OFFSET_RESET)
   --metrics-port PORT           serve the status page (/), /api/status, Prometheus /metrics and /healthz
                                 on PORT (default 0: any free port; the address is printed)
   --metrics-host HOST           interface to serve them on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -116,6 +119,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'shutdown-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
+        'offset-reset': { type: 'string' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
         'sink-retry-for': { type: 'string' },
@@ -196,6 +200,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs,
+      offsetReset: opts.offsetReset,
+      jobArg,
       // Every run serves its status page unless told not to: on a free port unless one is given.
       metricsPort: cli['no-http'] ? undefined : (opts.metricsPort ?? 0),
       metricsHost: opts.metricsHost,

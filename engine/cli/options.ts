@@ -4,7 +4,7 @@
  *
  *   SLUICE_WORKERS, SLUICE_BROKERS (comma separated), SLUICE_STATE_DIR,
  *   SLUICE_OUTPUT_DIR, SLUICE_CHECKPOINT_INTERVAL_MS, SLUICE_GROUP_ID,
- *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_CONNECT_TIMEOUT_MS, SLUICE_VERBOSE=1,
+ *   SLUICE_SESSION_TIMEOUT_MS, SLUICE_CONNECT_TIMEOUT_MS, SLUICE_VERBOSE=1, SLUICE_OFFSET_RESET,
  *   SLUICE_METRICS_PORT, SLUICE_METRICS_HOST,
  *   SLUICE_SINK_RETRY_FOR_MS, SLUICE_SINK_BACKOFF_MAX_MS, SLUICE_STALL_AFTER_MS,
  *   SLUICE_SET ("key=value,key=value": job settings)
@@ -37,6 +37,8 @@ export interface RunOptions {
   connectTimeoutMs: number;
   /** Stacks and every kafkajs detail in the log. */
   verbose: boolean;
+  /** A checkpointed Kafka offset the topic no longer holds: fail (default), or skip to earliest/latest. */
+  offsetReset: 'fail' | 'earliest' | 'latest';
   metricsPort?: number;
   metricsHost?: string;
   /** The delivery policy of every sink (engine/runtime/delivery-policy.ts): retry budget, backoff cap, stall time. */
@@ -69,6 +71,7 @@ export interface RawCli {
   'cache-max-entries'?: string;
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
+  'offset-reset'?: string;
   verbose?: boolean;
   'metrics-port'?: string;
   'metrics-host'?: string;
@@ -97,6 +100,12 @@ function port(name: string, v: string | number | undefined): number | undefined 
   return n;
 }
 
+function offsetReset(v: string | undefined): 'fail' | 'earliest' | 'latest' {
+  if (v === undefined || v === '') return 'fail';
+  if (v === 'fail' || v === 'earliest' || v === 'latest') return v;
+  throw new SluiceError(ErrorCodes.CONFIG, `--offset-reset must be one of fail, earliest, latest; got "${v}"`);
+}
+
 function pairs(list: string[], where: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list) {
@@ -117,7 +126,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'metricsPort', 'metricsHost', 'until', 'settings',
+  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -165,6 +174,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
     verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',
+    offsetReset: offsetReset(cli['offset-reset'] ?? env.SLUICE_OFFSET_RESET ?? (file.offsetReset as string | undefined)),
     metricsPort: port('--metrics-port', cli['metrics-port'] ?? env.SLUICE_METRICS_PORT ?? (file.metricsPort as number | undefined)),
     metricsHost: cli['metrics-host'] ?? env.SLUICE_METRICS_HOST ?? (file.metricsHost as string | undefined),
     delivery: {

@@ -203,6 +203,16 @@ export function createAdmin(cfg: KafkaClientConfig): Admin {
       return new Map(res.map((p) => [p.partition, Number(p.high)]));
     },
 
+    async topicOffsetRange(topic) {
+      const res = await call(`topicOffsetRange(${topic})`, () => admin.fetchTopicOffsets(topic));
+      return new Map(res.map((p) => [p.partition, { low: Number(p.low), high: Number(p.high) }]));
+    },
+
+    async clusterId() {
+      const c = await call('describeCluster', () => admin.describeCluster());
+      return c.clusterId;
+    },
+
     async deleteGroupOffsets(groupId) {
       await ready();
       try {

@@ -213,6 +213,10 @@ export interface Admin {
   fetchCommittedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   /** High watermark per partition. */
   topicEndOffsets(topic: string): Promise<Map<number, number>>;
+  /** Per partition, the first offset still held (log start) and the high watermark. */
+  topicOffsetRange(topic: string): Promise<Map<number, { low: number; high: number }>>;
+  /** The cluster's id: the same brokers' address can front another cluster. */
+  clusterId(): Promise<string>;
   /** Deletes the whole group (offsets included). The group must have no live members. */
   deleteGroupOffsets(groupId: string): Promise<void>;
   /** Every topic name in the cluster. */

@@ -21,8 +21,9 @@ import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { DeliveryPolicy, type DeliveryPolicyOptions } from './delivery-policy.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
-import { KafkaInput, type InputStats } from './kafka-input.ts';
+import { KafkaInput, type InputStats, type OffsetReset } from './kafka-input.ts';
 import { checkBrokersReachable } from '../kafka/reachability.ts';
+import { checkStateIdentity, identityOf } from './state-identity.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -54,6 +55,10 @@ export interface JobRunnerOptions {
   shutdownTimeoutMs?: number;
   /** Bound on reaching Kafka (and the sinks' servers) at start, ms (default 15 000). */
   connectTimeoutMs?: number;
+  /** How the user named the job (a built-in name or a path), for messages that suggest a command. */
+  jobArg?: string;
+  /** A checkpointed Kafka position the topic no longer holds: fail (default), or skip forward to the earliest or latest offset. */
+  offsetReset?: OffsetReset;
   /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
   delivery?: DeliveryPolicyOptions;
   /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
@@ -188,7 +193,7 @@ export class JobRunner {
       } else {
         await this.checkBrokers();
         (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
-        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true);
+        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true, this.o.offsetReset);
         this.partitions = await this.kafka.checkPartitions();
         const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
         await ensureChangelogTopics(cfg, this.runtime.appId, statefulOperators(this.o.job, this.o.settings), this.partitions);
@@ -198,6 +203,8 @@ export class JobRunner {
         const warn = this.o.onWarning ?? ((m: string) => void process.stderr.write(`sluice: warning: ${m}\n`));
         warn(`--workers ${this.o.workers} is more than the ${this.partitions} partitions of ${this.o.job.name}: ${idle} workers would have nothing to do; running ${this.partitions}`);
       }
+      // Before anything opens the state: positions taken on another input must not be used here.
+      checkStateIdentity(this.runtime.stateDir, identityOf(this.o.job.name, this.sources, this.partitions, this.kafka?.kafkaCluster), this.o.jobArg);
       const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
       this.workers = Array.from({ length: n }, (_, i) =>
         new WorkerHandle(

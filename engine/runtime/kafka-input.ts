@@ -38,6 +38,9 @@ const LOW_WATER = 10_000;
 const COMMIT_EVERY_MS = 1000;
 const ENDS_EVERY_MS = 2000;
 
+/** What a checkpointed position the topic no longer holds does (KafkaInput.checkRange). */
+export type OffsetReset = 'fail' | 'earliest' | 'latest';
+
 export interface InputStats {
   rebalances: number;
   /** `inflight`: records posted to the worker and not processed yet; `pausedMs`: total backpressure pause, the current one included. */
@@ -61,6 +64,8 @@ export class KafkaInput {
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   rebalances = 0;
+  /** The cluster id, known after checkPartitions() (state identity, state-identity.ts). */
+  kafkaCluster: string | undefined;
   /** Next offset whose output is delivered (what the group commit reports), per 'topic:partition'. */
   private readonly deliveredAt = new Map<string, number>();
   /**
@@ -93,6 +98,7 @@ export class KafkaInput {
     readonly groupId: string,
     private readonly sessionTimeoutMs?: number,
     private readonly bounded = false,
+    private readonly offsetReset: OffsetReset = 'fail',
   ) {
     // The client id names the process, so `sluice status` can say who owns what.
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
@@ -134,6 +140,7 @@ export class KafkaInput {
             'Records of one key must land in the same partition number of every topic; give the topics the same partition count.',
         );
       }
+      this.kafkaCluster = await admin.clusterId();
       return first;
     } finally {
       await admin.close();
@@ -184,8 +191,62 @@ export class KafkaInput {
     return [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
   }
 
+  /**
+   * "Offset out of range": a checkpointed position the topic no longer holds
+   * (retention deleted the records past it, or the topic was recreated and
+   * holds fewer). By default the job fails, naming the partition, the
+   * position, the range and the ways out; kafkajs alone would reset to the
+   * earliest offset, which the engine then refused, in a loop. With
+   * --offset-reset earliest|latest a position behind the log start skips
+   * forward to it, with a warning; a position past the end (a recreated topic)
+   * always fails: its state was computed from other records.
+   * Returns the seek offset per input where it differs from the position.
+   */
+  private async checkRange(p: number, positions: Record<string, number>, ranges: (topic: string) => Promise<Map<number, { low: number; high: number }>>): Promise<Array<number | undefined>> {
+    const starts: Array<number | undefined> = [];
+    for (let i = 0; i < this.sourceIds.length; i++) {
+      const pos = positions[this.sourceIds[i]] ?? 0;
+      if (pos <= 0) continue;
+      const topic = this.topics[i];
+      const r = (await ranges(topic)).get(p);
+      if (!r || (pos >= r.low && pos <= r.high)) continue;
+      const where = `kafka input on partition ${p} (${topic}:${p})`;
+      if (pos < r.low && this.offsetReset !== 'fail') {
+        starts[i] = this.offsetReset === 'earliest' ? r.low : r.high;
+        process.stderr.write(`sluice: warning: ${where}: checkpointed offset ${pos} is no longer in the topic (it holds ${r.low}-${r.high}); --offset-reset ${this.offsetReset}: reading from ${starts[i]}, records ${pos}-${r.low - 1} are lost\n`);
+        continue;
+      }
+      const why = pos < r.low ? 'retention deleted the records after it' : 'the topic holds fewer records: it was recreated, or this state was written for another topic';
+      const way = pos < r.low ? 'skip to what is there with --offset-reset earliest (or latest), or start over' : 'start over';
+      const e = new SluiceError(ErrorCodes.KAFKA, `${where}: checkpointed offset ${pos} is out of range (the topic holds ${r.low}-${r.high}; ${why}): ${way} with \`sluice reset ${this.runner.runtime.job}\``);
+      this.runner.fail(e);
+      throw e;
+    }
+    return starts;
+  }
+
   private async onAssigned(tps: TopicPartition[]): Promise<AssignedOffsets> {
     const out: AssignedOffsets = new Map();
+    // Offset ranges, asked once per assignment and only when a partition has a position.
+    let admin: ReturnType<typeof createAdmin> | undefined;
+    const asked = new Map<string, Promise<Map<number, { low: number; high: number }>>>();
+    const ranges = (topic: string): Promise<Map<number, { low: number; high: number }>> => {
+      let r = asked.get(topic);
+      if (!r) asked.set(topic, (r = (admin ??= createAdmin(this.cfg)).topicOffsetRange(topic)));
+      return r;
+    };
+    try {
+      return await this.assign(tps, out, ranges);
+    } finally {
+      await admin?.close().catch(() => {});
+    }
+  }
+
+  private async assign(
+    tps: TopicPartition[],
+    out: AssignedOffsets,
+    ranges: (topic: string) => Promise<Map<number, { low: number; high: number }>>,
+  ): Promise<AssignedOffsets> {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
         let positions: Record<string, number>;
@@ -197,10 +258,11 @@ export class KafkaInput {
           this.runner.fail(failed);
           throw failed;
         }
+        const starts = await this.checkRange(p, positions, ranges);
         this.feeds.set(p, { inflight: 0, paused: false, backpressured: false });
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
-          out.set(`${this.topics[i]}:${p}`, pos > 0 ? pos : -1);
+          out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
           this.deliveredAt.set(`${this.topics[i]}:${p}`, pos);
           this.sentEnd.set(`${this.topics[i]}:${p}`, pos);
           this.fetchedEnd.delete(`${this.topics[i]}:${p}`);
