@@ -39,7 +39,7 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function runProducer(args: string[]): Promise<{ records: number; seconds: number; skippedTicks: number; lateTicks: number }> {
+export function runProducer(args: string[]): Promise<{ records: number; seconds: number; skippedTicks: number; lateTicks: number }> {
   const script = fileURLToPath(new URL('./live-producer.ts', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
