@@ -330,7 +330,7 @@ function printSummary(s: JobSummary, io: CliIo, hadCheckpoints: boolean): void {
       `  state:        ${s.stateDir}`,
       ...(s.recordsIn === 0
         ? [hadCheckpoints
-            ? `  (nothing new to read: the checkpoints in ${s.stateDir} say this input was consumed; remove it to start over)`
+            ? `  (nothing new to read: the checkpoints in ${s.stateDir} say this input was consumed; to start over remove it and the job's output (rm -rf .sluice for the built-in jobs), or run "sluice reset" for a Kafka job)`
             : '  (no records: the sources delivered none)']
         : []),
       '',

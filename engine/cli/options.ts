@@ -124,9 +124,9 @@ function until(v: string | undefined): boolean {
 }
 
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
-const CONFIG_KEYS = [
+export const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'settings',
+  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {

@@ -241,7 +241,7 @@ function describe(servers: readonly DevServerInfo[], envFile: string): string {
     for (const [k, v] of Object.entries(s.settings)) lines.push(`  --set     ${k}=${v}`);
     if (s.name === 'kafka') lines.push(`  --brokers ${s.address}`);
   }
-  lines.push('', `env file: ${envFile} (sluice run reads it from ${DEFAULT_ENV_FILE}; or: set -a; . ${envFile}; set +a)`, 'stop them: sluice dev down', '');
+  lines.push('', `env file: ${envFile} (sluice run reads it from ${DEFAULT_ENV_FILE}; or: set -a; . ${envFile}; set +a)`, 'stop them: sluice dev down (in a clone: node bin/sluice.js dev down)', '');
   return lines.join('\n');
 }
 

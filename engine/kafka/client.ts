@@ -6,6 +6,7 @@
  * that must not leak into anything else.
  */
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
+import './timeout-negative-warning.ts'; // drops kafkajs' harmless negative-timer warning on Node 24 (see there)
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { createLogCreator, resolveLogLevel } from './log-creator.ts';
