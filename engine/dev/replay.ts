@@ -26,12 +26,26 @@ const USAGE = `usage: sluice dev replay wikipedia [--file events.ndjson|events.s
        sluice dev replay randomuser [--file api-answer.json ...] [--port 8082]
 `;
 
-/** The repository's test/fixtures, when this runs from a clone. */
+/**
+ * The repository's test/fixtures, when this runs from a clone: looked for only
+ * up to the sluice package's own root (the folder whose package.json is
+ * sluice's), so an installed package never picks up a user's test/fixtures.
+ */
 export function fixtures(): string | undefined {
   for (let d = dirname(fileURLToPath(import.meta.url)); d !== dirname(d); d = dirname(d)) {
-    if (existsSync(join(d, 'test', 'fixtures'))) return join(d, 'test', 'fixtures');
+    if (!existsSync(join(d, 'package.json'))) continue;
+    if (!isSluicePackage(join(d, 'package.json'))) return undefined;
+    return existsSync(join(d, 'test', 'fixtures')) ? join(d, 'test', 'fixtures') : undefined;
   }
   return undefined;
+}
+
+function isSluicePackage(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'sluice';
+  } catch {
+    return false;
+  }
 }
 
 /** The `data:` payloads of a recorded feed: NDJSON lines, or the data of each SSE event. */

@@ -25,6 +25,8 @@ export async function openActor(opts: {
   fault?: (p: FaultPoint) => void;
   cacheMaxEntries?: number;
   checkpointIntervalMs?: number;
+  /** The actor's processing-time clock (default Date.now). */
+  now?: () => number;
 }): Promise<Harness & { env: StoreEnvHandle }> {
   const env = opts.env ?? openStoreEnv(opts.stateDir);
   const store = openActorStore(env, 'p0', { cacheMaxEntries: opts.cacheMaxEntries ?? 1000 });
@@ -44,6 +46,7 @@ export async function openActor(opts: {
     sinks,
     checkpointIntervalMs: opts.checkpointIntervalMs ?? 1_000_000,
     fault: opts.fault,
+    now: opts.now,
   });
   actor.open();
   return { actor, sinks, env };

@@ -76,11 +76,11 @@ describe('worker lifecycle', () => {
     expect(posted.some((m) => m.t === 'ready')).toBe(true);
     await expect(host.start()).rejects.toThrow(/illegal transition RUNNING -> STARTING/);
     host.handle({ t: 'close', id: 7, actorId: 'p9' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => posted.some((m) => m.t === 'failed'));
     const failed = posted.find((m) => m.t === 'failed');
     expect(failed && failed.t === 'failed' && failed.error.code).toBe('SLUICE_ILLEGAL_STATE');
     host.handle({ t: 'shutdown', id: 8 });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => posted.some((m) => m.t === 'shutdown-done'));
     expect(host.lifecycle.state).toBe('STOPPED');
     expect(posted.some((m) => m.t === 'shutdown-done')).toBe(true);
   });
@@ -95,3 +95,11 @@ describe('pipeline ids', () => {
     expect(() => s.map((x) => x, 'a:b')).toThrow(/contain no ':'/);
   });
 });
+
+/** Waits for a condition (the host answers asynchronously), polling; 30 s bounds a hang. */
+async function until(cond: () => boolean): Promise<void> {
+  for (const started = Date.now(); !cond(); ) {
+    if (Date.now() - started > 30_000) throw new Error('condition not met within 30 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
