@@ -144,9 +144,6 @@ export class WorkerHandle {
   /** Aborts: terminates the thread without a final checkpoint. */
   destroy(): void {
     if (!this.lifecycle.is('STOPPED', 'FAILED')) this.lifecycle.transition('FAILED');
-    // Requests in flight (a drain's shutdown) get no answer now: settle them, or their waiters and timers outlive the job.
-    for (const p of this.pending.values()) p.reject(new SluiceError(ErrorCodes.ABORTED, `worker ${this.id} was destroyed`));
-    this.pending.clear();
     void this.worker?.terminate();
   }
 }
