@@ -42,6 +42,8 @@ export interface CompiledSchema {
 }
 
 const HTTPS_DRAFT07 = 'https://json-schema.org/draft-07/schema';
+/** A dead letter lists at most this many schema violations, then how many more. */
+const MAX_ERRORS_SHOWN = 20;
 
 export function compileJsonSchema(schema: Record<string, unknown>, what = 'schema'): CompiledSchema {
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, allowUnionTypes: true });
@@ -66,7 +68,11 @@ export function compileJsonSchema(schema: Record<string, unknown>, what = 'schem
     id: typeof schema.$id === 'string' ? schema.$id : undefined,
     validate(value: unknown): string | undefined {
       if (validate(value)) return undefined;
-      return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
+      // Bounded: a pathological record must not make a pathological dead letter.
+      const errors = validate.errors ?? [];
+      const shown = errors.slice(0, MAX_ERRORS_SHOWN).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+      if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
+      return shown.join('; ');
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * JSON Schema (draft-07) of one result of the randomuser.me API, and its
- * validator (ajv, compiled once per thread).
+ * validator (sluice/schema's compileJsonSchema: ajv with formats, and
+ * `date-time` as a strict ISO 8601 instant; compiled once per thread).
  *
  * It requires what the pipeline reads (see user-row.ts) and checks its types;
  * anything else may be present or absent, since the API adds fields between
@@ -13,8 +14,7 @@
  *     the check is "something@something", not the RFC 5322 `email` format;
  *   - id.value may be null (no national id for that country): not required.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { compileJsonSchema, type CompiledSchema } from '../../api/schema.ts';
 
 const text = { type: 'string', minLength: 1 } as const;
 const dated = {
@@ -93,34 +93,18 @@ export interface RandomUserResult {
   [more: string]: unknown;
 }
 
-let compiled: ValidateFunction<RandomUserResult> | undefined;
+let compiled: CompiledSchema | undefined;
 
-function validator(): ValidateFunction<RandomUserResult> {
-  if (!compiled) {
-    // allErrors: a dead letter should list every problem of the record, not the first one.
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    // ajv-formats is CommonJS; under NodeNext its default export arrives one level down.
-    const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;
-    addFormats(ajv);
-    compiled = ajv.compile<RandomUserResult>(RANDOMUSER_RESULT_SCHEMA);
-  }
+function validator(): CompiledSchema {
+  compiled ??= compileJsonSchema(RANDOMUSER_RESULT_SCHEMA as unknown as Record<string, unknown>, 'randomuser result schema');
   return compiled;
 }
 
 /** Undefined when `v` is a valid result; otherwise every schema violation, e.g. "/login/uuid must match format \"uuid\"". */
 export function validateRandomUser(v: unknown): string | undefined {
-  const check = validator();
-  if (check(v)) return undefined;
-  return formatErrors(check.errors ?? []);
+  return validator().validate(v);
 }
 
 export function isRandomUser(v: unknown): v is RandomUserResult {
-  return validator()(v);
-}
-
-function formatErrors(errors: ErrorObject[]): string {
-  // Bounded: a pathological record must not make a pathological dead letter.
-  const shown = errors.slice(0, 20).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
-  if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
-  return shown.join('; ');
+  return validator().validate(v) === undefined;
 }

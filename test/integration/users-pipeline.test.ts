@@ -221,7 +221,7 @@ describe('users pipeline', () => {
     expect(schema.job).toBe('users-ingest');
     expect(schema.reason).toBe('validation_failed');
     expect(schema.error.message).toContain('/location/postcode must be string,number');
-    expect(schema.error.message).toContain("(root) must have required property 'email'");
+    expect(schema.error.message).toContain("/ must have required property 'email'");
     expect((schema.value.login as { uuid: string }).uuid).toBe(recorded[5].login.uuid);
     expect(big.reason).toBe('validation_failed');
     expect(big.error.message).toMatch(/^record of \d{7} bytes is over maxRecordBytes \(900000\)$/);

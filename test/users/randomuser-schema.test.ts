@@ -48,7 +48,7 @@ describe('randomuser schema', () => {
     expect(why).toContain('/location/postcode must be string,number');
     expect(why).toContain("/login must have required property 'uuid'");
     expect(why).toContain('/dob/date must match format "date-time"');
-    expect(why).toContain("(root) must have required property 'email'");
+    expect(why).toContain("/ must have required property 'email'");
   });
 
   it('rejects a malformed login.uuid, a street number that is not an integer, and non-objects', () => {
@@ -58,8 +58,19 @@ describe('randomuser schema', () => {
     const s = first();
     loc(s).street = { number: '12b', name: 'Main St' };
     expect(validateRandomUser(s)).toContain('/location/street');
-    expect(validateRandomUser(null)).toBe('(root) must be object');
-    expect(validateRandomUser('{"gender":"male"}')).toBe('(root) must be object');
+    expect(validateRandomUser(null)).toBe('/ must be object');
+    expect(validateRandomUser('{"gender":"male"}')).toBe('/ must be object');
+  });
+
+  it('reads dates as strict ISO 8601 instants (a real calendar date, an explicit offset or Z)', () => {
+    for (const date of ['2024-01-01 00:05:01Z', '2024-01-01T00:05:01', '2024-02-30T00:00:00Z', '01/02/2024', '0', '2024-01-01T00:05:01+0100']) {
+      const u = first();
+      (u.dob as { date: string }).date = date;
+      expect(validateRandomUser(u), date).toContain('/dob/date must match format "date-time"');
+    }
+    const ok = first();
+    (ok.registered as { date: string }).date = '2024-01-01T00:05:01.123+01:00';
+    expect(validateRandomUser(ok)).toBeUndefined();
   });
 });
 
