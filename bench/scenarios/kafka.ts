@@ -101,6 +101,7 @@ export const kafkaScenario: Scenario = {
     const figures: Figure[] = [];
     const samples = new Map<Contender, Samples>(contenders.map((c) => [c, { rate: [], perCpu: [], deliveredRate: [] }]));
     const unavailable = new Map<Contender, string>();
+    const sparkOutputs: string[] = [];
     const sluiceJob = ordersPaymentsAvailability(repo, 'discard');
     const mongoJob = ordersPaymentsAvailability(repo, 'mongo');
     if (sluiceJob.missing) unavailable.set('sluice', sluiceJob.missing);
@@ -174,6 +175,7 @@ export const kafkaScenario: Scenario = {
               });
               s.rate.push(x.records / ((x.lastRecordMs - x.firstRecordMs) / 1000));
               s.perCpu.push(x.records / x.cpuS);
+              sparkOutputs.push(`Spark ${x.spark} round ${r + 1}: ${x.joined.toLocaleString('en-US')} paid rows, ${x.unpaid.toLocaleString('en-US')} unpaid rows emitted by the end of the backlog, ${x.batches} micro-batch(es); CPU ${x.cpuS} s in the query, ${x.cpuTotalS} s with start-up (${x.startupS} s wall).`);
               log(`kafka: spark ${x.spark} joined ${x.joined} unpaid ${x.unpaid} in ${x.batches} micro-batch(es); CPU ${x.cpuS} s in the query, ${x.cpuTotalS} s with start-up (${x.startupS} s wall)`);
             } finally {
               rmSync(checkpointDir, { recursive: true, force: true });
@@ -275,6 +277,13 @@ export const kafkaScenario: Scenario = {
       'Rates run from the first record a contender processed to the last, over both topics; group joins and start-up are outside. "records per CPU-second" divides by the CPU time of the contender\'s process (all its threads; for Kafka Streams the JVM\'s, from /proc).',
       `sluice runs ${o.workers} worker threads, Kafka Streams ${o.streamsThreads} stream threads; both commit/checkpoint once a second.`,
     );
+    if (contenders.includes('spark')) {
+      notes.push(
+        `Spark peer (bench/peers/spark/orders_payments_join.py): pyspark, local[2], spark.sql.shuffle.partitions ${o.sparkShufflePartitions}, RocksDB state store, driver heap ${o.sparkDriverMemory}; orders deduplicated by order_id within a 60 s watermark (dropDuplicatesWithinWatermark), then a left-outer interval join with payments (payment time in [order - 1 min, order + 15 min], 60 s watermarks) into a counting foreachBatch. The backlog is read with the availableNow trigger, as one micro-batch (Spark's best case). Its rate runs from the start of the first micro-batch to the end of the query; its CPU is the Python driver's plus its JVM's (/proc, user + system) over the same span: session start-up (JVM launch, Ivy resolution) is outside, as the other contenders' start-up is.`,
+        'Spark latency: the default trigger on fresh topics filled by the same live producer; a sample per paid row, from the later of the order\'s and payment\'s send time to the end of the collect of its micro-batch in foreachBatch. Kafka Streams has no latency phase.',
+        ...sparkOutputs,
+      );
+    }
     for (const [c, why] of unavailable) notes.push(`${c}: not available: ${why}`);
     return {
       settings: { orders: d.orders, records: d.total, partitions: d.partitions, runs, workers: o.workers, streamsThreads: o.streamsThreads, preloadSeconds: d.preloadS, contenders },
