@@ -92,6 +92,9 @@ export function openStateEnv(dir: string, options: StateEnvOptions = {}): StateE
       // lmdb-js's own object cache would hold decoded copies next to ours.
       cache: false,
       encoding: 'binary',
+      // The state dir is always a directory: lmdb-js would otherwise take a
+      // path with an extension (--state-dir ./job.mts-state.v2) for a file.
+      noSubdir: false,
     });
   } catch (err) {
     throw new SluiceError(ErrorCodes.STATE, `cannot open state env ${path}: ${(err as Error).message}`, {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStateEnv, closeStateEnv, maybeCheckReaders } from '../../state/env.ts';
 import { tempStateDir, spawnFixture, lines, exited } from './helpers.ts';
@@ -18,6 +19,23 @@ describe('openStateEnv', () => {
       const c = openStateEnv(tmp.dir);
       expect(c).not.toBe(a);
       await closeStateEnv(c);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('opens a state directory whose name has an extension as a directory', async () => {
+    const tmp = tempStateDir();
+    try {
+      // e.g. --state-dir ./state/job.mts, which already holds identity.json
+      const dir = join(tmp.dir, 'job.mts');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'identity.json'), '{}');
+      const env = openStateEnv(dir);
+      env.state.transactionSync(() => env.state.putSync(['k'], Buffer.from([1])));
+      await closeStateEnv(env);
+      expect(statSync(dir).isDirectory()).toBe(true);
+      expect(readdirSync(dir)).toContain('data.mdb');
     } finally {
       tmp.cleanup();
     }
