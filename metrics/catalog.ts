@@ -21,6 +21,8 @@ export interface MetricDef {
   readonly help: string;
   readonly origin: 'actor' | 'worker' | 'main';
   readonly buckets?: readonly number[];
+  /** Has series only once something went wrong (a failing job); absent from a healthy one. */
+  readonly onlyOnFailure?: true;
 }
 
 const P = ['job', 'worker', 'partition'] as const;
@@ -117,6 +119,7 @@ export const METRICS = [
     type: 'counter',
     labels: ['job', 'component', 'partition'],
     origin: 'main',
+    onlyOnFailure: true,
     help: "Failures that ended the job, by the component that failed (operator, source, sink, kafka, worker) and its partition ('' for none).",
   },
   {
