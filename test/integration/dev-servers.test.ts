@@ -101,7 +101,9 @@ describe('sluice dev with kafka, postgres and prometheus', () => {
       let doc: StatusReport | undefined;
       await waitFor('the group on the status page', async () => {
         doc = (await (await fetch(`${base}/api/status`)).json()) as StatusReport;
-        return doc.group?.members.length === 1 && doc.partitions.every((p) => p.local);
+        // The lag comes from the group's committed offsets, which follow the
+        // checkpoint that delivered the rows: wait for it to reach 0 too.
+        return doc.group?.members.length === 1 && doc.partitions.every((p) => p.local && p.lagRecords === 0);
       });
       const me = doc!.process.clientId!;
       expect(doc!.group!.members).toEqual([{ clientId: me, host: expect.any(String), partitions: [0, 1], self: true }]);
