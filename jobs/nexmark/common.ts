@@ -22,7 +22,8 @@
  *                    (labelled: cheaper than the reference).
  */
 import { discardSink, fileSink, generatorSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
-import { NexmarkGenerator, nexmarkConfig } from './generator.ts';
+import { nexmarkConfig } from './generator-config.ts';
+import { NexmarkGenerator } from './generator.ts';
 import type { NexmarkEvent } from './model.ts';
 
 export interface NexmarkSettings {

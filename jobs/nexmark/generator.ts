@@ -39,15 +39,12 @@
  *   the embedded jobs (jobs/nexmark/q*.ts) need no shuffle. Figures on this
  *   layout are not comparable with Flink's.
  *
- * Strings: 'reference' (default) builds each string one character at a time
- * from its own draws, as the reference's StringsGenerator does (nextString:
- * a draw for space-or-letter and one for the letter per character, then
- * trim; nextExactString: six letters per 31-bit draw; credit cards from four
- * 4-digit draws). 'pool' (labelled: cheaper than the reference, kept only to
- * compare with old figures) slices a fixed random pool instead.
+ * Strings: 'reference' (default) as the reference's StringsGenerator builds
+ * them, or 'pool' (labelled: cheaper than the reference); generator-strings.ts.
+ * The configuration and its defaults are in generator-config.ts.
  *
  * Determinism: the event at (p, k) depends only on (p, k) and the config. Its
- * random choices come from a small PRNG seeded with a hash of the event id
+ * random choices come from a small PRNG (generator-random.ts) seeded with a hash of the event id
  * (split) or of (p, k) (interleaved), so a restart at offset k regenerates
  * exactly what a crash lost. Bids carry channel and url chosen from four
  * named channels, or a numbered one 1 time in 10 whose url is built once
@@ -55,217 +52,16 @@
  */
 import type { Auction, Bid, NexmarkEvent, Person } from './model.ts';
 import { AUCTION, BID, PERSON } from './model.ts';
+import { FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, type NexmarkConfig } from './generator-config.ts';
+import { nextDouble, nextInt, seed, seedState, withState } from './generator-random.ts';
+import { nextCreditCard, nextExtra, nextString, refString, useStrings } from './generator-strings.ts';
 
-export const FIRST_PERSON_ID = 1000;
-export const FIRST_AUCTION_ID = 1000;
-export const FIRST_CATEGORY_ID = 10;
 const NUM_CATEGORIES = 5;
 const PERSON_ID_LEAD = 10;
 const AUCTION_ID_LEAD = 10;
 const HOT_SELLER_RATIO = 100;
 const HOT_AUCTION_RATIO = 100;
 const HOT_BIDDER_RATIO = 100;
-/** 2024-01-01T00:00:00Z: a multiple of every window size the queries use. */
-export const DEFAULT_BASE_TIME = Date.UTC(2024, 0, 1);
-
-export interface NexmarkConfig {
-  /** Parallel timelines = generator partitions. Event content depends on it. */
-  partitions: number;
-  /** Overall event-time rate, events per second of event time (the reference's firstEventRate). */
-  eventsPerSecond: number;
-  baseTime: number;
-  personProportion: number;
-  auctionProportion: number;
-  bidProportion: number;
-  numInFlightAuctions: number;
-  numActivePeople: number;
-  hotAuctionRatio: number;
-  hotSellersRatio: number;
-  hotBiddersRatio: number;
-  avgPersonByteSize: number;
-  avgAuctionByteSize: number;
-  avgBidByteSize: number;
-  /** How events are spread over partitions (see the header). */
-  layout: 'split' | 'interleaved';
-  /** Events per partition: where partition p's event ids start in the split layout. */
-  eventsPerPartition: number;
-  /** How strings are made (see the header). */
-  strings: 'reference' | 'pool';
-}
-
-/** The reference's defaults (NexmarkConfiguration), apart from the rate and partitions, which the caller chooses. */
-export function nexmarkConfig(
-  partitions: number,
-  eventsPerSecond: number,
-  o: { baseTime?: number; layout?: NexmarkConfig['layout']; eventsPerPartition?: number; strings?: NexmarkConfig['strings'] } = {},
-): NexmarkConfig {
-  return {
-    partitions,
-    eventsPerSecond,
-    baseTime: o.baseTime ?? DEFAULT_BASE_TIME,
-    personProportion: 1,
-    auctionProportion: 3,
-    bidProportion: 46,
-    numInFlightAuctions: 100,
-    numActivePeople: 1000,
-    hotAuctionRatio: 2,
-    hotSellersRatio: 4,
-    hotBiddersRatio: 4,
-    avgPersonByteSize: 200,
-    avgAuctionByteSize: 500,
-    avgBidByteSize: 100,
-    layout: o.layout ?? 'split',
-    eventsPerPartition: o.eventsPerPartition ?? 0,
-    strings: o.strings ?? 'reference',
-  };
-}
-
-/** Interleaved layout only: the partition holding a person (by id) or an auction (by id); sellers and bidders are person ids. */
-export function partitionOf(id: number, first: number, partitions: number): number {
-  return (id - first) % partitions;
-}
-
-// ---- PRNG: mulberry32, reseeded per event. Module state, so no allocation per draw.
-
-let rs = 0;
-
-function seed(partition: number, k: number): void {
-  let x = (Math.imul(partition + 1, 0x9e3779b1) ^ (k | 0) ^ Math.imul((k / 4294967296) | 0, 0x85ebca6b)) | 0;
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  rs = x ^ (x >>> 16);
-}
-
-function next32(): number {
-  rs = (rs + 0x6d2b79f5) | 0;
-  let t = rs;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return (t ^ (t >>> 14)) >>> 0;
-}
-
-/** Uniform in [0, n), n <= 2^32. */
-function nextInt(n: number): number {
-  return Math.floor((next32() / 4294967296) * n);
-}
-
-function nextDouble(): number {
-  return next32() / 4294967296;
-}
-
-// ---- String pools, built once from a fixed seed.
-
-const POOL_SIZE = 1 << 16;
-
-function buildPool(spaces: boolean): string {
-  const saved = rs;
-  rs = spaces ? 0x5eed1 : 0x5eed2;
-  const chars = new Array<string>(POOL_SIZE);
-  for (let i = 0; i < POOL_SIZE; i++) chars[i] = spaces && nextInt(13) === 0 ? ' ' : String.fromCharCode(97 + nextInt(26));
-  rs = saved;
-  return chars.join('');
-}
-
-/** Lowercase letters with a space about 1 in 13, like the reference's nextString. */
-const WORDS = buildPool(true);
-/** Lowercase letters only, like nextExactString. */
-const LETTERS = buildPool(false);
-/** "dddd dddd dddd ..." so a 19-character slice at a multiple of 5 is a credit card number. */
-const DIGITS = (() => {
-  const saved = rs;
-  rs = 0x5eed3;
-  const groups: string[] = [];
-  for (let i = 0; i < 4096; i++) groups.push(String(nextInt(10000)).padStart(4, '0'));
-  rs = saved;
-  return groups.join(' ');
-})();
-
-// ---- Strings as the reference builds them: one draw (or two) per character.
-
-/** Reused for every string: the characters are drawn into it, then turned into one string. */
-const CHARS = new Uint16Array(1024);
-
-function charsToString(len: number): string {
-  // Chunks keep the argument count of String.fromCharCode small.
-  let s = '';
-  for (let at = 0; at < len; at += 256) s += String.fromCharCode.apply(null, CHARS.subarray(at, Math.min(len, at + 256)) as unknown as number[]);
-  return s;
-}
-
-/** The reference's nextString: 3 + nextInt(maxLength - 3) characters, each a space 1 time in 13, else a letter; trimmed. */
-function refString(maxLength: number): string {
-  const len = 3 + nextInt(maxLength - 3);
-  for (let i = 0; i < len; i++) CHARS[i] = nextInt(13) === 0 ? 32 : 97 + nextInt(26);
-  return charsToString(len).trim();
-}
-
-/** The reference's nextExactString: six letters per 31-bit draw. */
-function refExactString(len: number): string {
-  let rnd = 0;
-  let n = 0;
-  for (let i = 0; i < len; i++) {
-    if (n === 0) {
-      rnd = next32() >>> 1;
-      n = 6;
-    }
-    CHARS[i] = 97 + (rnd % 26);
-    rnd = Math.floor(rnd / 26);
-    n--;
-  }
-  return charsToString(len);
-}
-
-function refCreditCard(): string {
-  return `${pad4(nextInt(10000))} ${pad4(nextInt(10000))} ${pad4(nextInt(10000))} ${pad4(nextInt(10000))}`;
-}
-
-function pad4(n: number): string {
-  return n >= 1000 ? String(n) : n >= 100 ? `0${n}` : n >= 10 ? `00${n}` : `000${n}`;
-}
-
-// ---- Strings sliced from the pools (the labelled 'pool' option).
-
-function poolString(maxLength: number): string {
-  const len = 3 + nextInt(maxLength - 3);
-  const at = nextInt(POOL_SIZE - len);
-  return WORDS.substring(at, at + len);
-}
-
-function poolExactString(len: number): string {
-  const at = nextInt(POOL_SIZE - len);
-  return LETTERS.substring(at, at + len);
-}
-
-function poolCreditCard(): string {
-  const at = nextInt(4096 - 4) * 5;
-  return DIGITS.substring(at, at + 19);
-}
-
-let nextString = refString;
-let nextExactString = refExactString;
-let nextCreditCard = refCreditCard;
-
-/** Selects the string functions of a generator before it draws (module state: one switch per event, no allocation). */
-function useStrings(kind: NexmarkConfig['strings']): void {
-  if (kind === 'pool') {
-    nextString = poolString;
-    nextExactString = poolExactString;
-    nextCreditCard = poolCreditCard;
-  } else {
-    nextString = refString;
-    nextExactString = refExactString;
-    nextCreditCard = refCreditCard;
-  }
-}
-
-/** The reference's nextExtra: padding so that a record averages the desired size, +-20 %. */
-function nextExtra(currentSize: number, desiredAverageSize: number): string {
-  if (currentSize > desiredAverageSize) return '';
-  const avg = desiredAverageSize - currentSize;
-  const delta = Math.round(avg * 0.2);
-  const len = avg - delta + (delta === 0 ? 0 : nextInt(2 * delta));
-  return nextExactString(len);
-}
 
 function nextPrice(): number {
   return Math.round(Math.pow(10, nextDouble() * 6) * 100);
@@ -284,10 +80,7 @@ const NUMBERED_URLS = new Map<number, string>();
 function numberedUrl(n: number): string {
   let u = NUMBERED_URLS.get(n);
   if (u === undefined) {
-    const saved = rs;
-    seed(0x7fff, n);
-    u = `https://www.nexmark.com/${refString(10)}/item.htm?query=1&channel_id=${n}`;
-    rs = saved;
+    u = withState(seedState(0x7fff, n), () => `https://www.nexmark.com/${refString(10)}/item.htm?query=1&channel_id=${n}`);
     NUMBERED_URLS.set(n, u);
   }
   return u;

@@ -4,7 +4,8 @@
  * the event number, hot auctions/sellers/bidders, and record sizes.
  */
 import { describe, expect, it } from 'vitest';
-import { FIRST_AUCTION_ID, FIRST_PERSON_ID, NexmarkGenerator, nexmarkConfig, partitionOf } from '../../jobs/nexmark/generator.ts';
+import { FIRST_AUCTION_ID, FIRST_PERSON_ID, nexmarkConfig, partitionOf } from '../../jobs/nexmark/generator-config.ts';
+import { NexmarkGenerator } from '../../jobs/nexmark/generator.ts';
 import { AUCTION, BID, PERSON, type NexmarkEvent } from '../../jobs/nexmark/model.ts';
 
 const P = 4;
