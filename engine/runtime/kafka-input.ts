@@ -1,7 +1,7 @@
 /**
  * Kafka input of a job, on the main thread: the consumer group, the mapping
  * from (topic, partition) to partition actors, backpressure, and the group
- * offset commits that report progress.
+ * offset commits that report progress (kafka-progress.ts).
  *
  * Positions live in the actors' checkpoints. On assignment the actor opens
  * (waiting for the previous owner's lease on a shared state dir) and its
@@ -9,7 +9,8 @@
  * twice to the pipeline and none is skipped. On revoke the actor drains and
  * checkpoints before the partition is released. Group offsets are committed
  * only after an epoch's output is delivered: they show progress and lag, and
- * are never read back as positions when a checkpoint exists.
+ * are never read back as positions when a checkpoint exists. A checkpointed
+ * position the topic no longer holds: kafka-offset-range.ts.
  *
  * Backpressure: records posted to a worker but not yet processed are counted
  * per actor. Above HIGH_WATER the actor's partitions are paused; they resume
@@ -27,19 +28,22 @@ import { hostname } from 'node:os';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { createAdmin } from '../kafka/admin.ts';
 import { createGroupConsumer } from '../kafka/consumer.ts';
-import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
+import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, TopicPartition } from '../kafka/types.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { JobRunner } from './job-runner.ts';
 import type { FromWorker } from './protocol.ts';
 import { encodeRecordBatch, type RawRecord } from './record-batch.ts';
+import { checkOffsetRange, type OffsetRanges, type OffsetReset } from './kafka-offset-range.ts';
+import { KafkaProgress } from './kafka-progress.ts';
+import { PauseClock } from './kafka-pause-clock.ts';
+import { checkCopartitioned } from './kafka-copartition.ts';
 
 const HIGH_WATER = 50_000;
 const LOW_WATER = 10_000;
 const COMMIT_EVERY_MS = 1000;
 const ENDS_EVERY_MS = 2000;
 
-/** What a checkpointed position the topic no longer holds does (KafkaInput.checkRange). */
-export type OffsetReset = 'fail' | 'earliest' | 'latest';
+export type { OffsetReset } from './kafka-offset-range.ts';
 
 export interface InputStats {
   rebalances: number;
@@ -60,33 +64,17 @@ export class KafkaInput {
   private readonly sourceIds: string[];
   private consumer: GroupConsumer | undefined;
   private readonly feeds = new Map<number, ActorFeed>();
-  private readonly toCommit = new Map<string, TopicPartitionOffset>();
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   rebalances = 0;
   /** The cluster id, known after checkPartitions() (state identity, state-identity.ts). */
   kafkaCluster: string | undefined;
-  /** Next offset whose output is delivered (what the group commit reports), per 'topic:partition'. */
-  private readonly deliveredAt = new Map<string, number>();
-  /**
-   * Per "topic:partition": the offset after the last record handed to the
-   * actor, and the offset after the last fetch (past transaction markers).
-   * When everything handed over is delivered, progress is reported up to the
-   * fetch position: a topic written in transactions (every sluice Kafka sink)
-   * ends in a commit marker no record carries, and lag would otherwise stay
-   * at 1 per partition. Reporting only: the actor's LMDB position is the truth.
-   */
-  private readonly sentEnd = new Map<string, number>();
-  private readonly fetchedEnd = new Map<string, number>();
-  /** End offsets polled every ENDS_EVERY_MS, per 'topic:partition'. */
-  private readonly ends = new Map<string, number>();
+  /** Group commits and lag (reporting only), per 'topic:partition'. */
+  private readonly progress = new KafkaProgress();
   private admin: ReturnType<typeof createAdmin> | undefined;
   private endsTimer: NodeJS.Timeout | undefined;
   private polling = false;
-  pausedMs = 0;
-  private readonly pausedSince = new Map<number, number>();
-  /** Finished pauses per partition, ms (for metrics; kept after a revoke, as totals). */
-  private readonly pausedMsOf = new Map<number, number>();
+  private readonly paused = new PauseClock();
   /** Bounded run: the end offset of each 'topic:partition' when the run started. */
   private bounds: Map<string, number> | undefined;
   /** Bounded run: the 'topic:partition's read to their bound (paused for good). */
@@ -117,34 +105,11 @@ export class KafkaInput {
     return `${this.cfg.clientId}-consumer`;
   }
 
-  /** Co-partitioning check: every source topic exists and has the same number of partitions. */
+  /** Co-partitioning check (kafka-copartition.ts); returns the partition count. */
   async checkPartitions(): Promise<number> {
-    const admin = createAdmin(this.cfg);
-    try {
-      const counts: Array<[string, number | undefined]> = await Promise.all(this.topics.map(async (t) => [t, await admin.partitionCount(t)] as [string, number | undefined]));
-      // Internal topics (repartition topics the job writes itself) are created like the others, as Kafka Streams does.
-      const like = counts.find(([t, n]) => n !== undefined && !this.isInternal(t))?.[1];
-      for (const c of counts) {
-        if (c[1] === undefined && like !== undefined && this.isInternal(c[0])) {
-          await admin.ensureTopic(c[0], like);
-          c[1] = like;
-        }
-      }
-      const missing = counts.filter(([, n]) => n === undefined).map(([t]) => t);
-      if (missing.length) throw new SluiceError(ErrorCodes.CONFIG, `source topic(s) do not exist: ${missing.join(', ')}`);
-      const first = counts[0][1]!;
-      if (counts.some(([, n]) => n !== first)) {
-        throw new SluiceError(
-          ErrorCodes.PARTITION_MISMATCH,
-          `source topics are not co-partitioned: ${counts.map(([t, n]) => `${t}=${n}`).join(', ')}. ` +
-            'Records of one key must land in the same partition number of every topic; give the topics the same partition count.',
-        );
-      }
-      this.kafkaCluster = await admin.clusterId();
-      return first;
-    } finally {
-      await admin.close();
-    }
+    const r = await checkCopartitioned(this.cfg, this.topics, (t) => this.isInternal(t));
+    this.kafkaCluster = r.cluster;
+    return r.partitions;
   }
 
   private isInternal(topic: string): boolean {
@@ -191,46 +156,12 @@ export class KafkaInput {
     return [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
   }
 
-  /**
-   * "Offset out of range": a checkpointed position the topic no longer holds
-   * (retention deleted the records past it, or the topic was recreated and
-   * holds fewer). By default the job fails, naming the partition, the
-   * position, the range and the ways out; kafkajs alone would reset to the
-   * earliest offset, which the engine then refused, in a loop. With
-   * --offset-reset earliest|latest a position behind the log start skips
-   * forward to it, with a warning; a position past the end (a recreated topic)
-   * always fails: its state was computed from other records.
-   * Returns the seek offset per input where it differs from the position.
-   */
-  private async checkRange(p: number, positions: Record<string, number>, ranges: (topic: string) => Promise<Map<number, { low: number; high: number }>>): Promise<Array<number | undefined>> {
-    const starts: Array<number | undefined> = [];
-    for (let i = 0; i < this.sourceIds.length; i++) {
-      const pos = positions[this.sourceIds[i]] ?? 0;
-      if (pos <= 0) continue;
-      const topic = this.topics[i];
-      const r = (await ranges(topic)).get(p);
-      if (!r || (pos >= r.low && pos <= r.high)) continue;
-      const where = `kafka input on partition ${p} (${topic}:${p})`;
-      if (pos < r.low && this.offsetReset !== 'fail') {
-        starts[i] = this.offsetReset === 'earliest' ? r.low : r.high;
-        process.stderr.write(`sluice: warning: ${where}: checkpointed offset ${pos} is no longer in the topic (it holds ${r.low}-${r.high}); --offset-reset ${this.offsetReset}: reading from ${starts[i]}, records ${pos}-${r.low - 1} are lost\n`);
-        continue;
-      }
-      const why = pos < r.low ? 'retention deleted the records after it' : 'the topic holds fewer records: it was recreated, or this state was written for another topic';
-      const way = pos < r.low ? 'skip to what is there with --offset-reset earliest (or latest), or start over' : 'start over';
-      const e = new SluiceError(ErrorCodes.KAFKA, `${where}: checkpointed offset ${pos} is out of range (the topic holds ${r.low}-${r.high}; ${why}): ${way} with \`sluice reset ${this.runner.runtime.job}\``);
-      this.runner.fail(e);
-      throw e;
-    }
-    return starts;
-  }
-
   private async onAssigned(tps: TopicPartition[]): Promise<AssignedOffsets> {
     const out: AssignedOffsets = new Map();
     // Offset ranges, asked once per assignment and only when a partition has a position.
     let admin: ReturnType<typeof createAdmin> | undefined;
     const asked = new Map<string, Promise<Map<number, { low: number; high: number }>>>();
-    const ranges = (topic: string): Promise<Map<number, { low: number; high: number }>> => {
+    const ranges: OffsetRanges = (topic) => {
       let r = asked.get(topic);
       if (!r) asked.set(topic, (r = (admin ??= createAdmin(this.cfg)).topicOffsetRange(topic)));
       return r;
@@ -245,7 +176,7 @@ export class KafkaInput {
   private async assign(
     tps: TopicPartition[],
     out: AssignedOffsets,
-    ranges: (topic: string) => Promise<Map<number, { low: number; high: number }>>,
+    ranges: OffsetRanges,
   ): Promise<AssignedOffsets> {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
@@ -258,14 +189,21 @@ export class KafkaInput {
           this.runner.fail(failed);
           throw failed;
         }
-        const starts = await this.checkRange(p, positions, ranges);
+        const starts = await checkOffsetRange({
+          p,
+          positions,
+          ranges,
+          sourceIds: this.sourceIds,
+          topics: this.topics,
+          offsetReset: this.offsetReset,
+          job: this.runner.runtime.job,
+          fail: (e) => this.runner.fail(e),
+        });
         this.feeds.set(p, { inflight: 0, paused: false, backpressured: false });
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
-          this.deliveredAt.set(`${this.topics[i]}:${p}`, pos);
-          this.sentEnd.set(`${this.topics[i]}:${p}`, pos);
-          this.fetchedEnd.delete(`${this.topics[i]}:${p}`);
+          this.progress.assigned(`${this.topics[i]}:${p}`, pos);
         });
         if (this.bounds) {
           // A new actor: tell it again about inputs already at their bound (or with nothing to read).
@@ -294,7 +232,7 @@ export class KafkaInput {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
         this.feeds.delete(p);
-        this.endPause(p);
+        this.paused.end(p);
         try {
           await this.runner.closeActor(p);
         } catch (err) {
@@ -327,8 +265,7 @@ export class KafkaInput {
   }
 
   private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, recs: RawRecord[]): void {
-    this.sentEnd.set(key, recs[recs.length - 1].offset + 1);
-    if (nextOffset > (this.fetchedEnd.get(key) ?? 0)) this.fetchedEnd.set(key, nextOffset);
+    this.progress.handedOver(key, recs[recs.length - 1].offset + 1, nextOffset);
     const wire = encodeRecordBatch(recs);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
     feed.inflight += recs.length;
@@ -347,13 +284,7 @@ export class KafkaInput {
     } else if (msg.t === 'delivered') {
       const p = Number(msg.actorId.slice(1));
       this.sourceIds.forEach((id, i) => {
-        const offset = msg.positions[id];
-        const key = `${this.topics[i]}:${p}`;
-        if (offset > 0 && offset >= (this.deliveredAt.get(key) ?? 0)) {
-          this.toCommit.set(key, { topic: this.topics[i], partition: p, offset });
-          this.deliveredAt.set(key, offset);
-        }
-        this.passMarkers(key, this.topics[i], p);
+        this.progress.delivered(`${this.topics[i]}:${p}`, this.topics[i], p, msg.positions[id]);
       });
     }
   }
@@ -363,19 +294,7 @@ export class KafkaInput {
       const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
       if (this.feeds.has(p)) this.endInput(p, this.inputOfTopic.get(topic)!, key);
     }
-    if (next <= (this.fetchedEnd.get(key) ?? 0)) return;
-    this.fetchedEnd.set(key, next);
-    const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
-    this.passMarkers(key, topic, p);
-  }
-
-  /** Everything handed to the actor is delivered: report progress up to the fetch position. */
-  private passMarkers(key: string, topic: string, partition: number): void {
-    const at = this.deliveredAt.get(key);
-    const fetched = this.fetchedEnd.get(key);
-    if (at === undefined || fetched === undefined || at !== this.sentEnd.get(key) || fetched <= at) return;
-    this.deliveredAt.set(key, fetched);
-    this.toCommit.set(key, { topic, partition, offset: fetched });
+    this.progress.markers(key, next);
   }
 
   private tpsOf(p: number): TopicPartition[] {
@@ -385,25 +304,16 @@ export class KafkaInput {
   private pause(p: number, feed: ActorFeed): void {
     if (feed.paused) return;
     feed.paused = true;
-    this.pausedSince.set(p, Date.now());
+    this.paused.start(p);
     this.consumer?.pause(this.tpsOf(p));
   }
 
   private maybeResume(p: number, feed: ActorFeed): void {
     if (!feed.paused || feed.inflight > LOW_WATER || feed.backpressured) return;
     feed.paused = false;
-    this.endPause(p);
+    this.paused.end(p);
     // An input of a bounded run that reached its bound stays paused.
     this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.ended.has(`${tp.topic}:${tp.partition}`)));
-  }
-
-  private endPause(p: number): void {
-    const since = this.pausedSince.get(p);
-    if (since === undefined) return;
-    const ms = Date.now() - since;
-    this.pausedMs += ms;
-    this.pausedMsOf.set(p, (this.pausedMsOf.get(p) ?? 0) + ms);
-    this.pausedSince.delete(p);
   }
 
   /**
@@ -427,9 +337,9 @@ export class KafkaInput {
   }
 
   private async commit(): Promise<void> {
-    if (!this.consumer || this.toCommit.size === 0) return;
-    const list = [...this.toCommit.values()];
-    this.toCommit.clear();
+    if (!this.consumer) return;
+    const list = this.progress.take();
+    if (list.length === 0) return;
     try {
       await this.consumer.commitOffsets(list);
     } catch (err) {
@@ -438,30 +348,16 @@ export class KafkaInput {
     }
   }
 
-  /**
-   * Consumer lag per owned partition: records in Kafka whose output is not
-   * delivered yet (end offset minus the delivered position, which is what the
-   * group commit reports, as Kafka's own tools compute it). The consumer only
-   * learns a high watermark from its fetches, so while a partition is paused
-   * (backpressure) its figure would go stale; the end offsets polled by the
-   * admin client keep lag true then, which is when it matters most.
-   */
+  /** Consumer lag per owned partition (KafkaProgress.lag). */
   lag(): Map<string, number> {
-    const out = this.consumer?.lag() ?? new Map<string, number>();
-    for (const [key, end] of this.ends) {
-      const at = this.deliveredAt.get(key);
-      const [, p] = key.split(':');
-      if (at === undefined || !this.feeds.has(Number(p))) continue;
-      out.set(key, Math.max(out.get(key) ?? 0, end - at));
-    }
-    return out;
+    return this.progress.lag(this.consumer?.lag() ?? new Map<string, number>(), (p) => this.feeds.has(p));
   }
 
   private async pollEnds(): Promise<void> {
     if (!this.admin || this.polling) return;
     this.polling = true;
     try {
-      for (const t of this.topics) for (const [p, end] of await this.admin.topicEndOffsets(t)) this.ends.set(`${t}:${p}`, end);
+      for (const t of this.topics) for (const [p, end] of await this.admin.topicEndOffsets(t)) this.progress.noteEnd(`${t}:${p}`, end);
     } catch {
       // Lag reporting only; the next poll tries again.
     } finally {
@@ -471,11 +367,10 @@ export class KafkaInput {
 
   /** Figures for metrics (metrics/runner-metrics.ts), for every partition this process owns or owned. */
   inputStats(now = Date.now()): InputStats {
-    const ps = new Set([...this.feeds.keys(), ...this.pausedMsOf.keys()]);
+    const ps = new Set([...this.feeds.keys(), ...this.paused.partitions()]);
     const partitions = [...ps].map((p) => {
-      const since = this.pausedSince.get(p);
       const feed = this.feeds.get(p);
-      return { partition: p, owned: feed !== undefined, inflight: feed?.inflight ?? 0, pausedMs: (this.pausedMsOf.get(p) ?? 0) + (since === undefined ? 0 : now - since) };
+      return { partition: p, owned: feed !== undefined, inflight: feed?.inflight ?? 0, pausedMs: this.paused.of(p, now) };
     });
     return { rebalances: this.rebalances, partitions };
   }

@@ -25,17 +25,16 @@
 import type { Key } from '../contracts/operator.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
-import { watermarkMarker, type SinkRecord } from '../contracts/sinks.ts';
 import { CHANGELOG_SINK, type ChangelogMarker } from './changelog.ts';
-import { FIRE } from '../operators/windows/window-types.ts';
-import { buildLetter, DLQ_MAX_VALUE_BYTES, type LetterContext } from './dead-letter.ts';
+import { changelogEntry, progressFigures } from './checkpoint-marker.ts';
+import { ActorDeadLetters } from './actor-dead-letters.ts';
+import { ActorEventTime } from './actor-event-time.ts';
 import type { LimitBreach } from './input-limits.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { OutboxBuffer, undeliveredEpochs } from './outbox.ts';
 import type { SinkStall } from './delivery-policy.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
-import { WatermarkTracker } from './watermark-tracker.ts';
 
 export type ActorState = 'CREATED' | 'RESTORING' | 'RUNNING' | 'CLOSING' | 'CLOSED' | 'FAILED';
 
@@ -50,36 +49,13 @@ const LEGAL: Record<ActorState, readonly ActorState[]> = {
 
 export { tickPeriodMs } from './actor-options.ts';
 export type { ActorCounters, ActorInput, ActorObserver, ActorOptions, FaultPoint } from './actor-options.ts';
-import { RECENT_DEAD_LETTERS, tickPeriodMs, type ActorCounters, type ActorOptions, type DeadLetterRecord } from './actor-options.ts';
-
-/** The largest event time (Date's limit): a forwarded +Infinity, which JSON cannot carry. */
-const MAX_EVENT_TIME = 8.64e15;
-
-/** Indices of the actor's inputs whose records can reach sink `sinkId`. */
-function inputsUpstreamOf(o: ActorOptions, sinkId: string): number[] {
-  return inputsUpstreamOfNodes(o, o.nodes.flatMap((n, i) => (n.kind === 'sink' && n.sinkId === sinkId ? [i] : [])));
-}
-
-/** Indices of the actor's inputs whose records can reach any of the nodes `todo`. */
-function inputsUpstreamOfNodes(o: ActorOptions, todo: number[]): number[] {
-  const seen = new Set<number>();
-  const sources = new Set<string>();
-  while (todo.length) {
-    const i = todo.pop()!;
-    if (seen.has(i)) continue;
-    seen.add(i);
-    const n = o.nodes[i];
-    if (n.kind === 'source') sources.add(n.sourceId);
-    for (const inp of n.inputs) todo.push(inp.from);
-  }
-  return o.inputs.flatMap((inp, i) => (sources.has(inp.sourceId) ? [i] : []));
-}
+import { tickPeriodMs, type ActorCounters, type ActorOptions } from './actor-options.ts';
 
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
   readonly counters: ActorCounters;
   private readonly positions: number[];
-  private readonly tracker: WatermarkTracker;
+  private readonly eventTime: ActorEventTime;
   private readonly outbox: OutboxBuffer;
   private topology!: Topology;
   /** Set by open(); an actor still restoring (worker-host) has none yet: see the getters below. */
@@ -103,25 +79,15 @@ export class PartitionActor implements TopologyOutput {
   private readonly markerPrefix = randomUUID().slice(0, 8);
   /** Records ingested or skipped, timers fired, output produced since the last checkpoint. */
   private changed = false;
-  /** Per pipeline node, the inputs upstream of it; set when event time is tracked per node. */
-  private readonly nodeInputs: number[][] | undefined;
-  /** Per watermark-forwarding sink: the inputs upstream of it, and the watermark last sent to it. */
-  private readonly forwarded: Array<{ sinkId: string; inputs: number[]; sent: number }>;
-  /** Dead letters by reason of each epoch not yet delivered: counted once it is. */
-  private readonly lettersAt = new Map<number, Map<string, number>>();
-  private readonly letterCtx: LetterContext;
+  private readonly letters: ActorDeadLetters;
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
     this.tickSlack = Math.floor(tickPeriodMs(o.checkpointIntervalMs) / 2);
     this.maxBacklog = Math.max(4, Math.ceil(1000 / Math.max(1, o.checkpointIntervalMs)));
     this.positions = o.inputs.map(() => 0);
-    this.tracker = new WatermarkTracker(o.inputs.map((i) => i.watermark));
-    // With an upstream-watermarked input, event time is tracked per operator (Topology.advanceNodeWatermarks).
-    this.nodeInputs = o.inputs.some((i) => i.watermark.upstream) ? o.nodes.map((_, i) => inputsUpstreamOfNodes(o, [i])) : undefined;
-    this.forwarded = [...(o.watermarkSinks ?? [])].map((sinkId) => ({ sinkId, inputs: inputsUpstreamOf(o, sinkId), sent: -Infinity }));
+    this.eventTime = new ActorEventTime(o);
     this.outbox = new OutboxBuffer(o.partition);
-    this.letterCtx = { job: o.job, group: o.group ?? o.job, maxValueBytes: o.dlqMaxValueBytes ?? DLQ_MAX_VALUE_BYTES };
     this.counters = {
       recordsIn: o.inputs.map(() => 0),
       skippedReplay: 0,
@@ -134,6 +100,7 @@ export class PartitionActor implements TopologyOutput {
       lastCheckpointBytes: 0,
       recentDeadLetters: [],
     };
+    this.letters = new ActorDeadLetters(o, this.counters, (l) => this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [l], [l.at], [l.reason]));
   }
 
   get id(): string {
@@ -165,13 +132,12 @@ export class PartitionActor implements TopologyOutput {
     this.restoredSources = extra?.sources ?? {};
     this.markers = extra?.markers ?? [];
     this.o.inputs.forEach((inp, i) => (this.positions[i] = meta?.positions[inp.sourceId] ?? 0));
-    // The watermark resumes where the checkpoint left it (see WatermarkTracker.restore).
-    if (extra?.wm) this.tracker.restore({ maxSeen: this.o.inputs.map((inp) => extra.wm!.maxSeen[inp.sourceId]), watermark: extra.wm.watermark }, this.now());
+    if (extra?.wm) this.eventTime.restore(extra.wm, this.now());
     this.delivery = new DeliveryQueue(this.o.actorId, this.o.partition, this.o.sinks, acked, (epoch) => this.delivered(epoch), this.o.delivery, this.o.transaction);
     this.delivery.observer = this.o.observer;
     this.delivery.onFailed = this.o.onFailed;
     for (const [epoch, entries] of undeliveredEpochs(this.o.store.readOutbox(), acked)) {
-      this.noteLetters(epoch, entries);
+      this.letters.note(epoch, entries);
       this.delivery.push(epoch, entries);
     }
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
@@ -216,31 +182,13 @@ export class PartitionActor implements TopologyOutput {
     this.counters.recordsIn[input] += values.length;
     this.changed = true;
     const now = this.now();
-    this.tracker.observe(input, maxT, now);
-    if (this.tracker.isUpstream(input)) this.observeMarkers(input, values, now);
+    this.eventTime.observeRecords(input, values, maxT, now);
     this.advanceEventTime(now);
   }
 
-  /** Moves event time forward: the actor's watermark, and each operator's when tracked per node. Returns whether it moved. */
+  /** Moves event time forward (ActorEventTime.advance). Returns whether it moved. */
   private advanceEventTime(now: number): boolean {
-    const wm = this.tracker.advance(now);
-    const nodes = this.nodeInputs;
-    if (nodes !== undefined) return this.topology.advanceNodeWatermarks((i) => this.tracker.watermarkOver(nodes[i], now)) || wm !== undefined;
-    if (wm !== undefined) this.topology.advanceWatermark(wm);
-    return wm !== undefined;
-  }
-
-  /**
-   * An upstream input's records are repartition envelopes; the watermark
-   * records among them (engine/sinks/repartition-sink.ts) move its lanes.
-   * They come after the records they cover, so the batch is processed first.
-   */
-  private observeMarkers(input: number, values: unknown[], now: number): void {
-    for (let i = 0; i < values.length; i++) {
-      const env = values[i] as { s?: number[]; w?: number; n?: number } | null;
-      if (env === null || typeof env !== 'object' || env.w === undefined || !Array.isArray(env.s)) continue;
-      this.tracker.observeLane(input, env.s[0], env.w >= MAX_EVENT_TIME ? Infinity : env.w, env.n ?? 1, now);
-    }
+    return this.eventTime.advance(now, this.topology);
   }
 
   /** Moves a position past records that never reach the pipeline (decode failures already dead-lettered). */
@@ -253,10 +201,7 @@ export class PartitionActor implements TopologyOutput {
 
   /** Input `input` reached event time `time` with no record (a heartbeat; the test kit's explicit watermark). */
   observeEventTime(input: number, time: number): void {
-    const now = this.now();
-    this.tracker.observe(input, time, now);
-    const wm = this.tracker.advance(now);
-    if (wm !== undefined) this.topology.advanceWatermark(wm);
+    this.eventTime.observeTime(input, time, this.now(), this.topology);
     this.changed = true;
   }
 
@@ -267,7 +212,7 @@ export class PartitionActor implements TopologyOutput {
 
   /** A bounded input has no more records. */
   finishInput(input: number): void {
-    this.tracker.finish(input);
+    this.eventTime.finish(input);
     if (this.advanceEventTime(this.now())) this.changed = true;
   }
 
@@ -327,7 +272,7 @@ export class PartitionActor implements TopologyOutput {
   }
 
   get watermarkValue(): number {
-    return this.tracker.watermark;
+    return this.eventTime.watermark;
   }
 
   /** Takes a checkpoint now (phases 1 and 2); delivery (phase 3) runs in the background. */
@@ -336,7 +281,7 @@ export class PartitionActor implements TopologyOutput {
     const epoch = this.epoch + 1;
     // Phase 1: prepare.
     this.topology.checkpoint(epoch);
-    this.forwardWatermarks(epoch, started);
+    this.eventTime.forward(started, (sinkId, record, t) => this.outbox.append(sinkId, epoch, [record], [t], undefined));
     const entries = this.outbox.take();
     const positions = this.positionMap();
     const sources = this.o.snapshotSources?.();
@@ -347,11 +292,10 @@ export class PartitionActor implements TopologyOutput {
     let recorder: ChangeRecorder | undefined;
     if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
-      const m: ChangelogMarker = { token, epoch, positions, sources, at: this.now(), ...this.progressFigures() };
-      const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m } }];
-      // The store reuses its key arrays between writes: copy each one.
-      if (this.o.changelog) recorder = (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } });
-      entries.push({ sinkId: CHANGELOG_SINK, records });
+      const m: ChangelogMarker = { token, epoch, positions, sources, at: this.now(), ...progressFigures(this.o.store, this.eventTime.watermark) };
+      const entry = changelogEntry(m, this.o.changelog === true);
+      recorder = entry.recorder;
+      entries.push({ sinkId: CHANGELOG_SINK, records: entry.records });
       this.markers = [...this.markers, token].slice(-16);
     }
     this.o.fault?.('after-prepare');
@@ -359,7 +303,7 @@ export class PartitionActor implements TopologyOutput {
     const res = this.o.store.commit({
       epoch,
       positions,
-      extra: { acked: this.delivery.delivered, sources, markers: this.markers, wm: this.watermarkSnapshot() },
+      extra: { acked: this.delivery.delivered, sources, markers: this.markers, wm: this.eventTime.snapshot() },
       outbox: entries,
       ackEpochsUpTo: this.delivery.delivered,
       recorder,
@@ -376,7 +320,7 @@ export class PartitionActor implements TopologyOutput {
     this.o.fault?.('after-commit');
     // Phase 3: deliver, then report (see delivered()).
     this.positionsAt.set(epoch, positions);
-    this.noteLetters(epoch, entries);
+    this.letters.note(epoch, entries);
     this.delivery.push(epoch, entries.map((e) => ({ epoch, sinkId: e.sinkId, records: e.records })));
     // res.durationMs is finer than the millisecond clock, but covers the commit only.
     this.o.observer?.checkpointed(epoch, Math.max(c.lastCheckpointMs, res.durationMs), res.bytes);
@@ -399,7 +343,7 @@ export class PartitionActor implements TopologyOutput {
         positions: this.positionMap(),
         // The sources' snapshot of the final checkpoint, not a new one: a custom source's
         // next() may have resolved during the drain with records nobody will process.
-        extra: { acked: this.delivery.delivered, sources: this.lastSources, markers: this.markers, wm: this.watermarkSnapshot() },
+        extra: { acked: this.delivery.delivered, sources: this.lastSources, markers: this.markers, wm: this.eventTime.snapshot() },
         outbox: [],
         ackEpochsUpTo: this.delivery.delivered,
       });
@@ -418,17 +362,6 @@ export class PartitionActor implements TopologyOutput {
     this.delivery?.destroy();
   }
 
-  /** Appends a watermark record to each forwarding sink whose upstream watermark advanced (SinkSpec.watermarks). */
-  private forwardWatermarks(epoch: number, now: number): void {
-    for (const f of this.forwarded) {
-      const wm = this.tracker.watermarkOver(f.inputs, now);
-      if (!(wm > f.sent)) continue;
-      f.sent = wm;
-      const t = Math.min(wm, MAX_EVENT_TIME);
-      this.outbox.append(f.sinkId, epoch, [watermarkMarker(t)], [t], undefined);
-    }
-  }
-
   // ---- TopologyOutput -------------------------------------------------------
 
   toSink(sinkId: string, values: unknown[], times: number[], keys: Array<Key | undefined> | undefined): void {
@@ -441,9 +374,7 @@ export class PartitionActor implements TopologyOutput {
   }
 
   deadLetter(operatorId: string, value: unknown, reason: string, error?: unknown): void {
-    const source = this.current.source;
-    const topic = source === undefined ? undefined : this.o.inputs.find((i) => i.sourceId === source)?.topic;
-    this.letter(buildLetter(this.letterCtx, { source, topic, partition: this.o.partition }, operatorId, reason, error, { value }, this.now()));
+    this.letters.fromOperator(operatorId, this.current.source, value, reason, error, this.now());
   }
 
   /** Records sent along each pipeline node's outputs (Topology.outputCounts); empty while restoring. */
@@ -464,29 +395,11 @@ export class PartitionActor implements TopologyOutput {
     error?: unknown,
     limit?: LimitBreach,
   ): void {
-    const inp = this.o.inputs[input];
-    const origin = { source: inp.sourceId, topic: inp.topic, partition: this.o.partition, offset, key: key ?? null };
-    this.letter(buildLetter(this.letterCtx, origin, `source-${inp.sourceId}`, reason, error, content, this.now(), limit));
-  }
-
-  private letter(letter: DeadLetterRecord): void {
-    this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [letter], [letter.at], [letter.reason]);
-    const recent = this.counters.recentDeadLetters;
-    if (recent.push(letter) > RECENT_DEAD_LETTERS) recent.shift();
-  }
-
-  /** Counts an epoch's dead letters (the outbox keys them by reason), to add once the epoch is delivered. */
-  private noteLetters(epoch: number, entries: ReadonlyArray<{ sinkId: string; records: ReadonlyArray<{ key: string | null }> }>): void {
-    for (const e of entries) {
-      if (e.sinkId !== DEAD_LETTER_SINK || e.records.length === 0) continue;
-      const m = this.lettersAt.get(epoch) ?? new Map<string, number>();
-      for (const r of e.records) m.set(r.key ?? '?', (m.get(r.key ?? '?') ?? 0) + 1);
-      this.lettersAt.set(epoch, m);
-    }
+    this.letters.fromInput(input, offset, key, content, reason, error, limit, this.now());
   }
 
   currentWatermark(): number {
-    return this.tracker.watermark;
+    return this.eventTime.watermark;
   }
 
   count(operatorId: string, name: string, n: number): void {
@@ -495,38 +408,10 @@ export class PartitionActor implements TopologyOutput {
     m.set(key, (m.get(key) ?? 0) + n);
   }
 
-  /**
-   * What `sluice status` shows of this partition, published with each
-   * checkpoint marker: the watermark ("end" once every input finished,
-   * null before the first), the windows waiting to fire (window operators'
-   * "fire" timers: one per key and window for tumbling and session windows,
-   * per key the next window to fire for hopping ones) and all timers.
-   */
-  private progressFigures(): Pick<ChangelogMarker, 'wm' | 'windows' | 'timers'> {
-    const w = this.tracker.watermark;
-    return {
-      wm: w === Infinity ? 'end' : Number.isFinite(w) ? w : null,
-      windows: this.o.store.timerCount('event', FIRE),
-      timers: this.o.store.timerCount(),
-    };
-  }
-
-  /** Per source id, so a checkpoint stays readable when a job's sources change. */
-  private watermarkSnapshot(): { maxSeen: Record<string, number>; watermark: number } {
-    const s = this.tracker.snapshot();
-    const maxSeen: Record<string, number> = {};
-    this.o.inputs.forEach((inp, i) => (maxSeen[inp.sourceId] = s.maxSeen[i]));
-    return { maxSeen, watermark: s.watermark };
-  }
-
   private delivered(epoch: number): void {
     // The sinks hold this epoch, and LMDB will record that only in the next checkpoint.
     this.o.fault?.('after-deliver');
-    for (const [e, m] of [...this.lettersAt]) {
-      if (e > epoch) continue;
-      for (const [reason, n] of m) this.counters.deadLetters.set(reason, (this.counters.deadLetters.get(reason) ?? 0) + n);
-      this.lettersAt.delete(e);
-    }
+    this.letters.delivered(epoch);
     const pos = this.positionsAt.get(epoch);
     for (const e of [...this.positionsAt.keys()]) if (e <= epoch) this.positionsAt.delete(e);
     if (pos) this.o.onDelivered?.(epoch, pos);
