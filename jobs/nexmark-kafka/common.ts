@@ -19,7 +19,18 @@
  *                     so a fresh run (new group) needs a fresh prefix
  *   sink              "discard" (benchmarks) or "file" (JSON lines, tests)
  */
-import { discardSink, fileSink, kafkaSource, type SinkSpec, type SourceSpec, type RepartitionEnvelope, repartitionSink } from '../../api/index.ts';
+import {
+  defineJob,
+  discardSink,
+  fileSink,
+  kafkaSource,
+  type JobDefinition,
+  type PipelineBuilder,
+  type SinkSpec,
+  type SourceSpec,
+  type RepartitionEnvelope,
+  repartitionSink,
+} from '../../api/index.ts';
 import { eventTime, validateEvent, type KafkaEvent } from './events.ts';
 
 export interface NexmarkKafkaSettings {
@@ -40,7 +51,7 @@ export const nexmarkKafkaDefaults: NexmarkKafkaSettings = {
 /** The sink setting's allowed values (`--set sink=fil` is rejected at start, with these). */
 export const nexmarkKafkaChoices = { sink: ['discard', 'file'] } as const;
 
-export function eventsSource(s: NexmarkKafkaSettings): SourceSpec {
+function eventsSource(s: NexmarkKafkaSettings): SourceSpec {
   return kafkaSource<KafkaEvent>({
     topic: s.topic,
     codec: 'json',
@@ -51,12 +62,12 @@ export function eventsSource(s: NexmarkKafkaSettings): SourceSpec {
   });
 }
 
-export function internalTopic(s: NexmarkKafkaSettings, name: string): string {
+function internalTopic(s: NexmarkKafkaSettings, name: string): string {
   return `${s.repartitionPrefix}-${name}`;
 }
 
 /** The reading side of a repartition stage: its event time comes from the upstream partitions' watermarks. */
-export function stageSource(s: NexmarkKafkaSettings, name: string): SourceSpec {
+function stageSource(s: NexmarkKafkaSettings, name: string): SourceSpec {
   return kafkaSource<RepartitionEnvelope>({
     topic: internalTopic(s, name),
     codec: 'json',
@@ -67,21 +78,43 @@ export function stageSource(s: NexmarkKafkaSettings, name: string): SourceSpec {
   });
 }
 
-export function stageSink(s: NexmarkKafkaSettings, name: string): SinkSpec {
+function stageSink(s: NexmarkKafkaSettings, name: string): SinkSpec {
   return repartitionSink({ topic: internalTopic(s, name), forwardWatermarks: true });
 }
 
-export function outputSink(s: NexmarkKafkaSettings): SinkSpec {
+function outputSink(s: NexmarkKafkaSettings): SinkSpec {
   if (s.sink === 'file') return fileSink({ dir: 'out' });
   if (s.sink === 'discard') return discardSink();
   throw new RangeError(`nexmark-kafka: setting sink must be "discard" or "file", got "${s.sink}"`);
 }
 
-/** Sources and sinks of a job with the given repartition stages. */
-export function stagedSources(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SourceSpec> {
+/** Sources and sinks of a job with the given repartition stages: `<stage>` to read one, `to-<stage>` to write it. */
+function stagedSources(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SourceSpec> {
   return Object.fromEntries([['events', eventsSource(s)], ...stages.map((n) => [n, stageSource(s, n)])]);
 }
 
-export function stagedSinks(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SinkSpec> {
+function stagedSinks(s: NexmarkKafkaSettings, stages: readonly string[]): Record<string, SinkSpec> {
   return Object.fromEntries([['out', outputSink(s)], ...stages.map((n) => [`to-${n}`, stageSink(s, n)])]);
+}
+
+/**
+ * A Kafka-fed Nexmark job: the events topic in (source `events`), the output
+ * sink `out`, and a source and sink per repartition stage.
+ */
+export function nexmarkKafkaJob(def: {
+  name: string;
+  description: string;
+  stages?: readonly string[];
+  pipeline(b: PipelineBuilder): void;
+}): JobDefinition<NexmarkKafkaSettings> {
+  const stages = def.stages ?? [];
+  return defineJob({
+    name: def.name,
+    description: def.description,
+    settings: nexmarkKafkaDefaults,
+    choices: nexmarkKafkaChoices,
+    sources: (s) => stagedSources(s, stages),
+    sinks: (s) => stagedSinks(s, stages),
+    pipeline: def.pipeline,
+  });
 }

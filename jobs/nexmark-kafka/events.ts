@@ -14,41 +14,14 @@
  * 'split'), as the reference's generator writes it with one source task per
  * partition: keys are not co-partitioned, so keyed stages repartition.
  */
-import type { NexmarkEvent } from '../nexmark/model.ts';
+import type { Auction, Bid, NexmarkEvent, Person } from '../nexmark/model.ts';
 
-export interface PersonJson {
-  id: number;
-  name: string;
-  emailAddress: string;
-  creditCard: string;
-  city: string;
-  state: string;
-  dateTime: string;
-  extra: string;
-}
+/** A record as the topic's JSON holds it: the model's fields, its times as text (formatTime). */
+type AsJson<T> = { [K in keyof T]: K extends 'dateTime' | 'expires' ? string : T[K] };
 
-export interface AuctionJson {
-  id: number;
-  itemName: string;
-  description: string;
-  initialBid: number;
-  reserve: number;
-  dateTime: string;
-  expires: string;
-  seller: number;
-  category: number;
-  extra: string;
-}
-
-export interface BidJson {
-  auction: number;
-  bidder: number;
-  price: number;
-  channel: string;
-  url: string;
-  dateTime: string;
-  extra: string;
-}
+export type PersonJson = AsJson<Person>;
+export type AuctionJson = AsJson<Auction>;
+export type BidJson = AsJson<Bid>;
 
 export interface KafkaEvent {
   event_type: 0 | 1 | 2;

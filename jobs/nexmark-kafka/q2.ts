@@ -2,17 +2,12 @@
  * Nexmark q2 from Kafka, selection: SELECT auction, price FROM bid WHERE
  * MOD(auction, 123) = 0. Stateless.
  */
-import { defineJob } from '../../api/index.ts';
-import { nexmarkKafkaChoices, nexmarkKafkaDefaults, outputSink, eventsSource } from './common.ts';
+import { nexmarkKafkaJob } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
-export default defineJob({
+export default nexmarkKafkaJob({
   name: 'nexmark-kafka-q2',
   description: 'Nexmark q2 from Kafka: bids of every 123rd auction',
-  settings: nexmarkKafkaDefaults,
-  choices: nexmarkKafkaChoices,
-  sources: (s) => ({ events: eventsSource(s) }),
-  sinks: (s) => ({ out: outputSink(s) }),
   pipeline(b) {
     b.source<KafkaEvent>('events')
       .filter((e) => e.event_type === 2 && e.bid!.auction % 123 === 0, 'bids-of-every-123rd-auction')

@@ -15,11 +15,11 @@
  *      once and not stored. Auctions whose seller never matches stay, as in
  *      the SQL's join.
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
-import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
+import { KeyedProcessFunction, type Key, type OperatorContext, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
+import { q3SellerMatches } from '../nexmark/q3.ts';
+import { nexmarkKafkaJob } from './common.ts';
 import type { KafkaEvent } from './events.ts';
 
-const STAGES = ['by-person'];
 
 /** Stage 1's records: a person's (name, city, state), or an auction's id. */
 type BySeller = [string, string, string] | number;
@@ -29,10 +29,6 @@ export interface Q3Row {
   city: string;
   state: string;
   id: number;
-}
-
-function q3SellerState(state: string): boolean {
-  return state === 'OR' || state === 'ID' || state === 'CA';
 }
 
 class LocalItemJoin extends KeyedProcessFunction<BySeller, Q3Row> {
@@ -51,17 +47,14 @@ class LocalItemJoin extends KeyedProcessFunction<BySeller, Q3Row> {
   }
 }
 
-export default defineJob({
+export default nexmarkKafkaJob({
   name: 'nexmark-kafka-q3',
   description: 'Nexmark q3 from Kafka: category-10 auctions joined with sellers in OR/ID/CA (repartitioned by person id)',
-  settings: nexmarkKafkaDefaults,
-  choices: nexmarkKafkaChoices,
-  sources: (s) => stagedSources(s, STAGES),
-  sinks: (s) => stagedSinks(s, STAGES),
+  stages: ['by-person'],
   pipeline(b) {
     b.source<KafkaEvent>('events')
       .filter((e) => {
-        if (e.event_type === 0) return q3SellerState(e.person!.state);
+        if (e.event_type === 0) return q3SellerMatches(e.person!.state);
         return e.event_type === 1 && e.auction!.category === 10;
       }, 'matching-persons-and-category-10-auctions')
       .keyBy((e) => (e.event_type === 0 ? e.person!.id : e.auction!.seller), 'by-person-id')

@@ -19,21 +19,16 @@
  *      join keeps every bid in its state instead). When the window has
  *      ended for every upstream partition, its bids at the maximum go out.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
+import { Operator, type Batch, type OperatorContext, type Timer, RepartitionReader, type RepartitionEnvelope } from '../../api/index.ts';
+import { bidRow, type BidRow } from '../nexmark/bid-row.ts';
 import { windowStart } from '../nexmark/common.ts';
-import { nexmarkKafkaChoices, nexmarkKafkaDefaults, stagedSinks, stagedSources } from './common.ts';
-import type { BidJson, KafkaEvent } from './events.ts';
+import { nexmarkKafkaJob } from './common.ts';
+import type { KafkaEvent } from './events.ts';
 
 export const Q7_WINDOW_MS = 10_000;
-const STAGES = ['bids-by-window'];
 
-export interface Q7Row {
-  auction: number;
-  bidder: number;
-  price: number;
-  dateTime: string;
-  extra: string;
-}
+/** The bid's columns, dateTime as the topic's text. */
+export type Q7Row = BidRow<string>;
 
 /** A bid on its way to its window: [window end, row, 1 if it only joins (it is at the window's end)]. */
 type WindowBid = [number, Q7Row, 0 | 1];
@@ -50,9 +45,8 @@ class ToWindows extends Operator<KafkaEvent, WindowBid> {
   process(batch: Batch<KafkaEvent>, ctx: OperatorContext<WindowBid>): void {
     const { values, times } = batch;
     for (let i = 0; i < values.length; i++) {
-      const b: BidJson = values[i].bid!;
+      const row: Q7Row = bidRow(values[i].bid!);
       const t = times[i];
-      const row: Q7Row = { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
       const end = windowStart(t, Q7_WINDOW_MS) + Q7_WINDOW_MS;
       ctx.emit([end, row, 0], t, end);
       // At exactly a window's start the bid is also at the previous window's end: BETWEEN includes both.
@@ -118,13 +112,10 @@ function prune(m: WindowMax): WindowMax {
   return m.edge.every((b) => b.price >= m.price) ? m : { price: m.price, bids: m.bids, edge: m.edge.filter((b) => b.price >= m.price) };
 }
 
-export default defineJob({
+export default nexmarkKafkaJob({
   name: 'nexmark-kafka-q7',
   description: 'Nexmark q7 from Kafka: bids at the maximum price of each 10 s window (every bid repartitioned by window to the join)',
-  settings: nexmarkKafkaDefaults,
-  choices: nexmarkKafkaChoices,
-  sources: (s) => stagedSources(s, STAGES),
-  sinks: (s) => stagedSinks(s, STAGES),
+  stages: ['bids-by-window'],
   pipeline(b) {
     b.source<KafkaEvent>('events')
       .filter((e) => e.event_type === 2, 'bids')

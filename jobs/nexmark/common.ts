@@ -1,6 +1,6 @@
 /**
  * What every Nexmark job shares: its settings, the generator source, the
- * sink choice, and the window arithmetic.
+ * sink choice (one job definition, `nexmarkJob`), and the window arithmetic.
  *
  * Settings (`--set key=value`):
  *   partitions       generator timelines = partition actors (default 4). The
@@ -21,7 +21,7 @@
  *                    the reference does; "pool": slices of a fixed pool
  *                    (labelled: cheaper than the reference).
  */
-import { discardSink, fileSink, generatorSource, type SinkSpec, type SourceSpec } from '../../api/index.ts';
+import { defineJob, discardSink, fileSink, generatorSource, type JobDefinition, type PipelineBuilder, type SinkSpec, type SourceSpec } from '../../api/index.ts';
 import { nexmarkConfig } from './generator-config.ts';
 import { NexmarkGenerator } from './generator.ts';
 import type { NexmarkEvent } from './model.ts';
@@ -77,6 +77,11 @@ export function nexmarkSinks(s: NexmarkSettings): Record<string, SinkSpec> {
   if (s.sink === 'file') return { out: fileSink({ dir: 'out' }) };
   if (s.sink === 'discard') return { out: discardSink() };
   throw new RangeError(`nexmark: setting sink must be "discard" or "file", got "${s.sink}"`);
+}
+
+/** A Nexmark job: the generator's events in, one sink out; the query is its pipeline. */
+export function nexmarkJob(def: { name: string; description: string; pipeline(b: PipelineBuilder): void }): JobDefinition<NexmarkSettings> {
+  return defineJob({ ...def, settings: nexmarkDefaults, choices: nexmarkChoices, sources: nexmarkSources, sinks: nexmarkSinks });
 }
 
 /** Start of the tumbling window of `size` ms holding time t (windows aligned to the epoch, as Flink's). */

@@ -2,8 +2,7 @@
  * Nexmark q2, selection: (auction, price) of the bids on every 123rd
  * auction (SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0).
  */
-import { defineJob } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { nexmarkJob } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export interface Q2Row {
@@ -11,13 +10,9 @@ export interface Q2Row {
   price: number;
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q2',
   description: 'Nexmark q2: bids on every 123rd auction',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       .filter((e) => e.type === BID && e.bid!.auction % 123 === 0, 'select')

@@ -16,8 +16,8 @@
  * that is what bounds the state to one small entry per person, where a
  * general SQL join would keep every auction too.
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { KeyedProcessFunction, type Key, type OperatorContext } from '../../api/index.ts';
+import { nexmarkJob } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 
 export interface Q3Row {
@@ -62,13 +62,9 @@ class LocalItemJoin extends KeyedProcessFunction<NexmarkEvent, Q3Row> {
   }
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q3',
   description: 'Nexmark q3: incremental join of category-10 auctions with sellers in OR/ID/CA',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       // Every person goes in (a non-matching one answers its early auctions with "no"), only category-10 auctions do.

@@ -12,8 +12,8 @@
  * "most-bid" operator's own timer for that window, registered at its end,
  * fires in the same advance after them.
  */
-import { count, defineJob, hoppingWindow, Operator, type Batch, type OperatorContext, type Timer, type WindowResult } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources } from './common.ts';
+import { count, hoppingWindow, Operator, type Batch, type OperatorContext, type Timer, type WindowResult } from '../../api/index.ts';
+import { nexmarkJob } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Candidate } from './q5.ts';
 
@@ -45,13 +45,9 @@ class MostBid extends Operator<WindowResult<number>, Q5Candidate> {
   }
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q5-windows',
   description: 'Nexmark q5 on the windows library: hopping counts per auction, then the most-bid auctions per window',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       .filter((e) => e.type === BID, 'bids')

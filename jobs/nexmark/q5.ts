@@ -19,8 +19,8 @@
  * first (Nexmark's hot auctions get half of all bids), so state sees one
  * update per (window, auction) per batch, not one per bid.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
+import { nexmarkJob, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export const Q5_WINDOW_MS = 10_000;
@@ -33,17 +33,30 @@ export interface Q5Candidate {
   num: number;
 }
 
-class HotItems extends Operator<NexmarkEvent, Q5Candidate> {
+/**
+ * Bids per (window, auction); when a window ends, its most-bid auctions (a
+ * partition's candidates). Shared with the Kafka-fed q5, whose input is the
+ * auction id alone (`auctionOf`) and which keys its output by window start
+ * for the next stage (`keyByWindow`).
+ */
+export class HotItems<T> extends Operator<T, Q5Candidate> {
   /** Per-batch combiner: window start -> auction -> bids. Emptied after each batch. */
   private readonly pending = new Map<number, Map<number, number>>();
 
-  process(batch: Batch<NexmarkEvent>, ctx: OperatorContext<Q5Candidate>): void {
+  constructor(
+    private readonly auctionOf: (v: T) => number,
+    private readonly keyByWindow = false,
+  ) {
+    super();
+  }
+
+  process(batch: Batch<T>, ctx: OperatorContext<Q5Candidate>): void {
     const { values, times } = batch;
     const wm = ctx.watermark();
     const pending = this.pending;
     let late = 0;
     for (let i = 0; i < values.length; i++) {
-      const auction = values[i].bid!.auction;
+      const auction = this.auctionOf(values[i]);
       const t = times[i];
       for (let ws = windowStart(t, Q5_SLIDE_MS); ws > t - Q5_WINDOW_MS; ws -= Q5_SLIDE_MS) {
         if (ws + Q5_WINDOW_MS <= wm) {
@@ -70,8 +83,9 @@ class HotItems extends Operator<NexmarkEvent, Q5Candidate> {
     const entries = counts.entries(ws);
     let max = 0;
     for (const [, n] of entries) if (n > max) max = n;
+    const key = this.keyByWindow ? ws : undefined;
     for (const [auction, n] of entries) {
-      if (n === max) ctx.emit({ starttime: ws, endtime: ws + Q5_WINDOW_MS, auction: auction as number, num: n }, t.ts - 1);
+      if (n === max) ctx.emit({ starttime: ws, endtime: ws + Q5_WINDOW_MS, auction: auction as number, num: n }, t.ts - 1, key);
     }
     counts.clear(ws);
   }
@@ -86,17 +100,13 @@ export function combineQ5(candidates: readonly Q5Candidate[]): Q5Candidate[] {
     .sort((a, b) => a.starttime - b.starttime || a.auction - b.auction);
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q5',
   description: 'Nexmark q5: most-bid auctions per 10 s window sliding by 2 s (per-partition candidates)',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       .filter((e) => e.type === BID, 'bids')
-      .process(new HotItems(), 'hot-items')
+      .process(new HotItems<NexmarkEvent>((e) => e.bid!.auction), 'hot-items')
       .to('out');
   },
 });

@@ -13,19 +13,14 @@
  * far and the bids at it; a batch is reduced in memory first, so state sees
  * one read and at most one write per window per batch.
  */
-import { defineJob, Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { Operator, type Batch, type OperatorContext, type Timer } from '../../api/index.ts';
+import { bidRow, type BidRow } from './bid-row.ts';
+import { nexmarkJob, windowStart } from './common.ts';
 import { BID, type NexmarkEvent } from './model.ts';
 
 export const Q7_WINDOW_MS = 10_000;
 
-export interface Q7Row {
-  auction: number;
-  bidder: number;
-  price: number;
-  dateTime: number;
-  extra: string;
-}
+export type Q7Row = BidRow;
 
 interface WindowMax {
   price: number;
@@ -48,8 +43,8 @@ class HighestBid extends Operator<NexmarkEvent, Q7Row> {
         continue;
       }
       const m = pending.get(ws);
-      if (m === undefined || b.price > m.price) pending.set(ws, { price: b.price, bids: [row(b)] });
-      else if (b.price === m.price) m.bids.push(row(b));
+      if (m === undefined || b.price > m.price) pending.set(ws, { price: b.price, bids: [bidRow(b)] });
+      else if (b.price === m.price) m.bids.push(bidRow(b));
     }
     if (late > 0) ctx.count('late_bids', late);
     const state = ctx.valueState<WindowMax>('max');
@@ -72,10 +67,6 @@ class HighestBid extends Operator<NexmarkEvent, Q7Row> {
   }
 }
 
-function row(b: NonNullable<NexmarkEvent['bid']>): Q7Row {
-  return { auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra };
-}
-
 /** Phase 2: the rows of every partition -> each window's highest bids, ordered by (time, auction, bidder). */
 export function combineQ7(rows: readonly Q7Row[]): Q7Row[] {
   const max = new Map<number, number>();
@@ -88,13 +79,9 @@ export function combineQ7(rows: readonly Q7Row[]): Q7Row[] {
     .sort((a, b) => a.dateTime - b.dateTime || a.auction - b.auction || a.bidder - b.bidder);
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q7',
   description: 'Nexmark q7: highest bids per 10 s window (per-partition candidates)',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       .filter((e) => e.type === BID, 'bids')

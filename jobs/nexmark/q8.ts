@@ -14,8 +14,8 @@
  * and the windows in which the key sold something before its person record
  * came (cleared at each window's end by an event-time timer).
  */
-import { defineJob, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../../api/index.ts';
-import { nexmarkChoices, nexmarkDefaults, nexmarkSinks, nexmarkSources, windowStart } from './common.ts';
+import { KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../../api/index.ts';
+import { nexmarkJob, windowStart } from './common.ts';
 import { AUCTION, PERSON, type NexmarkEvent } from './model.ts';
 
 export const Q8_WINDOW_MS = 10_000;
@@ -32,8 +32,17 @@ interface NewPerson {
   emitted: boolean;
 }
 
-class NewUsersJoin extends KeyedProcessFunction<NexmarkEvent, Q8Row> {
-  processElement(e: NexmarkEvent, key: Key, time: number, ctx: OperatorContext<Q8Row>): void {
+/**
+ * The window join, keyed by person id. Shared with the Kafka-fed q8, whose
+ * records are the person's name or 0 for an auction: `nameOf` gives a
+ * person's name, undefined for an auction.
+ */
+export class NewUsersJoin<T> extends KeyedProcessFunction<T, Q8Row> {
+  constructor(private readonly nameOf: (v: T) => string | undefined) {
+    super();
+  }
+
+  processElement(v: T, key: Key, time: number, ctx: OperatorContext<Q8Row>): void {
     const w = windowStart(time, Q8_WINDOW_MS);
     if (w + Q8_WINDOW_MS <= ctx.watermark()) {
       ctx.count('late_events');
@@ -41,10 +50,12 @@ class NewUsersJoin extends KeyedProcessFunction<NexmarkEvent, Q8Row> {
     }
     const persons = ctx.valueState<NewPerson>('person');
     const sold = ctx.mapState<1>('sold-in-window');
-    if (e.type === PERSON) {
-      const name = e.person!.name;
+    // The key is the person id (= the auction's seller).
+    const id = Number(key);
+    const name = this.nameOf(v);
+    if (name !== undefined) {
       const paired = sold.get(key, w) !== undefined;
-      if (paired) ctx.emit({ id: e.person!.id, name, starttime: w }, time, key);
+      if (paired) ctx.emit({ id, name, starttime: w }, time, key);
       persons.put(key, { name, w, emitted: paired });
       ctx.timers.registerEventTime(key, w + Q8_WINDOW_MS);
       return;
@@ -52,7 +63,7 @@ class NewUsersJoin extends KeyedProcessFunction<NexmarkEvent, Q8Row> {
     const p = persons.get(key);
     if (p !== undefined && p.w === w) {
       if (!p.emitted) {
-        ctx.emit({ id: e.auction!.seller, name: p.name, starttime: w }, time, key);
+        ctx.emit({ id, name: p.name, starttime: w }, time, key);
         persons.put(key, { name: p.name, w, emitted: true });
       }
     } else if (sold.get(key, w) === undefined) {
@@ -69,18 +80,14 @@ class NewUsersJoin extends KeyedProcessFunction<NexmarkEvent, Q8Row> {
   }
 }
 
-export default defineJob({
+export default nexmarkJob({
   name: 'nexmark-q8',
   description: 'Nexmark q8: people who opened an auction in the 10 s window they registered in',
-  settings: nexmarkDefaults,
-  choices: nexmarkChoices,
-  sources: nexmarkSources,
-  sinks: nexmarkSinks,
   pipeline(b) {
     b.source<NexmarkEvent>('events')
       .filter((e) => e.type === PERSON || e.type === AUCTION, 'persons-and-auctions')
       .keyBy((e) => (e.type === PERSON ? e.person!.id : e.auction!.seller), 'by-person-id')
-      .process(new NewUsersJoin(), 'join')
+      .process(new NewUsersJoin<NexmarkEvent>((e) => (e.type === PERSON ? e.person!.name : undefined)), 'join')
       .to('out');
   },
 });
