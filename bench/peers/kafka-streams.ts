@@ -6,14 +6,10 @@
  * (classes/ and lib/*.jar), never in the git tree. A stamp file holds a hash
  * of the pom and the Java sources; the build is skipped while it matches.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../../engine/dev/servers/cache.ts';
-import { runChecked, tailLines } from '../../engine/dev/servers/process.ts';
-import { requireJava, requireMaven } from '../../engine/dev/servers/prerequisites.ts';
+import { buildMavenPeer, procCpuSeconds, runJvmPeer } from './jvm-peer.ts';
 
 const projectDir = fileURLToPath(new URL('./kafka-streams/', import.meta.url));
 
@@ -21,30 +17,19 @@ export function peerBuildDir(): string {
   return join(cacheRoot(), 'kafka-streams-peer');
 }
 
-function sourceHash(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.java') || e.name === 'pom.xml') h.update(p.slice(projectDir.length)).update(readFileSync(p));
-    }
-  };
-  walk(projectDir);
-  return h.digest('hex');
-}
-
 /** Compiles the peer unless the cached build matches the sources; returns the build dir. */
 export async function buildKafkaStreamsPeer(log: (m: string) => void): Promise<string> {
-  const out = peerBuildDir();
-  const stamp = join(out, '.sources.sha256');
-  const hash = sourceHash();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return out;
-  const mvn = await requireMaven();
-  log(`building the Kafka Streams peer into ${out} (mvn compile, first time downloads kafka-streams 3.9.1 from Maven Central)`);
-  await runChecked(mvn, ['-B', '-q', `-Dpeer.buildDir=${out}`, 'compile', 'dependency:copy-dependencies'], { cwd: projectDir, timeoutMs: 10 * 60_000 });
-  writeFileSync(stamp, hash);
-  return out;
+  const buildDir = peerBuildDir();
+  return buildMavenPeer(
+    {
+      projectDir,
+      buildDir,
+      isSource: (name) => name.endsWith('.java'),
+      message: `building the Kafka Streams peer into ${buildDir} (mvn compile, first time downloads kafka-streams 3.9.1 from Maven Central)`,
+      timeoutMs: 10 * 60_000,
+    },
+    log,
+  );
 }
 
 export interface PeerRun {
@@ -71,55 +56,14 @@ export interface PeerArgs {
 
 /** Runs the peer until it has read every input record; resolves with its report line. */
 export async function runKafkaStreamsPeer(a: PeerArgs): Promise<PeerRun> {
-  const java = await requireJava();
-  const dir = peerBuildDir();
-  const cp = `${join(dir, 'classes')}:${join(dir, 'lib', '*')}`;
-  const args = [
-    `-Xmx${a.heap ?? '1g'}`,
-    '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-    '-cp',
-    cp,
-    'dev.sluice.bench.OrdersPaymentsJoin',
-    a.brokers,
-    a.ordersTopic,
-    a.paymentsTopic,
-    a.applicationId,
-    a.stateDir,
-    String(a.expectedRecords),
-    String(a.threads),
-    String(a.timeoutS),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let cpuS: number | undefined;
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      // The report line comes before close(): read the JVM's CPU time now, while it still exists.
-      if (cpuS === undefined && stdout.includes('\n')) cpuS = procCpuSeconds(child.pid!);
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || !line) {
-        reject(new Error(`Kafka Streams peer exited with ${code}: ${tailLines(`${stdout}\n${stderr}`, 30)}`));
-        return;
-      }
-      resolve({ ...(JSON.parse(line) as Omit<PeerRun, 'cpuS'>), cpuS });
-    });
+  const { report, sample } = await runJvmPeer({
+    what: 'Kafka Streams peer',
+    buildDir: peerBuildDir(),
+    jvmArgs: [`-Xmx${a.heap ?? '1g'}`, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn'],
+    mainClass: 'dev.sluice.bench.OrdersPaymentsJoin',
+    // The peer stops itself after timeoutS.
+    args: [a.brokers, a.ordersTopic, a.paymentsTopic, a.applicationId, a.stateDir, String(a.expectedRecords), String(a.threads), String(a.timeoutS)],
+    sample: procCpuSeconds,
   });
-}
-
-/** utime + stime of a process from /proc/<pid>/stat (Linux; undefined elsewhere). */
-export function procCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
+  return { ...(report as Omit<PeerRun, 'cpuS'>), cpuS: sample };
 }
