@@ -52,6 +52,8 @@ Options for run:
   --connect-timeout MS          bound on reaching Kafka and the sinks' servers at start (default 15000;
                                 env SLUICE_CONNECT_TIMEOUT_MS)
   --verbose                     Kafka client details and error stacks in the log (env SLUICE_VERBOSE=1)
+  --adopt-state                 a state directory with checkpoints but no identity.json (written by an older
+                                sluice): record this run's identity for it and use its checkpoints
   --offset-reset fail|earliest|latest
                                 a checkpointed Kafka offset the topic no longer holds (retention): fail (default),
                                 or skip forward to the earliest or latest offset (env SLUICE_OFFSET_RESET)
@@ -120,6 +122,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
         'offset-reset': { type: 'string' },
+        'adopt-state': { type: 'boolean' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
         'sink-retry-for': { type: 'string' },
@@ -201,6 +204,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs,
       offsetReset: opts.offsetReset,
+      adoptState: cli['adopt-state'] === true,
       jobArg,
       // Every run serves its status page unless told not to: on a free port unless one is given.
       metricsPort: cli['no-http'] ? undefined : (opts.metricsPort ?? 0),

@@ -72,6 +72,8 @@ export interface RawCli {
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
   'offset-reset'?: string;
+  /** Only on the command line: adopting a state directory is a one-off decision, not a setting. */
+  'adopt-state'?: boolean;
   verbose?: boolean;
   'metrics-port'?: string;
   'metrics-host'?: string;

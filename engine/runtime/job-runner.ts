@@ -57,6 +57,8 @@ export interface JobRunnerOptions {
   connectTimeoutMs?: number;
   /** How the user named the job (a built-in name or a path), for messages that suggest a command. */
   jobArg?: string;
+  /** A state directory with checkpoints but no identity.json: record this run's identity for it instead of refusing (state-identity.ts). */
+  adoptState?: boolean;
   /** A checkpointed Kafka position the topic no longer holds: fail (default), or skip forward to the earliest or latest offset. */
   offsetReset?: OffsetReset;
   /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
@@ -204,7 +206,7 @@ export class JobRunner {
         warn(`--workers ${this.o.workers} is more than the ${this.partitions} partitions of ${this.o.job.name}: ${idle} workers would have nothing to do; running ${this.partitions}`);
       }
       // Before anything opens the state: positions taken on another input must not be used here.
-      checkStateIdentity(this.runtime.stateDir, identityOf(this.o.job.name, this.sources, this.partitions, this.kafka?.kafkaCluster), this.o.jobArg);
+      checkStateIdentity(this.runtime.stateDir, identityOf(this.o.job.name, this.sources, this.partitions, this.kafka?.kafkaCluster), this.o.jobArg, this.o.adoptState === true);
       const n = Math.max(1, Math.min(this.o.workers ?? availableParallelism(), this.partitions));
       this.workers = Array.from({ length: n }, (_, i) =>
         new WorkerHandle(

@@ -7,8 +7,12 @@
  * records, in `<state-dir>/identity.json`, the job, each source's kind and
  * topic (or file), the Kafka cluster id and the partition count; a later run
  * with another identity refuses before it opens anything, naming both and
- * the way out. A directory written before this file existed is adopted by
- * the next run.
+ * the way out. A directory that holds checkpoints but no identity (written
+ * before this file existed, or by hand) refuses too: what it was written for
+ * is unknown, and reusing its positions on another input is exactly the
+ * silent skip this prevents. The way out names `--adopt-state`, an explicit
+ * opt-in that records the current run's identity for it. An empty or new
+ * directory just gets the identity.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +30,8 @@ export interface StateIdentity {
 }
 
 export const IDENTITY_FILE = 'identity.json';
+/** LMDB's data file (state/env.ts): present once any run opened the state. */
+const CHECKPOINT_DATA = 'data.mdb';
 
 export function identityOf(job: string, sources: Record<string, SourceSpec>, partitions: number, kafkaCluster?: string): StateIdentity {
   const kinds: Record<string, string> = {};
@@ -46,10 +52,11 @@ function same(a: StateIdentity, b: StateIdentity): boolean {
 }
 
 /**
- * Throws CONFIG when `dir` was written for another identity; records `id`
- * when the directory has none yet. Call before anything opens the state.
+ * Throws CONFIG when `dir` was written for another identity, or holds
+ * checkpoints without an identity (unless `adopt`); records `id` when the
+ * directory has none yet. Call before anything opens the state.
  */
-export function checkStateIdentity(dir: string, id: StateIdentity, jobArg = id.job): void {
+export function checkStateIdentity(dir: string, id: StateIdentity, jobArg = id.job, adopt = false): void {
   const file = join(dir, IDENTITY_FILE);
   if (existsSync(file)) {
     let recorded: StateIdentity;
@@ -63,6 +70,15 @@ export function checkStateIdentity(dir: string, id: StateIdentity, jobArg = id.j
       ErrorCodes.CONFIG,
       `state directory ${dir} was written for ${describeIdentity(recorded)}; this run is ${describeIdentity(id)}. ` +
         `Its positions mean nothing here and would skip or repeat input: give this run its own --state-dir, ` +
+        `or start over with \`sluice reset ${jobArg}\` (deletes that state).`,
+    );
+  }
+  if (!adopt && existsSync(join(dir, CHECKPOINT_DATA))) {
+    throw new SluiceError(
+      ErrorCodes.CONFIG,
+      `state directory ${dir} holds checkpoints but no ${IDENTITY_FILE} (written before sluice recorded what a state directory is for), ` +
+        `so its positions may belong to another input and would skip or repeat records. If it was written for this run (${describeIdentity(id)}), ` +
+        `adopt it with --adopt-state (records this run's identity); else give this run its own --state-dir, ` +
         `or start over with \`sluice reset ${jobArg}\` (deletes that state).`,
     );
   }
