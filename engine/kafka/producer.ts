@@ -8,10 +8,25 @@
  * per partition (an idempotent kafkajs producer needs that anyway:
  * maxInFlightRequests 1). If a request fails, every send in it rejects; the
  * broker may have written some of its partitions, so a retry can duplicate
- * unless the consumer side is idempotent. Retries are finite (a send must
- * fail eventually), so after a failed send an idempotent producer's sequence
- * numbers may be out of step with the broker: disconnect it and create a new
- * one (new producer id) before sending again.
+ * unless the consumer side is idempotent. After a failed send, disconnect
+ * the producer and create a new one before sending again (a transactional
+ * one must re-register its id; the sinks do this).
+ *
+ * One request per attempt: kafkajs does not retry a produce itself. The
+ * delivery policy (runtime/delivery-policy.ts) is the only retry loop of the
+ * sinks, the repartition sink and the changelog, with one backoff and one
+ * budget (issue 16: kafkajs' own loop ran inside it, up to 8 retries, and
+ * without end for an idempotent producer, whose kafkajs default is
+ * Number.MAX_SAFE_INTEGER retries). So the kafkajs producer is never built
+ * idempotent (kafkajs refuses an idempotent producer without retries):
+ * idempotence only lets the broker drop kafkajs' own resends of a request,
+ * and there are none; a retry of the policy is a new producer anyway.
+ * `idempotent` still means what callers rely on: acks=-1, one request in
+ * flight, records in order per partition. What kafkajs still retries is
+ * below the records: connecting, metadata, finding the transaction
+ * coordinator, and InitProducerId, which must wait out CONCURRENT_TRANSACTIONS
+ * while the broker ends a fenced producer's transaction (the client's retry
+ * settings, client.ts). A transaction's commit and abort are single requests.
  *
  * With a transactionalId each request group is one Kafka transaction: a send
  * is never split across transactions, so its records become visible to
@@ -33,15 +48,18 @@ interface PendingSend {
 
 export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {}): Producer {
   const transactional = Boolean(opts.transactionalId);
-  const idempotent = transactional || opts.idempotent === true;
   const kafka = createKafka(cfg, 'producer');
   const producer: KafkaJsProducer = kafka.producer({
     // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
     createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent,
+    // Never kafkajs-idempotent: see the header (a transaction's sends are idempotent all the same).
+    idempotent: false,
     transactionalId: opts.transactionalId,
-    maxInFlightRequests: idempotent ? 1 : undefined,
+    maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // The delivery policy retries; kafkajs sends each request once (header). `retries` is kafkajs'
+    // count of retries after the first try. Producers outside the delivery path may keep kafkajs' own.
+    retry: opts.kafkaRetries === true ? undefined : { retries: 0 },
   });
 
   let connected = false;

@@ -170,10 +170,16 @@ export interface GroupConsumer {
 export type ProducerRecord = KafkaOutputRecord;
 
 export interface ProducerOptions {
-  /** Exactly-once per partition session: no duplicates on retry, order kept. Default false. */
+  /** acks=-1 and one request in flight: records in order per partition. Default false. (No resends to deduplicate: producer.ts.) */
   idempotent?: boolean;
   /** Makes every flushed batch one Kafka transaction. Implies idempotent. */
   transactionalId?: string;
+  /**
+   * Let kafkajs retry a failed produce itself (its default: 5 retries). Default
+   * false: the delivery policy is the only retry loop of sinks and changelogs.
+   * Only for producers outside the delivery path (restore progress).
+   */
+  kafkaRetries?: boolean;
 }
 
 export interface Producer {

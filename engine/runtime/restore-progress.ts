@@ -75,7 +75,8 @@ export class RestoreProgressPublisher {
   private async publish(p: RestoreProgress): Promise<void> {
     try {
       this.connecting ??= (async () => {
-        const prod = createProducer(this.cfg);
+        // Not a sink: no delivery policy retries these status records, so kafkajs may.
+        const prod = createProducer(this.cfg, { kafkaRetries: true });
         await prod.connect();
         this.producer = prod;
         return prod;
