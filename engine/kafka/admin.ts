@@ -3,6 +3,7 @@
  * create (compacted) changelog topics, read group progress, reset groups.
  * Connects lazily on first use; every call is safe to repeat.
  */
+import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { type Admin as KafkaJsAdmin, AssignerProtocol } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';

@@ -5,6 +5,7 @@
  * patches its cluster's coordinator connection (see coordinator-hooks.ts) and
  * that must not leak into anything else.
  */
+import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import './timeout-negative-warning.ts'; // drops kafkajs' harmless negative-timer warning on Node 24 (see there)
 import { Kafka, type KafkaConfig, type SASLOptions } from 'kafkajs';

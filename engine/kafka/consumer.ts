@@ -34,6 +34,7 @@
  * still reach eachBatch; we drop it without resolving its offsets and kafkajs
  * fetches the same range again after `resume`.
  */
+import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { PartitionAssigners, type EachBatchPayload, type PartitionAssigner } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';

@@ -23,6 +23,7 @@
  *   them finite on purpose (a send must fail eventually) and document that a
  *   producer must be recreated after a failed send (producer.ts).
  */
+import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { logLevel as Level, type LogEntry, type logCreator } from 'kafkajs';
 import type { KafkaLogLevel } from './types.ts';

@@ -1,0 +1,211 @@
+/**
+ * Number-based replacements for two per-record steps of kafkajs 2.2.4's
+ * fetch path, which do int64 arithmetic with its `Long` class:
+ *
+ *   - the record decoder (src/protocol/recordBatch/record/v0/decoder.js)
+ *     reads each record's timestamp delta with `readVarLong` (a `Long`
+ *     built, shifted and added per byte) and makes its offset and timestamp
+ *     strings with `Long.fromValue(first).add(delta).toString()`;
+ *   - `Batch` (src/consumer/batch.js) keeps the messages at or above the
+ *     fetched offset with `Long.fromValue(message.offset).gte(...)`, a
+ *     decimal string parsed into a `Long` per record.
+ *
+ * In a catch-up of the orders-payments job these were 15-20 % of the main
+ * thread's CPU (fromString, toString, readVarLong, add, shifts) and much of
+ * its garbage. The replacements give the same values (offsets and
+ * timestamps are still decimal strings, as kafkajs's API has them), computed
+ * with plain numbers while every quantity is below 2^53, which Kafka offsets
+ * and millisecond timestamps are in practice (types.ts); outside that range
+ * they fall back to the original `Long` code, so nothing changes there.
+ *
+ * Installed as kafkajs-linear-grouping.ts is: the modules go into Node's
+ * CommonJS cache under the originals' paths before kafkajs loads (every
+ * engine/kafka module that loads kafkajs imports this one first).
+ * `kafkajsDecodePatched` says whether it was in time.
+ */
+import Module, { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const root = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js').replace(/protocol\/recordBatch\/record\/v0\/decoder\.js$/, '');
+const Long = require(`${root}utils/long.js`) as LongStatic;
+const HeaderDecoder = require(`${root}protocol/recordBatch/header/v0/decoder.js`) as (d: Decoder) => { key: string; value: unknown };
+const TimestampTypes = require(`${root}protocol/timestampTypes.js`) as { LOG_APPEND_TIME: number };
+const filterAbortedMessages = require(`${root}consumer/filterAbortedMessages.js`) as (a: { messages: Message[]; abortedTransactions: unknown }) => Message[];
+
+interface LongValue {
+  add(x: LongValue | number): LongValue;
+  gte(x: LongValue): boolean;
+  multiply(x: number): LongValue;
+  toString(): string;
+}
+interface LongStatic {
+  fromValue(v: string | number | LongValue): LongValue;
+}
+interface Decoder {
+  buffer: Buffer;
+  offset: number;
+  readInt8(): number;
+  readVarInt(): number;
+  readVarLong(): LongValue;
+  readVarIntBytes(): Buffer | null;
+  readVarIntArray<T>(reader: (d: Decoder) => T): T[];
+}
+interface BatchContext {
+  firstOffset: string;
+  firstTimestamp: string;
+  magicByte: number;
+  isControlBatch?: boolean;
+  timestampType: number;
+  maxTimestamp: string;
+}
+interface Message {
+  offset: string;
+  isControlRecord?: boolean;
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A zigzag varlong of at most 7 bytes (49 bits: exact as a double), or
+ * undefined without moving the decoder when it is longer (the caller then
+ * reads it with kafkajs's `Long` code).
+ */
+export function readSmallVarLong(d: Decoder): number | undefined {
+  const buf = d.buffer;
+  let at = d.offset;
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 7; i++) {
+    const b = buf[at++];
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      d.offset = at;
+      return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+    }
+    mul *= 128;
+  }
+  return undefined;
+}
+
+// The numbers of the record batch being decoded: every record of a batch shares its context object.
+let lastContext: BatchContext | undefined;
+let firstOffsetN = NaN;
+let firstTimestampN = NaN;
+
+/** kafkajs's record v0 decoder, with the same output. */
+export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as BatchContext): Record<string, unknown> {
+  const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
+  if (batchContext !== lastContext) {
+    lastContext = batchContext;
+    firstOffsetN = Number(firstOffset);
+    firstTimestampN = Number(firstTimestamp);
+  }
+  const attributes = decoder.readInt8();
+  const small = readSmallVarLong(decoder);
+  const timestampDelta: number | LongValue = small ?? decoder.readVarLong();
+  let timestamp: string;
+  if (timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp;
+  else if (typeof timestampDelta === 'number' && Number.isSafeInteger(firstTimestampN) && Math.abs(firstTimestampN + timestampDelta) <= SAFE) timestamp = String(firstTimestampN + timestampDelta);
+  else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+  const offsetDelta = decoder.readVarInt();
+  const offset = Number.isSafeInteger(firstOffsetN) && firstOffsetN + offsetDelta <= SAFE ? String(firstOffsetN + offsetDelta) : Long.fromValue(firstOffset).add(offsetDelta).toString();
+  const key = decoder.readVarIntBytes();
+  const value = decoder.readVarIntBytes();
+  // kafkajs's header semantics: a repeated key collects its values in an array.
+  const list = decoder.readVarIntArray(HeaderDecoder);
+  const headers: Record<string, unknown> = {};
+  for (const { key: k, value: v } of list) {
+    const had = Object.hasOwn(headers, k) ? headers[k] : undefined;
+    const next = had === undefined ? v : Array.isArray(had) ? had.concat([v]) : [had, v];
+    // An own property even for '__proto__', as kafkajs's object spread makes it.
+    Object.defineProperty(headers, k, { value: next, enumerable: true, writable: true, configurable: true });
+  }
+  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+}
+
+/** kafkajs's Batch, with the offset filter done on numbers while they are exact. */
+export class Batch {
+  fetchedOffset: string;
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  rawMessages: Message[];
+  messagesWithinOffset: Message[];
+  messages: Message[];
+
+  constructor(topic: string, fetchedOffset: string, partitionData: { partition: number; highWatermark: string; abortedTransactions: unknown; messages: Message[] }) {
+    this.fetchedOffset = fetchedOffset;
+    const { abortedTransactions, messages } = partitionData;
+    this.topic = topic;
+    this.partition = partitionData.partition;
+    this.highWatermark = partitionData.highWatermark;
+    this.rawMessages = messages;
+    // A fetch can return records below the offset asked for (a whole record batch): they are dropped.
+    const from = Number(fetchedOffset);
+    if (Number.isSafeInteger(from)) {
+      this.messagesWithinOffset = messages.filter((m) => Number(m.offset) >= from);
+    } else {
+      const longFrom = Long.fromValue(fetchedOffset);
+      this.messagesWithinOffset = messages.filter((m) => Long.fromValue(m.offset).gte(longFrom));
+    }
+    // Neither aborted records nor control records are exposed.
+    this.messages = filterAbortedMessages({ messages: this.messagesWithinOffset, abortedTransactions }).filter((m) => !m.isControlRecord);
+  }
+
+  isEmpty(): boolean {
+    return this.messages.length === 0;
+  }
+
+  isEmptyIncludingFiltered(): boolean {
+    return this.messagesWithinOffset.length === 0;
+  }
+
+  isEmptyDueToFiltering(): boolean {
+    return this.isEmpty() && this.rawMessages.length > 0;
+  }
+
+  isEmptyControlRecord(): boolean {
+    return this.isEmpty() && this.messagesWithinOffset.some(({ isControlRecord }) => isControlRecord);
+  }
+
+  isEmptyDueToLogCompactedMessages(): boolean {
+    return this.rawMessages.length > 0 && this.isEmptyIncludingFiltered();
+  }
+
+  firstOffset(): string | null {
+    return this.isEmptyIncludingFiltered() ? null : this.messagesWithinOffset[0].offset;
+  }
+
+  lastOffset(): string {
+    if (this.isEmptyDueToLogCompactedMessages()) return this.fetchedOffset;
+    if (this.isEmptyIncludingFiltered()) return Long.fromValue(this.highWatermark).add(-1).toString();
+    return this.messagesWithinOffset[this.messagesWithinOffset.length - 1].offset;
+  }
+
+  offsetLag(): string {
+    const lastOffsetOfPartition = Long.fromValue(this.highWatermark).add(-1);
+    const lastConsumedOffset = Long.fromValue(this.lastOffset());
+    return lastOffsetOfPartition.add(lastConsumedOffset.multiply(-1)).toString();
+  }
+
+  offsetLagLow(): string {
+    if (this.isEmptyIncludingFiltered()) return '0';
+    const lastOffsetOfPartition = Long.fromValue(this.highWatermark).add(-1);
+    const firstConsumedOffset = Long.fromValue(this.firstOffset()!);
+    return lastOffsetOfPartition.add(firstConsumedOffset.multiply(-1)).toString();
+  }
+}
+
+function install(path: string, exports: unknown): boolean {
+  const cached = require.cache[path];
+  if (cached) return cached.exports === exports;
+  const m = new Module(path);
+  m.filename = path;
+  m.loaded = true;
+  m.exports = exports;
+  require.cache[path] = m;
+  return true;
+}
+
+export const kafkajsDecodePatched: boolean =
+  install(`${root}protocol/recordBatch/record/v0/decoder.js`, decodeRecord) && install(`${root}consumer/batch.js`, Batch);
