@@ -18,6 +18,7 @@
  * A topic that already exists with exactly the expected record count is
  * reused, so repeated runs skip the preload.
  */
+import '../../engine/kafka/kafkajs-fast-decode.ts'; // before kafkajs loads (engine/kafka/kafkajs-fast-decode.ts)
 import { Kafka, logLevel } from 'kafkajs';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import { createProducer } from '../../engine/kafka/producer.ts';

@@ -20,8 +20,11 @@
  *
  * Installed as kafkajs-linear-grouping.ts is: the modules go into Node's
  * CommonJS cache under the originals' paths before kafkajs loads (every
- * engine/kafka module that loads kafkajs imports this one first).
- * `kafkajsDecodePatched` says whether it was in time.
+ * engine module that loads kafkajs imports this one first).
+ * `kafkajsDecodePatched` says whether it was in time; when kafkajs was
+ * loaded earlier in the thread, neither is replaced (slower, same values).
+ * In a process that also runs kafkajs for itself (the benchmarks' raw
+ * consumer), that kafkajs gets them too.
  */
 import Module, { createRequire } from 'node:module';
 
@@ -207,5 +210,18 @@ function install(path: string, exports: unknown): boolean {
   return true;
 }
 
-export const kafkajsDecodePatched: boolean =
-  install(`${root}protocol/recordBatch/record/v0/decoder.js`, decodeRecord) && install(`${root}consumer/batch.js`, Batch);
+const decoderPath = `${root}protocol/recordBatch/record/v0/decoder.js`;
+const batchPath = `${root}consumer/batch.js`;
+
+/**
+ * Both or neither: kafkajs loads its Batch with its consumer, but the record
+ * decoder only at the first fetch, so once kafkajs is loaded only the
+ * decoder could still be replaced, and a process would run half of each.
+ */
+function installBoth(): boolean {
+  if (require.cache[batchPath] && require.cache[batchPath].exports !== Batch) return false;
+  if (require.cache[decoderPath] && require.cache[decoderPath].exports !== decodeRecord) return false;
+  return install(decoderPath, decodeRecord) && install(batchPath, Batch);
+}
+
+export const kafkajsDecodePatched: boolean = installBoth();

@@ -23,6 +23,10 @@ import { ErrorCodes, SluiceError } from '../errors.ts';
 import { decodeWith, type Codec } from '../sources/codecs.ts';
 import { breachMessage, checkValue, resolveLimits, scanJson, type LimitBreach, type ResolvedLimits } from './input-limits.ts';
 import type { PartitionActor } from './partition-actor.ts';
+import { keyAt, valueAt, type RecordBatchWire } from './record-batch.ts';
+
+/** Stands for the key of the record admitAt() is looking at: cut from the batch only for a dead letter. */
+const BATCH_KEY = new Uint8Array(0);
 
 export class InputGate {
   readonly limits: ResolvedLimits;
@@ -30,6 +34,9 @@ export class InputGate {
   /** The admitted record's value and event time (set when admit* returns true): no allocation per record. */
   value: unknown = undefined;
   time = 0;
+  /** The batch and index of the record admitAt() is looking at. */
+  private wire: RecordBatchWire | undefined;
+  private at = 0;
 
   constructor(
     private readonly actor: PartitionActor,
@@ -39,6 +46,22 @@ export class InputGate {
   ) {
     this.limits = resolveLimits(spec.limits);
     this.json = codec?.name === 'json';
+  }
+
+  /** Record `i` of a Kafka batch; its key is cut from the batch only if the record is refused. */
+  admitAt(w: RecordBatchWire, i: number): boolean {
+    this.wire = w;
+    this.at = i;
+    return this.admitBytes(w.meta[2 * i], BATCH_KEY, valueAt(w, i), w.meta[2 * i + 1]);
+  }
+
+  /** The batch is done: the gate holds no reference to it. */
+  endBatch(): void {
+    this.wire = undefined;
+  }
+
+  private keyOf(key: Uint8Array | null): Uint8Array | null {
+    return key === BATCH_KEY ? keyAt(this.wire!, this.at) : key;
   }
 
   /** A record as bytes (Kafka). `recordTime` is its Kafka timestamp, the event time without an extractor. */
@@ -54,7 +77,7 @@ export class InputGate {
       try {
         v = decodeWith(this.codec!, bytes);
       } catch (err) {
-        this.actor.deadLetterInput(this.input, offset, key, { raw: bytes }, 'decode_error', err);
+        this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { raw: bytes }, 'decode_error', err);
         return false;
       }
       if (!this.json) {
@@ -86,7 +109,7 @@ export class InputGate {
   }
 
   private overLimit(offset: number, key: Uint8Array | null, bytes: Uint8Array, b: LimitBreach): false {
-    this.actor.deadLetterInput(this.input, offset, key, { raw: bytes }, 'limit_exceeded', new SluiceError(ErrorCodes.DECODE, breachMessage(b)), b);
+    this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { raw: bytes }, 'limit_exceeded', new SluiceError(ErrorCodes.DECODE, breachMessage(b)), b);
     return false;
   }
 
@@ -100,7 +123,7 @@ export class InputGate {
         reason = `validator threw: ${(err as Error).message}`;
       }
       if (reason !== undefined) {
-        this.actor.deadLetterInput(this.input, offset, key, { value: v, raw: bytes ?? undefined }, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
+        this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: bytes ?? undefined }, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
         return false;
       }
     }
@@ -117,7 +140,7 @@ export class InputGate {
     if (breach) {
       const what = breach.limit === 'maxEventTimeAheadMs' && ref !== wm ? 'the wall clock' : `the watermark (${new Date(wm).toISOString()})`;
       const msg = `event time ${Number.isFinite(t) ? new Date(t).toISOString() : String(t)} is ${breach.actual} ms ${breach.limit === 'maxEventTimeAheadMs' ? 'ahead of' : 'behind'} ${what}; ${breach.limit} is ${breach.max}`;
-      this.actor.deadLetterInput(this.input, offset, key, { value: v, raw: bytes ?? undefined }, 'event_time_out_of_range', new SluiceError(ErrorCodes.DECODE, msg), breach);
+      this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: bytes ?? undefined }, 'event_time_out_of_range', new SluiceError(ErrorCodes.DECODE, msg), breach);
       return false;
     }
     this.value = v;

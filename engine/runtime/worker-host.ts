@@ -29,7 +29,7 @@ import { actorStats } from './actor-stats.ts';
 import { DeliveryPolicy } from './delivery-policy.ts';
 import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
-import { batchLength, keyAt, valueAt, type RecordBatchWire } from './record-batch.ts';
+import { batchLength, type RecordBatchWire } from './record-batch.ts';
 import { EmbeddedPuller, type InputBinding } from './embedded-pull.ts';
 import { InputGate } from './input-gate.ts';
 import { DLQ_MAX_VALUE_BYTES } from './dead-letter.ts';
@@ -339,11 +339,12 @@ export class WorkerHost {
     for (let i = 0; i < n; i++) {
       const offset = meta[2 * i];
       if (offset < s.actor.position(input)) continue;
-      if (!gate.admitBytes(offset, keyAt(wire, i), valueAt(wire, i), meta[2 * i + 1])) continue;
+      if (!gate.admitAt(wire, i)) continue;
       values.push(gate.value);
       times.push(gate.time);
       offsets.push(offset);
     }
+    gate.endBatch();
     if (values.length) s.actor.ingest(input, values, times, offsets);
     if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
     this.post({ t: 'processed', actorId, records: n, backpressured: s.actor.backpressured });

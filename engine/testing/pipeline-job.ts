@@ -2,6 +2,7 @@
  * Helpers of the test driver: a job made of one pipeline (for
  * TestDriver.forPipeline), and Kafka's default partitioner.
  */
+import '../kafka/kafkajs-fast-decode.ts'; // before kafkajs loads (engine/kafka/kafkajs-fast-decode.ts)
 import { Partitioners } from 'kafkajs';
 import type { JobDefinition } from '../contracts/job.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';

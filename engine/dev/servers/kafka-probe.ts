@@ -4,6 +4,7 @@
  * before the KRaft controller has elected itself and the broker has
  * registered, and requests made in that window fail.
  */
+import '../../kafka/kafkajs-fast-decode.ts'; // before kafkajs loads (engine/kafka/kafkajs-fast-decode.ts)
 import { Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
