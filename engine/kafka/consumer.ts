@@ -38,6 +38,7 @@ import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { PartitionAssigners, type EachBatchPayload, type PartitionAssigner } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
+import { createAdmin } from './admin.ts';
 import { createKafka, toKafkaError } from './client.ts';
 import { installCoordinatorHooks, type CoordinatorHooks } from './coordinator-hooks.ts';
 import { PartitionTracker } from './partition-tracker.ts';
@@ -86,6 +87,26 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
   let revoking: Promise<void> | null = null;
   let assigning: Promise<void> | null = null;
   let firstJoin: { resolve(): void; reject(e: Error): void } | null = null;
+  /** Subscribed topics found missing after a crash: the crash is for good (see restartOnFailure). */
+  let lostTopics: string[] = [];
+
+  /**
+   * The subscribed topics that no longer exist. A consumer whose topic was
+   * deleted crashes on "This server does not host this topic-partition", a
+   * retriable error, and kafkajs would restart it without end, the job reading
+   * nothing (issue 16, finding 3). The engine creates its topics itself and
+   * never lets a client auto-create one, so a missing topic does not come back.
+   */
+  async function missingTopics(): Promise<string[]> {
+    const admin = createAdmin({ ...cfg, clientId: `${cfg.clientId}-check` });
+    try {
+      const missing: string[] = [];
+      for (const t of opts.topics) if ((await admin.partitionCount(t)) === undefined) missing.push(t);
+      return missing;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
 
   const emit = (event: GroupConsumerEvent): void => {
     try {
@@ -167,8 +188,16 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     maxWaitTimeInMs: opts.maxWaitTimeMs ?? DEFAULTS.maxWaitTimeMs,
     // Topics are created by the engine (admin.ensureTopic) with the partition count it plans for.
     allowAutoTopicCreation: false,
-    // A crash before the first join fails start(); after it kafkajs restarts itself until stop().
-    retry: { restartOnFailure: () => Promise.resolve(joinedOnce && !stopping) },
+    // A crash before the first join fails start(); after it kafkajs restarts itself until stop(),
+    // unless a subscribed topic is gone (missingTopics). A failed check restarts: the cluster may be
+    // down, which passes.
+    retry: {
+      restartOnFailure: async () => {
+        if (!joinedOnce || stopping) return false;
+        lostTopics = await missingTopics().catch(() => []);
+        return lostTopics.length === 0;
+      },
+    },
   });
 
   // kafkajs throws from pause/resume/seek when its group object is gone (not
@@ -225,7 +254,8 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
       firstJoin.reject(toKafkaError(error, `consumer ${opts.groupId} failed to join`));
       firstJoin = null;
     } else if (!restart && !stopping) {
-      report(toKafkaError(error, `consumer ${opts.groupId} crashed and will not restart`), 'crash');
+      const why = lostTopics.length > 0 ? `: topic ${lostTopics.join(', ')} no longer exists (deleted while the job read it)` : '';
+      report(toKafkaError(error, `consumer ${opts.groupId} crashed and will not restart${why}`), 'crash');
     }
   });
 

@@ -16,7 +16,11 @@
  * - every error response, logged by the connection before kafkajs retries it
  *   or rejects the caller's promise (which is where we report it);
  * - entries that carry `retryCount` (attempts kafkajs is about to retry),
- *   except the consumer's crash and restart lines;
+ *   except the consumer's restart line;
+ * - the consumer's "Crash:" line: a crash kafkajs restarts from is announced
+ *   by its "Restarting the consumer in N ms" line, and one it does not
+ *   restart from fails the job with its own line (consumer.ts), which must
+ *   be the only one;
  * - "The group is rebalancing, re-joining": routine, and the consumer reports
  *   it to the engine as a 'rebalancing' event;
  * - the idempotent producer's note that finite retries may break EoS: we keep
@@ -94,7 +98,8 @@ const REPEAT_MS = 30_000;
 export function isExpectedNoise(entry: LogEntry): boolean {
   const message = String(entry.log.message);
   if (entry.namespace === 'Connection' && message.startsWith('Response ')) return true;
-  // The consumer's own crash/restart lines also carry retryCount and are news.
+  // The consumer's restart line also carries retryCount and is news; its crash line is not (header).
+  if (entry.namespace === 'Consumer' && message.startsWith('Crash: ')) return true;
   if ('retryCount' in entry.log && entry.namespace !== 'Consumer') return true;
   // Every rebalance; the consumer reports it to the engine as a 'rebalancing' event.
   if (entry.namespace === 'Runner' && message.startsWith('The group is rebalancing, re-joining')) return true;
