@@ -28,6 +28,18 @@ const LEGAL: Record<WorkerHandleState, readonly WorkerHandleState[]> = {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Pending = { resolve(msg: FromWorker): void; reject(err: Error): void };
 
+/**
+ * A worker's young generation (V8's nursery), MiB. A worker allocates per
+ * record (decoded values, batches, state entries, changelog records) and
+ * nearly all of it dies within the batch; with V8's default nursery much of
+ * it lived through enough scavenges to be promoted, and garbage collection
+ * was 10-13 % of a worker's CPU in the orders-payments catch-up. At 96 MiB
+ * the job did 78-107 k records per CPU-second against 75-113 k (medians 103 k
+ * and 84 k, five runs each side by side, load average 24-49), with no higher
+ * peak RSS (1.6-1.8 GiB both; bench/notes/30-kafka.md).
+ */
+const WORKER_YOUNG_GENERATION_MB = 96;
+
 export class WorkerHandle {
   readonly lifecycle: Lifecycle<WorkerHandleState>;
   private worker!: Worker;
@@ -48,7 +60,7 @@ export class WorkerHandle {
 
   start(): Promise<void> {
     this.lifecycle.transition('STARTING');
-    this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init });
+    this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     return new Promise((resolve, reject) => {
       this.worker.on('message', (msg: FromWorker) => {
         if (msg.t === 'ready') {
