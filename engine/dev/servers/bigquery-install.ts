@@ -22,18 +22,17 @@
  * build instead.
  */
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, ensureDir, markComplete, readCompletion } from './cache.ts';
+import { externalBinary, goBuild, goEnv, requireGoVersion } from './go-build.ts';
 import { runCommand, tailLines } from './process.ts';
-import { MissingToolError } from './prerequisites.ts';
 
 export const BIGQUERY_EMULATOR_MODULE = 'github.com/goccy/bigquery-emulator';
 export const BIGQUERY_EMULATOR_VERSION = 'v0.8.1';
 /** `go mod download -json` Sum of the module zip (h1: hash, as in go.sum). */
 const MODULE_SUM = 'h1:q3oRL2ylqGY3UYbccAztEUycj+TU5SVBxsElFsvJP9E=';
 /** The module's go.mod asks for Go 1.25. */
-const MIN_GO = [1, 25];
+const MIN_GO = [1, 25] as const;
 
 const HINT =
   `Go ${MIN_GO.join('.')}+ is needed once, to build the BigQuery emulator (${BIGQUERY_EMULATOR_MODULE} ${BIGQUERY_EMULATOR_VERSION}) ` +
@@ -57,11 +56,8 @@ export function bigQueryEmulatorHome(cacheDir = cacheRoot()): string {
 export async function installBigQueryEmulator(options: { cacheDir?: string; log?: (message: string) => void } = {}): Promise<BigQueryEmulatorInstall> {
   const started = Date.now();
   const log = options.log ?? (() => {});
-  const external = process.env.SLUICE_BIGQUERY_EMULATOR_BIN;
-  if (external) {
-    if (!existsSync(external)) throw new MissingToolError(`SLUICE_BIGQUERY_EMULATOR_BIN: ${external} does not exist. ${HINT}`);
-    return { binary: external, version: 'external', built: false, ms: 0 };
-  }
+  const external = externalBinary('SLUICE_BIGQUERY_EMULATOR_BIN', HINT);
+  if (external) return { binary: external, version: 'external', built: false, ms: 0 };
   const cacheDir = options.cacheDir ?? cacheRoot();
   const home = bigQueryEmulatorHome(cacheDir);
   const binary = join(home, 'bigquery-emulator');
@@ -69,18 +65,7 @@ export async function installBigQueryEmulator(options: { cacheDir?: string; log?
 
   const go = await requireGo();
   await ensureDir(home);
-  const goRoot = join(cacheDir, 'go');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOMODCACHE: join(goRoot, 'mod'),
-    GOCACHE: join(goRoot, 'build'),
-    // Writable module cache, so `rm -rf` of the cache works without chmod.
-    GOFLAGS: '-modcacherw',
-    CGO_ENABLED: '0',
-    GOTOOLCHAIN: 'local',
-    GONOSUMDB: BIGQUERY_EMULATOR_MODULE,
-    GOPROXY: process.env.GOPROXY ?? 'https://proxy.golang.org,direct',
-  };
+  const env = goEnv(cacheDir, { GONOSUMDB: BIGQUERY_EMULATOR_MODULE });
   log(`downloading ${BIGQUERY_EMULATOR_MODULE}@${BIGQUERY_EMULATOR_VERSION} from the Go module proxy`);
   const t0 = Date.now();
   const dl = await runCommand(go, ['mod', 'download', '-json', `${BIGQUERY_EMULATOR_MODULE}@${BIGQUERY_EMULATOR_VERSION}`], { env, cwd: home, timeoutMs: 10 * 60_000 });
@@ -92,28 +77,14 @@ export async function installBigQueryEmulator(options: { cacheDir?: string; log?
   const downloadMs = Date.now() - t0;
   log(`building it with CGO_ENABLED=0 (a cold build takes minutes: several GB of Go packages)`);
   const t1 = Date.now();
-  const tmp = `${binary}.tmp`;
-  const build = await runCommand(go, ['build', '-trimpath', '-o', tmp, './cmd/bigquery-emulator'], { env, cwd: info.Dir, timeoutMs: 40 * 60_000 });
-  if (build.code !== 0) {
-    await rm(tmp, { force: true });
-    throw new Error(`go build of the BigQuery emulator failed (exit ${build.code}):\n${tailLines(build.stdout + build.stderr, 40)}`);
-  }
-  await rename(tmp, binary);
+  await goBuild(go, { pkg: './cmd/bigquery-emulator', binary, env, cwd: info.Dir, timeoutMs: 40 * 60_000, what: 'the BigQuery emulator' });
   const buildMs = Date.now() - t1;
   await markComplete(home, { module: BIGQUERY_EMULATOR_MODULE, version: BIGQUERY_EMULATOR_VERSION, sum: MODULE_SUM, downloadMs, buildMs });
   log(`built ${binary} in ${((Date.now() - started) / 1000).toFixed(1)}s (download ${(downloadMs / 1000).toFixed(1)}s, build ${(buildMs / 1000).toFixed(1)}s)`);
   return { binary, version: BIGQUERY_EMULATOR_VERSION, built: true, ms: Date.now() - started, downloadMs, buildMs };
 }
 
-export async function requireGo(): Promise<string> {
-  const res = await runCommand('go', ['version'], { timeoutMs: 30_000 }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'EACCES') return undefined;
-    throw e;
-  });
-  if (!res || res.code !== 0) throw new MissingToolError(`\`go\` was not found on PATH. ${HINT}`);
-  const m = /go(\d+)\.(\d+)/.exec(res.stdout);
-  if (m && (Number(m[1]) < MIN_GO[0] || (Number(m[1]) === MIN_GO[0] && Number(m[2]) < MIN_GO[1]))) {
-    throw new MissingToolError(`\`go version\` says ${res.stdout.trim()}. ${HINT}`);
-  }
-  return 'go';
+/** `go`, recent enough for the emulator (the newest any server here needs). */
+export function requireGo(): Promise<string> {
+  return requireGoVersion(MIN_GO, HINT);
 }

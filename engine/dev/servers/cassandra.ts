@@ -11,18 +11,17 @@
  * Like the Kafka broker, a node is tied to this process: an exit hook kills
  * it if the process ends without stop().
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import cassandra from 'cassandra-driver';
 import { ensureDir } from './cache.ts';
 import { cassandraJvmArgs, renderCassandraYaml } from './cassandra-config.ts';
 import { CASSANDRA_VERSION, installCassandra } from './cassandra-install.ts';
 import { LOOPBACK, pickPort } from './ports.ts';
 import { tailFile, terminate } from './process.ts';
+import { javaBinary } from './prerequisites.ts';
+import { releaseAtExit, spawnServer, waitUntilReady, type ReadyResult, type ServerChild } from './server-child.ts';
 
 export interface CassandraPorts {
   native: number;
@@ -65,22 +64,6 @@ export interface CassandraNode {
 }
 
 const defaultLog = (message: string): void => void process.stderr.write(`[cassandra] ${message}\n`);
-const attached = new Set<number>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const pid of attached) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 export async function startCassandra(options: StartCassandraOptions = {}): Promise<CassandraNode> {
   const started = Date.now();
@@ -94,9 +77,7 @@ export async function startCassandra(options: StartCassandraOptions = {}): Promi
   await writeFile(configFile, renderCassandraYaml({ host: LOOPBACK, nativePort: ports.native, storagePort: ports.storage, dataDir }));
 
   const outFile = join(logDir, 'stdout.log');
-  const out = openSync(outFile, 'a');
   const spawnedAt = Date.now();
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const args = cassandraJvmArgs({
     heapMb: options.heapMb ?? 1024,
     configFile,
@@ -106,31 +87,18 @@ export async function startCassandra(options: StartCassandraOptions = {}): Promi
     jmxPort: ports.jmx,
     classpath: install.classpath,
   });
-  let child;
-  try {
-    child = spawn(java, args, { cwd: dataDir, stdio: ['ignore', out, out] });
-  } finally {
-    closeSync(out);
-  }
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.once('spawn', () => resolve(child.pid!));
-    child.once('error', reject);
-  });
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => (exit = signal ? `signal ${signal}` : `code ${code}`));
-  child.unref();
-  attached.add(pid);
-  hookExit();
+  const server = await spawnServer(javaBinary(), args, { logFile: outFile, cwd: dataDir });
+  const { pid } = server;
 
   const contactPoint = `${LOOPBACK}:${ports.native}`;
   const timeoutMs = options.readyTimeoutMs ?? 180_000;
-  const ready = await waitForCql(contactPoint, timeoutMs, () => exit);
+  const ready = await waitForCql(server, contactPoint, timeoutMs);
   if (!ready.ok) {
-    if (!exit) await terminate(pid, 5_000);
-    attached.delete(pid);
+    if (!ready.exited) await terminate(pid, 5_000);
+    releaseAtExit(pid);
     const tail = [await tailFile(join(logDir, 'system.log'), 30), await tailFile(outFile, 30)].filter(Boolean).join('\n');
     throw new Error(
-      `Cassandra ${CASSANDRA_VERSION} at ${contactPoint} (pid ${pid}) ${exit ? `exited during startup (${exit})` : `did not answer CQL within ${timeoutMs / 1000}s (${ready.reason ?? '?'})`}. ` +
+      `Cassandra ${CASSANDRA_VERSION} at ${contactPoint} (pid ${pid}) ${ready.exited ? `exited during startup (${ready.exited})` : `did not answer CQL within ${timeoutMs / 1000}s (${ready.reason ?? '?'})`}. ` +
         `Data directory kept: ${dataDir}\nLast log lines:\n${tail || '(none)'}`,
     );
   }
@@ -150,7 +118,7 @@ export async function startCassandra(options: StartCassandraOptions = {}): Promi
     timings,
     stop: async (o = {}) => {
       await terminate(pid, 60_000);
-      attached.delete(pid);
+      releaseAtExit(pid);
       if (!o.keepDataDir && !process.env.SLUICE_KEEP_CASSANDRA_DATA) await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -168,30 +136,28 @@ async function freePorts(): Promise<CassandraPorts> {
  * binds the native port only at the end of start-up, but the first queries
  * can still fail while the system keyspaces settle.
  */
-async function waitForCql(
-  contactPoint: string,
-  timeoutMs: number,
-  exited: () => string | undefined,
-): Promise<{ ok: boolean; reason?: string; version?: string }> {
-  const deadline = Date.now() + timeoutMs;
-  let reason: string | undefined;
-  while (Date.now() < deadline) {
-    if (exited()) return { ok: false, reason: `process exited (${exited()})` };
-    const client = new cassandra.Client({
-      contactPoints: [contactPoint],
-      localDataCenter: 'datacenter1',
-      socketOptions: { connectTimeout: 2_000, readTimeout: 5_000 },
-    });
-    try {
-      await client.connect();
-      const rs = await client.execute('SELECT release_version FROM system.local');
-      return { ok: true, version: String(rs.first()?.get('release_version') ?? '') || undefined };
-    } catch (err) {
-      reason = (err as Error).message;
-    } finally {
-      await client.shutdown().catch(() => {});
-    }
-    await sleep(500);
-  }
-  return { ok: false, reason };
+async function waitForCql(server: ServerChild, contactPoint: string, timeoutMs: number): Promise<ReadyResult & { version?: string }> {
+  let version: string | undefined;
+  const ready = await waitUntilReady(
+    server,
+    async () => {
+      const client = new cassandra.Client({
+        contactPoints: [contactPoint],
+        localDataCenter: 'datacenter1',
+        socketOptions: { connectTimeout: 2_000, readTimeout: 5_000 },
+      });
+      try {
+        await client.connect();
+        const rs = await client.execute('SELECT release_version FROM system.local');
+        version = String(rs.first()?.get('release_version') ?? '') || undefined;
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        await client.shutdown().catch(() => {});
+      }
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  return { ...ready, version };
 }

@@ -25,18 +25,17 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot, ensureDir, markComplete, readCompletion } from './cache.ts';
-import { MissingToolError } from './prerequisites.ts';
-import { runCommand, tailLines } from './process.ts';
+import { externalBinary, goBuild, goEnv, requireGoVersion } from './go-build.ts';
 
 export const FERRETDB_VERSION = '1.24.0';
 const SOURCE_DIR = fileURLToPath(new URL('./ferretdb/', import.meta.url));
 const SOURCES = ['main.go', 'go.mod', 'go.sum'];
 /** go.mod says 1.22; FerretDB 1.24 needs it. */
-const MIN_GO = [1, 22];
+const MIN_GO = [1, 22] as const;
 
 const HINT =
   `Go ${MIN_GO.join('.')}+ is needed once, to build FerretDB ${FERRETDB_VERSION} (the MongoDB-wire test server) from the Go ` +
@@ -64,11 +63,8 @@ async function sourceHash(): Promise<string> {
 export async function installFerretDb(options: { cacheDir?: string; log?: (message: string) => void } = {}): Promise<FerretDbInstall> {
   const started = Date.now();
   const log = options.log ?? (() => {});
-  const external = process.env.SLUICE_FERRETDB_BIN;
-  if (external) {
-    if (!existsSync(external)) throw new MissingToolError(`SLUICE_FERRETDB_BIN: ${external} does not exist. ${HINT}`);
-    return { binary: external, version: 'external', built: false, ms: 0 };
-  }
+  const external = externalBinary('SLUICE_FERRETDB_BIN', HINT);
+  if (external) return { binary: external, version: 'external', built: false, ms: 0 };
   const cacheDir = options.cacheDir ?? cacheRoot();
   const home = ferretDbHome(cacheDir);
   const binary = join(home, 'sluice-ferretdb');
@@ -76,44 +72,13 @@ export async function installFerretDb(options: { cacheDir?: string; log?: (messa
   const done = await readCompletion(home);
   if (done && done.sources === hash && existsSync(binary)) return { binary, version: FERRETDB_VERSION, built: false, ms: Date.now() - started };
 
-  const go = await requireGo();
+  const go = await requireGoVersion(MIN_GO, HINT);
   await ensureDir(home);
-  const goRoot = join(cacheDir, 'go');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOMODCACHE: join(goRoot, 'mod'),
-    GOCACHE: join(goRoot, 'build'),
-    GOFLAGS: '-modcacherw -mod=readonly',
-    CGO_ENABLED: '0',
-    GOTOOLCHAIN: 'local',
-    GOPROXY: process.env.GOPROXY ?? 'https://proxy.golang.org,direct',
-  };
+  // -mod=readonly: go.mod and go.sum next to main.go pin every module; a build never rewrites them.
+  const env = goEnv(cacheDir, { GOFLAGS: '-modcacherw -mod=readonly' });
   log(`building FerretDB ${FERRETDB_VERSION} (engine/dev/servers/ferretdb) from the Go module proxy into ${home} (a cold build takes a few minutes) ...`);
-  const tmp = `${binary}.${process.pid}.tmp`;
-  const build = await runCommand(go, ['build', '-trimpath', '-tags', 'ferretdb_no_postgresql', '-o', tmp, '.'], {
-    env,
-    cwd: SOURCE_DIR,
-    timeoutMs: 30 * 60_000,
-  });
-  if (build.code !== 0) {
-    await rm(tmp, { force: true });
-    throw new Error(`go build of FerretDB failed (exit ${build.code}):\n${tailLines(build.stdout + build.stderr, 40)}`);
-  }
-  await rename(tmp, binary);
+  await goBuild(go, { pkg: '.', flags: ['-tags', 'ferretdb_no_postgresql'], binary, env, cwd: SOURCE_DIR, timeoutMs: 30 * 60_000, what: 'FerretDB' });
   await markComplete(home, { version: FERRETDB_VERSION, sources: hash, buildMs: Date.now() - started });
   log(`built ${binary} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return { binary, version: FERRETDB_VERSION, built: true, ms: Date.now() - started };
-}
-
-async function requireGo(): Promise<string> {
-  const res = await runCommand('go', ['version'], { timeoutMs: 30_000 }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'EACCES') return undefined;
-    throw e;
-  });
-  if (!res || res.code !== 0) throw new MissingToolError(`\`go\` was not found on PATH. ${HINT}`);
-  const m = /go(\d+)\.(\d+)/.exec(res.stdout);
-  if (m && (Number(m[1]) < MIN_GO[0] || (Number(m[1]) === MIN_GO[0] && Number(m[2]) < MIN_GO[1]))) {
-    throw new MissingToolError(`\`go version\` says ${res.stdout.trim()}. ${HINT}`);
-  }
-  return 'go';
 }

@@ -6,13 +6,9 @@
  * Maven Central is reachable wherever package registries are, verifies
  * checksums, and shares ~/.m2 with anything else that uses Maven.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheRoot, ensureDir, markComplete, readCompletion } from './cache.ts';
-import { copyDependencies, type Artifact } from './maven.ts';
-import { requireJava, requireMaven } from './prerequisites.ts';
+import { cacheRoot } from './cache.ts';
+import { installJars, type Artifact, type JarInstall } from './maven.ts';
 
 export const KAFKA_VERSION = '3.9.1';
 const SCALA_VERSION = '2.13';
@@ -43,16 +39,9 @@ log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 `;
 
-export interface KafkaInstall {
+export interface KafkaInstall extends JarInstall {
   version: string;
-  home: string;
-  libsDir: string;
-  /** Java classpath wildcard; java expands `dir/*` itself, no shell involved. */
-  classpath: string;
   log4jConfig: string;
-  /** True when this call downloaded the jars, false when the cache was reused. */
-  downloaded: boolean;
-  ms: number;
 }
 
 export interface InstallOptions {
@@ -66,50 +55,16 @@ export function kafkaHome(cacheDir = cacheRoot()): string {
 
 /** Downloads the jars unless a complete install is already cached. */
 export async function installKafka(options: InstallOptions = {}): Promise<KafkaInstall> {
-  const started = Date.now();
-  const log = options.log ?? (() => {});
   const home = kafkaHome(options.cacheDir);
-  const libsDir = join(home, 'libs');
   const log4jConfig = join(home, 'log4j.properties');
-  const result = (downloaded: boolean): KafkaInstall => ({
-    version: KAFKA_VERSION,
+  const install = await installJars({
+    what: `Kafka ${KAFKA_VERSION}`,
     home,
-    libsDir,
-    classpath: join(libsDir, '*'),
-    log4jConfig,
-    downloaded,
-    ms: Date.now() - started,
+    artifacts: ARTIFACTS,
+    mainJar: `kafka_${SCALA_VERSION}-${KAFKA_VERSION}`,
+    config: { path: log4jConfig, text: LOG4J_PROPERTIES },
+    version: KAFKA_VERSION,
+    log: options.log,
   });
-
-  // Java is needed to run the broker whatever the cache holds; check it first
-  // so a missing JDK is reported as such and not as a Maven failure.
-  await requireJava();
-  if ((await readCompletion(home)) && existsSync(libsDir)) return result(false);
-
-  const mvn = await requireMaven();
-  log(`downloading Kafka ${KAFKA_VERSION} jars from Maven Central into ${libsDir} (one time) ...`);
-  await ensureDir(home);
-  // Download into a private directory and rename it into place, so two
-  // concurrent installs (two clones, CI and a developer) cannot mix files.
-  const staging = join(home, `libs.partial-${process.pid}-${randomBytes(3).toString('hex')}`);
-  try {
-    await ensureDir(staging);
-    await copyDependencies({ mvn, artifacts: ARTIFACTS, projectDir: home, outputDirectory: staging });
-    const jars = (await readdir(staging)).filter((name) => name.endsWith('.jar'));
-    if (!jars.some((name) => name.startsWith(`kafka_${SCALA_VERSION}-${KAFKA_VERSION}`))) {
-      throw new Error(`Maven finished but ${staging} holds no kafka_${SCALA_VERSION}-${KAFKA_VERSION}.jar`);
-    }
-    await writeFile(log4jConfig, LOG4J_PROPERTIES);
-    if ((await readCompletion(home)) && existsSync(libsDir)) {
-      // Someone else finished first; theirs is as good as ours.
-      return result(false);
-    }
-    await rm(libsDir, { recursive: true, force: true });
-    await rename(staging, libsDir);
-    await markComplete(home, { version: KAFKA_VERSION, artifacts: ARTIFACTS, jars: jars.length });
-    log(`installed ${jars.length} jars in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return result(true);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  return { ...install, version: KAFKA_VERSION, log4jConfig };
 }

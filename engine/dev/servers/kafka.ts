@@ -12,8 +12,6 @@
  * so a later `stop`/`status` can find it. Otherwise the broker is tied to this
  * process: it is killed when the process exits even if nobody calls stop().
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir } from './cache.ts';
@@ -31,7 +29,9 @@ import {
   type KafkaState,
 } from './kafka-runs.ts';
 import { LOOPBACK, pickPort } from './ports.ts';
+import { javaBinary } from './prerequisites.ts';
 import { runChecked, tailFile, terminate } from './process.ts';
+import { releaseAtExit, spawnServer } from './server-child.ts';
 
 export { stateFilePath, type KafkaState } from './kafka-runs.ts';
 
@@ -90,26 +90,6 @@ const defaultLog = (message: string): void => void process.stderr.write(`[kafka]
 
 /** Brokers started by this process and not stopped yet, by pid. */
 const owned = new Map<number, { broker: KafkaBroker; state: KafkaState }>();
-/** Attached (not detached) broker pids, from spawn on, for the exit hook. */
-const attachedPids = new Set<number>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous, so there is no graceful stop here;
-  // this only keeps a crashed test run from leaving a JVM behind.
-  process.on('exit', () => {
-    for (const pid of attachedPids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaBroker> {
   const started = Date.now();
   const log = options.log ?? defaultLog;
@@ -186,49 +166,35 @@ async function startOnce(
 
   const spawnStarted = Date.now();
   const outFile = join(logsDir, 'stdout.log');
-  const out = openSync(outFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      javaBinary(),
-      ['-Xmx1g', '-Xms256m', '-Djava.awt.headless=true', ...jvmLogging, '-cp', install.classpath, 'kafka.Kafka', propertiesFile],
-      // Detached: own process group, so the terminal's Ctrl-C or the CLI's
-      // exit does not reach it. Attached (tests): Ctrl-C stops it with us.
-      { cwd: dataDir, detached: options.detached === true, stdio: ['ignore', out, out] },
-    );
-  } finally {
-    closeSync(out);
-  }
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.once('spawn', () => resolve(child.pid!));
-    child.once('error', reject);
-  });
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => (exit = signal ? `signal ${signal}` : `code ${code}`));
-  // Never let the broker keep this process's event loop alive; stop() and
-  // the exit hook are what end it.
-  child.unref();
   const detached = options.detached === true;
-  if (detached) {
-    // Recorded before waiting, so `kafka stop` finds the broker even if the
-    // starting CLI is interrupted while the JVM boots.
-    await writeState(stateOf(pid, port, controllerPort, dataDir), options.cacheDir);
-  } else {
-    attachedPids.add(pid);
-    installExitHook();
-  }
+  // Detached: own process group, so the terminal's Ctrl-C or the CLI's exit
+  // does not reach it, and no exit hook. Attached (tests): Ctrl-C stops it
+  // with us, and so does our exit.
+  const server = await spawnServer(
+    javaBinary(),
+    ['-Xmx1g', '-Xms256m', '-Djava.awt.headless=true', ...jvmLogging, '-cp', install.classpath, 'kafka.Kafka', propertiesFile],
+    { logFile: outFile, cwd: dataDir, detached },
+  );
+  const { pid } = server;
+  // Recorded before waiting, so `kafka stop` finds the broker even if the
+  // starting CLI is interrupted while the JVM boots.
+  if (detached) await writeState(stateOf(pid, port, controllerPort, dataDir), options.cacheDir);
   await writeRunOwner(dataDir, pid);
 
   const logFiles = [join(logsDir, 'server.log'), outFile];
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const ready = await waitForBroker(brokers, {
     timeoutMs: readyTimeoutMs,
-    abort: () => (exit ? `the broker process exited (${exit})` : undefined),
+    abort: () => {
+      const exit = server.exited();
+      return exit ? `the broker process exited (${exit})` : undefined;
+    },
   });
   if (!ready.ok) {
+    const exit = server.exited();
     const exitedEarly = exit !== undefined;
     if (!exitedEarly) await terminate(pid, 5_000);
-    attachedPids.delete(pid);
+    releaseAtExit(pid);
     if (detached) await removeStateFileIfFor(pid, options.cacheDir);
     const tail = await logTail(logFiles);
     if (/BindException|Address already in use/.test(tail)) {
@@ -265,7 +231,7 @@ async function startOnce(
     stop: async () => {
       owned.delete(pid);
       await stopBroker(state, { keepDataDir: options.keepDataDir, log });
-      attachedPids.delete(pid);
+      releaseAtExit(pid);
       if (detached) await removeStateFileIfFor(pid, options.cacheDir);
     },
   };
@@ -338,10 +304,6 @@ async function logTail(files: string[]): Promise<string> {
 function stateOf(pid: number, port: number, controllerPort: number, dataDir: string): KafkaState {
   const brokers = `${LOOPBACK}:${port}`;
   return { version: KAFKA_VERSION, pid, port, controllerPort, brokers, dataDir, startedAt: new Date().toISOString() };
-}
-
-function javaBinary(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
 }
 
 function secs(ms: number): string {

@@ -3,10 +3,15 @@
  * flat directory of jars, by generating a throwaway pom and running
  * `dependency:copy-dependencies` on it. Maven does the transitive resolution
  * and checksum verification; jars come from Maven Central (Maven's default
- * remote) through the usual ~/.m2 repository.
+ * remote) through the usual ~/.m2 repository. `installJars` is the cached
+ * install the JVM servers (Kafka, Cassandra) are run from.
  */
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir, markComplete, readCompletion } from './cache.ts';
+import { requireJava, requireMaven } from './prerequisites.ts';
 import { runChecked } from './process.ts';
 
 /** Pinned so a new plugin release cannot change what a clean clone downloads. */
@@ -70,4 +75,68 @@ export async function copyDependencies(options: CopyDependenciesOptions): Promis
     args.push(`-DexcludeArtifactIds=${options.excludeArtifactIds.join(',')}`);
   }
   await runChecked(options.mvn, args, { cwd: options.projectDir, timeoutMs: options.timeoutMs ?? 15 * 60_000 });
+}
+
+export interface JarInstall {
+  home: string;
+  libsDir: string;
+  /** Java classpath wildcard; java expands `dir/*` itself, no shell involved. */
+  classpath: string;
+  /** True when this call downloaded the jars, false when the cache was reused. */
+  downloaded: boolean;
+  ms: number;
+}
+
+export interface InstallJarsOptions {
+  /** Names the server in the progress message, e.g. "Kafka 3.9.1". */
+  what: string;
+  /** `${cacheRoot}/<server>-<version>`: the jars go to its libs/, the completion marker beside them. */
+  home: string;
+  artifacts: Artifact[];
+  /** The start of the jar's file name that shows Maven fetched the release itself. */
+  mainJar: string;
+  /** The logging configuration the server runs with, written next to libs/. */
+  config: { path: string; text: string };
+  /** Recorded in the completion marker. */
+  version: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * The jars of `artifacts` and their dependencies in `${home}/libs`, downloaded
+ * unless a complete install is already cached. Download into a private
+ * directory and rename it into place, so two concurrent installs (two clones,
+ * CI and a developer) cannot mix files; the completion marker is written last.
+ */
+export async function installJars(o: InstallJarsOptions): Promise<JarInstall> {
+  const started = Date.now();
+  const log = o.log ?? (() => {});
+  const libsDir = join(o.home, 'libs');
+  const result = (downloaded: boolean): JarInstall => ({ home: o.home, libsDir, classpath: join(libsDir, '*'), downloaded, ms: Date.now() - started });
+
+  // Java is needed to run the server whatever the cache holds; check it first
+  // so a missing JDK is reported as such and not as a Maven failure.
+  await requireJava();
+  if ((await readCompletion(o.home)) && existsSync(libsDir)) return result(false);
+
+  const mvn = await requireMaven();
+  log(`downloading ${o.what} jars from Maven Central into ${libsDir} (one time) ...`);
+  await ensureDir(o.home);
+  const staging = join(o.home, `libs.partial-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    await ensureDir(staging);
+    await copyDependencies({ mvn, artifacts: o.artifacts, projectDir: o.home, outputDirectory: staging });
+    const jars = (await readdir(staging)).filter((name) => name.endsWith('.jar'));
+    if (!jars.some((name) => name.startsWith(o.mainJar))) throw new Error(`Maven finished but ${staging} holds no ${o.mainJar} jar`);
+    await writeFile(o.config.path, o.config.text);
+    // Someone else finished first; theirs is as good as ours.
+    if ((await readCompletion(o.home)) && existsSync(libsDir)) return result(false);
+    await rm(libsDir, { recursive: true, force: true });
+    await rename(staging, libsDir);
+    await markComplete(o.home, { version: o.version, artifacts: o.artifacts, jars: jars.length });
+    log(`installed ${jars.length} jars in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return result(true);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }

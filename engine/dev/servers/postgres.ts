@@ -20,6 +20,7 @@ import { ensureDir } from './cache.ts';
 import { LOOPBACK, pickPort } from './ports.ts';
 import { MissingToolError } from './prerequisites.ts';
 import { runChecked, runCommand, tailFile, waitForExit } from './process.ts';
+import { killAtExit, releaseAtExit } from './server-child.ts';
 
 const HINT =
   'Install PostgreSQL from your distribution, e.g. `apt-get install -y postgresql` (Debian/Ubuntu; .ci/run does this) ' +
@@ -36,9 +37,6 @@ export interface PostgresServer {
   timings: { initdbMs: number; startMs: number; totalMs: number };
   stop(): Promise<void>;
 }
-
-const owned = new Set<number>();
-let hooked = false;
 
 /** The directory with initdb/pg_ctl: SLUICE_PG_BINDIR, else Debian's newest /usr/lib/postgresql/<v>/bin, else PATH. */
 export async function findPgBinDir(): Promise<string | undefined> {
@@ -101,19 +99,8 @@ export async function startPostgres(options: { log?: (m: string) => void; port?:
   }
   const startMs = Date.now() - t1;
   const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  owned.add(pid);
-  if (!hooked) {
-    hooked = true;
-    process.on('exit', () => {
-      for (const p of owned) {
-        try {
-          process.kill(p, 'SIGQUIT');
-        } catch {
-          // gone
-        }
-      }
-    });
-  }
+  // SIGQUIT: the postmaster's immediate shutdown, which also ends its children.
+  killAtExit(pid, 'SIGQUIT');
   const version = (await runCommand(join(bin, 'postgres'), ['--version'])).stdout.trim();
   const totalMs = Date.now() - started;
   log(`${version} ready at ${LOOPBACK}:${port} (pid ${pid}) in ${(totalMs / 1000).toFixed(1)}s [initdb ${(initdbMs / 1000).toFixed(1)}s, start ${(startMs / 1000).toFixed(1)}s]`);
@@ -126,7 +113,7 @@ export async function startPostgres(options: { log?: (m: string) => void; port?:
     version,
     timings: { initdbMs, startMs, totalMs },
     stop: async () => {
-      owned.delete(pid);
+      releaseAtExit(pid);
       try {
         process.kill(pid, 'SIGINT'); // fast shutdown: roll back sessions, checkpoint, exit
       } catch {

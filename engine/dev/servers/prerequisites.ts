@@ -25,9 +25,14 @@ export class MissingToolError extends Error {
   }
 }
 
-/** Path of the java executable (JAVA_HOME wins over PATH, as in Kafka's own scripts). */
+/** The java executable: JAVA_HOME's when set, as in Kafka's own scripts, else the one on PATH. */
+export function javaBinary(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/** Path of the java executable, checked to run and to be recent enough. */
 export async function requireJava(): Promise<string> {
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const java = javaBinary();
   const result = await runCommand(java, ['-version'], { timeoutMs: 30_000 }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'EACCES') return undefined;
     throw error;

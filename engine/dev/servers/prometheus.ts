@@ -8,16 +8,14 @@
  *   await prom.query('sluice_records_in_total');
  *   await prom.stop();
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDir } from './cache.ts';
 import { LOOPBACK, pickPort } from './ports.ts';
 import { runCommand, tailFile, terminate, type CommandResult } from './process.ts';
 import { installPrometheus, type PrometheusInstall } from './prometheus-install.ts';
+import { releaseAtExit, spawnServer, waitUntilReady } from './server-child.ts';
 
 export interface StartPrometheusOptions {
   /** host:port of each /metrics endpoint to scrape. */
@@ -58,9 +56,6 @@ export interface PrometheusServer {
   promtool(args: string[]): Promise<CommandResult>;
   stop(): Promise<void>;
 }
-
-const attached = new Set<number>();
-let hooked = false;
 
 const defaultLog = (message: string): void => void process.stderr.write(`[prometheus] ${message}\n`);
 
@@ -114,64 +109,31 @@ async function startOnce(install: PrometheusInstall, root: string, o: StartProme
   const config = join(dataDir, 'prometheus.yml');
   await writeFile(config, renderPrometheusConfig({ targets: o.targets, intervalSeconds: o.intervalSeconds ?? 1, ruleFiles: o.ruleFiles ?? [], fileSdDir: o.fileSdDir }));
   const logFile = join(dataDir, 'prometheus.log');
-  const out = openSync(logFile, 'a');
-  let pid: number;
-  let exit: string | undefined;
-  try {
-    const child = spawn(
-      install.prometheus,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dataDir, 'tsdb')}`,
-        `--web.listen-address=${LOOPBACK}:${port}`,
-        '--log.level=warn',
-      ],
-      { cwd: dataDir, stdio: ['ignore', out, out] },
-    );
-    pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid!));
-      child.once('error', reject);
-    });
-    child.once('exit', (code, signal) => (exit = signal ? `signal ${signal}` : `code ${code}`));
-    child.unref();
-  } finally {
-    closeSync(out);
-  }
-  attached.add(pid);
-  if (!hooked) {
-    hooked = true;
-    process.on('exit', () => {
-      for (const p of attached) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    });
-  }
+  const server = await spawnServer(
+    install.prometheus,
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'tsdb')}`, `--web.listen-address=${LOOPBACK}:${port}`, '--log.level=warn'],
+    { logFile, cwd: dataDir },
+  );
+  const { pid } = server;
   const stop = async (): Promise<void> => {
     await terminate(pid, 10_000);
-    attached.delete(pid);
+    releaseAtExit(pid);
     await rm(dataDir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (exit) {
-      const tail = await tailFile(logFile, 20);
-      attached.delete(pid);
-      await rm(dataDir, { recursive: true, force: true });
-      if (/address already in use/i.test(tail)) throw new PortTakenError(`port ${port} was taken`);
-      throw new Error(`Prometheus (${install.prometheus}) exited during startup (${exit}). Last log lines:\n${tail}`);
-    }
-    if (await isReady(url)) break;
-    if (Date.now() > deadline) {
-      const tail = await tailFile(logFile, 20);
-      await stop();
-      throw new Error(`Prometheus at ${url} was not ready within ${o.readyTimeoutMs ?? 60_000} ms. Last log lines:\n${tail}`);
-    }
-    await sleep(100);
+  const timeoutMs = o.readyTimeoutMs ?? 60_000;
+  const ready = await waitUntilReady(server, async () => ((await isReady(url)) ? undefined : 'not ready'), { timeoutMs, intervalMs: 100 });
+  if (ready.exited) {
+    const tail = await tailFile(logFile, 20);
+    releaseAtExit(pid);
+    await rm(dataDir, { recursive: true, force: true });
+    if (/address already in use/i.test(tail)) throw new PortTakenError(`port ${port} was taken`);
+    throw new Error(`Prometheus (${install.prometheus}) exited during startup (${ready.exited}). Last log lines:\n${tail}`);
+  }
+  if (!ready.ok) {
+    const tail = await tailFile(logFile, 20);
+    await stop();
+    throw new Error(`Prometheus at ${url} was not ready within ${timeoutMs} ms. Last log lines:\n${tail}`);
   }
   log(`Prometheus ${install.version} ready at ${url} (pid ${pid}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
