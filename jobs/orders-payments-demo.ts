@@ -10,30 +10,17 @@
  * their own issue; this job shows the engine's keyed state and timers.)
  */
 import { defineJob, generatorSource, fileSink, KeyedProcessFunction, type Key, type OperatorContext, type Timer } from '../api/index.ts';
+import { paidFact, unpaidFact, type Fact } from './orders-payments/facts.ts';
 import { makeOrder, makePayment, type GenOptions, type Order, type Payment } from './orders-payments/records.ts';
-
-export interface Joined {
-  order_id: string;
-  order_date: string;
-  created_at: string;
-  customer_id: string;
-  order_amount: number;
-  payment_id: string | null;
-  payment_date: string | null;
-  payment_amount: number | null;
-  status: 'paid' | 'unpaid';
-  order_time: number;
-  payment_time: number | null;
-}
 
 type In = { kind: 'order'; order: Order } | { kind: 'payment'; payment: Payment };
 
-class OrderPaymentMatcher extends KeyedProcessFunction<In, Joined> {
+class OrderPaymentMatcher extends KeyedProcessFunction<In, Fact> {
   constructor(private readonly timeoutMs: number) {
     super();
   }
 
-  processElement(v: In, key: Key, time: number, ctx: OperatorContext<Joined>): void {
+  processElement(v: In, key: Key, time: number, ctx: OperatorContext<Fact>): void {
     const orders = ctx.valueState<Order>('order');
     const early = ctx.mapState<Payment>('early-payments');
     if (v.kind === 'order') {
@@ -60,12 +47,12 @@ class OrderPaymentMatcher extends KeyedProcessFunction<In, Joined> {
     }
   }
 
-  override onTimer(t: Timer, ctx: OperatorContext<Joined>): void {
+  override onTimer(t: Timer, ctx: OperatorContext<Fact>): void {
     const orders = ctx.valueState<Order>('order');
     const paid = ctx.valueState<boolean>('paid');
     if (t.tag === 'order-expiry') {
       const order = orders.get(t.key);
-      if (order && !paid.get(t.key)) ctx.emit(unpaid(order), t.ts, t.key);
+      if (order && !paid.get(t.key)) ctx.emit(unpaidFact(order, Date.parse(order.order_date)), t.ts, t.key);
       orders.delete(t.key);
       paid.delete(t.key);
     } else {
@@ -76,24 +63,9 @@ class OrderPaymentMatcher extends KeyedProcessFunction<In, Joined> {
   }
 }
 
-function join(o: Order, p: Payment): Joined {
-  return {
-    order_id: o.order_id,
-    order_date: o.order_date,
-    created_at: o.created_at,
-    customer_id: o.customer_id,
-    order_amount: o.amount,
-    payment_id: p.payment_id,
-    payment_date: p.payment_date,
-    payment_amount: p.amount,
-    status: 'paid',
-    order_time: Date.parse(o.order_date),
-    payment_time: Date.parse(p.payment_date),
-  };
-}
-
-function unpaid(o: Order): Joined {
-  return { ...join(o, { payment_id: '', order_id: o.order_id, payment_date: '', created_at: '', amount: 0 }), payment_id: null, payment_date: null, payment_amount: null, status: 'unpaid', payment_time: null };
+/** The job's rows are the orders-payments job's facts (jobs/orders-payments/facts.ts), event times from the records' dates. */
+function join(o: Order, p: Payment): Fact {
+  return paidFact(o, p, Date.parse(o.order_date), Date.parse(p.payment_date));
 }
 
 const defaults = {
@@ -111,23 +83,19 @@ export default defineJob({
   sources: (s) => {
     const gen: GenOptions = { partitions: s.partitions, customers: s.customers, orderSpacingMs: 10, maxPaymentDelayMs: 60_000 };
     const rate = s.ratePerSecond > 0 ? s.ratePerSecond / s.partitions : undefined;
+    // Both sides from the same order numbers, payments up to a minute after their order: 60 s out of order at most.
+    const generated = <T>(generate: (p: number, o: number) => T, time: (v: T) => number) =>
+      generatorSource<T>({
+        partitions: s.partitions,
+        count: s.ordersPerPartition,
+        ratePerSec: rate,
+        generate,
+        timestamp: time,
+        watermark: { maxOutOfOrdernessMs: 60_000 },
+      });
     return {
-      orders: generatorSource<Order>({
-        partitions: s.partitions,
-        count: s.ordersPerPartition,
-        ratePerSec: rate,
-        generate: (p, o) => makeOrder(gen, p, o),
-        timestamp: (o) => Date.parse(o.order_date),
-        watermark: { maxOutOfOrdernessMs: 60_000 },
-      }),
-      payments: generatorSource<Payment>({
-        partitions: s.partitions,
-        count: s.ordersPerPartition,
-        ratePerSec: rate,
-        generate: (p, o) => makePayment(gen, p, o),
-        timestamp: (p) => Date.parse(p.payment_date),
-        watermark: { maxOutOfOrdernessMs: 60_000 },
-      }),
+      orders: generated((p, o) => makeOrder(gen, p, o), (o) => Date.parse(o.order_date)),
+      payments: generated((p, o) => makePayment(gen, p, o), (p) => Date.parse(p.payment_date)),
     };
   },
   sinks: { joined: fileSink({ dir: 'joined' }) },

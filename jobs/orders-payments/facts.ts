@@ -25,34 +25,26 @@ export interface Fact {
 }
 
 export function paidFact(o: Order, p: Payment, orderTime: number, paymentTime: number): Fact {
-  return {
-    order_id: o.order_id,
-    order_date: o.order_date,
-    created_at: o.created_at,
-    customer_id: o.customer_id,
-    order_amount: o.amount,
-    payment_id: p.payment_id,
-    payment_date: p.payment_date,
-    payment_amount: p.amount,
-    status: 'paid',
-    order_time: orderTime,
-    payment_time: paymentTime,
-  };
+  return fact(o, orderTime, p, paymentTime);
 }
 
 export function unpaidFact(o: Order, orderTime: number): Fact {
+  return fact(o, orderTime, null, null);
+}
+
+function fact(o: Order, orderTime: number, p: Payment | null, paymentTime: number | null): Fact {
   return {
     order_id: o.order_id,
     order_date: o.order_date,
     created_at: o.created_at,
     customer_id: o.customer_id,
     order_amount: o.amount,
-    payment_id: null,
-    payment_date: null,
-    payment_amount: null,
-    status: 'unpaid',
+    payment_id: p === null ? null : p.payment_id,
+    payment_date: p === null ? null : p.payment_date,
+    payment_amount: p === null ? null : p.amount,
+    status: p === null ? 'unpaid' : 'paid',
     order_time: orderTime,
-    payment_time: null,
+    payment_time: paymentTime,
   };
 }
 
