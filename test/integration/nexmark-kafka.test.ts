@@ -12,8 +12,6 @@
  * q5's and q7's rows are compared for the windows that end by then; q0-q3
  * and q8 (whose rows go out as soon as both sides are in) in full.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nexmarkDataSettings, nexmarkDataset, preloadNexmark } from '../../bench/scenarios/nexmark-kafka-data.ts';
 import { runNexmarkKafka } from '../../bench/scenarios/nexmark-kafka-run.ts';
@@ -21,6 +19,7 @@ import { eventsPerPartition, nexmarkGenerator } from '../../jobs/nexmark/common.
 import type { NexmarkEvent } from '../../jobs/nexmark/model.ts';
 import { formatTime } from '../../jobs/nexmark-kafka/events.ts';
 import { kafkaBrokers, uniqueName } from '../helpers/kafka.ts';
+import { canonicalRows, readOutputRows } from '../helpers/output-rows.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { refQ0, refQ1, refQ2, refQ3, refQ5, refQ7Between, refQ8 } from '../nexmark/reference.ts';
 
@@ -56,18 +55,7 @@ async function runJob(query: string): Promise<unknown[]> {
     outputDir,
   });
   expect(r.summary.deadLetters).toEqual({});
-  const rows: unknown[] = [];
-  const root = join(outputDir, 'out');
-  for (const part of readdirSync(root)) {
-    for (const f of readdirSync(join(root, part)).filter((n) => n.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(root, part, f), 'utf8').split('\n')) if (line) rows.push(JSON.parse(line));
-    }
-  }
-  return rows;
-}
-
-function canonical(rows: readonly unknown[]): string[] {
-  return rows.map((r) => JSON.stringify(r, Object.keys(r as object).sort())).sort();
+  return readOutputRows(outputDir, 'out');
 }
 
 /** Reference rows with dateTime as the topic's string, as the jobs pass it through. */
@@ -94,10 +82,10 @@ describe('Nexmark from Kafka equals the reference implementation', () => {
 
   for (const [query, reference] of cases) {
     it(query, async () => {
-      const want = canonical(reference());
+      const want = canonicalRows(reference());
       // A query whose reference output is empty would prove nothing.
       expect(want.length).toBeGreaterThan(0);
-      const got = canonical(await runJob(query));
+      const got = canonicalRows(await runJob(query));
       expect(got.length).toBe(want.length);
       expect(got).toEqual(want);
     });

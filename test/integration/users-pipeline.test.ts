@@ -291,10 +291,9 @@ describe('users sinks', () => {
   const ctx = (sinkId: string) => ({ job: 'test', sinkId, workerId: 0, runtime: { brokers: [], stateDir: '', outputDir: '', embedded: true } });
   const rec = (value: unknown, seq: number, time = 1_000): SinkRecord => ({ id: `0-1-${seq}`, key: null, value, time });
   const delivery = (records: SinkRecord[], epoch = 1) => ({ sinkId: 's', actorId: 'p0', partition: 0, epoch, records });
-
-  it('cassandra: the last record of a key in a delivery wins, and a redelivery rewrites the same rows', async () => {
-    const keyspace = uniqueName('ks').replace(/-/g, '_');
-    const d = createCassandraSinkDriver({
+  /** The job's created_users sink, in a keyspace of the test's own. */
+  const createdUsersDriver = (keyspace: string) =>
+    createCassandraSinkDriver({
       contactPoints: [servers.cassandra.contactPoint],
       keyspace,
       table: 'created_users',
@@ -303,6 +302,10 @@ describe('users sinks', () => {
       row: (v) => CREATED_USERS_COLUMNS.map((c) => (v as CreatedUserRow)[c]),
       setup: createdUsersDdl(keyspace, 'created_users', "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
     });
+
+  it('cassandra: the last record of a key in a delivery wins, and a redelivery rewrites the same rows', async () => {
+    const keyspace = uniqueName('ks').replace(/-/g, '_');
+    const d = createdUsersDriver(keyspace);
     await d.open(ctx('s'));
     const [a, b] = recorded.slice(0, 2).map((u) => toCreatedUserRow(u as unknown as RandomUserResult));
     const a2 = { ...a, email: 'changed@example.com' };
@@ -319,15 +322,7 @@ describe('users sinks', () => {
 
   it('cassandra: a value the column cannot take fails the delivery at once, not after minutes of retries', async () => {
     const keyspace = uniqueName('ks').replace(/-/g, '_');
-    const d = createCassandraSinkDriver({
-      contactPoints: [servers.cassandra.contactPoint],
-      keyspace,
-      table: 'created_users',
-      columns: CREATED_USERS_COLUMNS,
-      key: ['id'],
-      row: (v) => CREATED_USERS_COLUMNS.map((c) => (v as CreatedUserRow)[c]),
-      setup: createdUsersDdl(keyspace, 'created_users', "{'class': 'SimpleStrategy', 'replication_factor': 1}"),
-    });
+    const d = createdUsersDriver(keyspace);
     await d.open(ctx('s'));
     const bad = { ...toCreatedUserRow(recorded[0] as unknown as RandomUserResult), id: 'not-a-uuid' };
     const t0 = Date.now();

@@ -10,8 +10,6 @@
  * of event time: about 14 sliding windows for q5 and 2 tumbling windows for
  * q7 and q8, several of which close while the job runs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
@@ -19,6 +17,7 @@ import { eventsPerPartition, nexmarkDefaults, nexmarkGenerator, type NexmarkSett
 import type { NexmarkEvent } from '../../jobs/nexmark/model.ts';
 import { combineQ5, type Q5Candidate } from '../../jobs/nexmark/q5.ts';
 import { combineQ7, type Q7Row } from '../../jobs/nexmark/q7.ts';
+import { canonicalRows, readOutputRows } from '../helpers/output-rows.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { refQ0, refQ1, refQ2, refQ3, refQ5, refQ7, refQ8 } from './reference.ts';
 
@@ -41,18 +40,7 @@ async function runJob(query: string): Promise<unknown[]> {
   expect(summary.state).toBe('STOPPED');
   expect(summary.recordsIn).toBe(settings.events);
   expect(summary.deadLetters).toEqual({});
-  const rows: unknown[] = [];
-  const root = join(outputDir, 'out');
-  for (const part of readdirSync(root)) {
-    for (const f of readdirSync(join(root, part)).filter((n) => n.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(root, part, f), 'utf8').split('\n')) if (line) rows.push(JSON.parse(line));
-    }
-  }
-  return rows;
-}
-
-function canonical(rows: readonly unknown[]): string[] {
-  return rows.map((r) => JSON.stringify(r, Object.keys(r as object).sort())).sort();
+  return readOutputRows(outputDir, 'out');
 }
 
 const events = allEvents();
@@ -71,10 +59,10 @@ const cases: Array<[string, (e: readonly NexmarkEvent[]) => unknown[], (rows: un
 describe('Nexmark queries equal the reference implementation', () => {
   for (const [query, reference, combine] of cases) {
     it(`${query}`, async () => {
-      const want = canonical(reference(events));
+      const want = canonicalRows(reference(events));
       // A query whose reference output is empty would prove nothing.
       expect(want.length).toBeGreaterThan(0);
-      const got = canonical(combine(await runJob(query)));
+      const got = canonicalRows(combine(await runJob(query)));
       expect(got.length).toBe(want.length);
       expect(got).toEqual(want);
     });
