@@ -13,22 +13,24 @@
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { JobDefinition, Settings } from '../contracts/job.ts';
 import { resolveJob } from '../contracts/job.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { PipelineBuilder, type PipelineNode } from '../contracts/pipeline.ts';
 import { RunnerMetrics } from '../../metrics/runner-metrics.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { DeliveryPolicy, type DeliveryPolicyOptions } from './delivery-policy.ts';
+import { DeliveryPolicy } from './delivery-policy.ts';
 import { ensureChangelogTopics, statefulOperators, writesKafka } from './changelog.ts';
-import { KafkaInput, type InputStats, type OffsetReset } from './kafka-input.ts';
+import { KafkaInput, type InputStats } from './kafka-input.ts';
 import { checkBrokersReachable } from '../kafka/reachability.ts';
 import { checkStateIdentity, identityOf } from './state-identity.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { embeddedPartitions } from './embedded-partitions.ts';
+import { attribute } from './failure-attribution.ts';
+import type { JobRunnerOptions, JobState, JobSummary } from './job-runner-options.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
 import { WorkerHandle } from './worker-handle.ts';
 
-export type JobState = 'CREATED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
+export type { JobRunnerOptions, JobState, JobSummary } from './job-runner-options.ts';
 
 const LEGAL: Record<JobState, readonly JobState[]> = {
   CREATED: ['STARTING', 'FAILED'],
@@ -38,61 +40,6 @@ const LEGAL: Record<JobState, readonly JobState[]> = {
   STOPPED: [],
   FAILED: [],
 };
-
-export interface JobRunnerOptions {
-  jobModule: string;
-  job: JobDefinition<Settings>;
-  settings: Settings;
-  workers?: number;
-  brokers?: string[];
-  stateDir?: string;
-  outputDir?: string;
-  checkpointIntervalMs?: number;
-  cacheMaxEntries?: number;
-  groupId?: string;
-  /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
-  sessionTimeoutMs?: number;
-  shutdownTimeoutMs?: number;
-  /** Bound on reaching Kafka (and the sinks' servers) at start, ms (default 15 000). */
-  connectTimeoutMs?: number;
-  /** How the user named the job (a built-in name or a path), for messages that suggest a command. */
-  jobArg?: string;
-  /** A state directory with checkpoints but no identity.json: record this run's identity for it instead of refusing (state-identity.ts). */
-  adoptState?: boolean;
-  /** A checkpointed Kafka position the topic no longer holds: fail (default), or skip forward to the earliest or latest offset. */
-  offsetReset?: OffsetReset;
-  /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
-  delivery?: DeliveryPolicyOptions;
-  /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
-  metricsPort?: number;
-  /** Interface for the metrics endpoint (default 127.0.0.1). */
-  metricsHost?: string;
-  /** Where warnings go (default stderr): a configuration that runs, but not as asked. */
-  onWarning?: (message: string) => void;
-  /**
-   * A bounded run of a Kafka job (`--until end`): every input is read up to
-   * the end offsets taken at start, then its partition's event time goes to
-   * the end (every window and event-time timer fires), and once every
-   * partition is there the job drains (final checkpoint, output delivered)
-   * and stops. One process: the partitions of other members are not awaited.
-   */
-  untilEnd?: boolean;
-  /** Fault injection for crash tests: SIGKILL the process at this checkpoint phase (see worker-host.ts). */
-  crashAt?: { point: string; afterCheckpoints: number };
-}
-
-export interface JobSummary {
-  job: string;
-  state: JobState;
-  elapsedMs: number;
-  recordsIn: number;
-  recordsOut: Record<string, number>;
-  deadLetters: Record<string, number>;
-  operatorCounts: Record<string, number>;
-  checkpoints: number;
-  outputDir: string;
-  stateDir: string;
-}
 
 export class JobRunner {
   readonly lifecycle = new Lifecycle<JobState>('job', 'CREATED', LEGAL);
@@ -422,26 +369,4 @@ export class JobRunner {
     const a = this.metrics?.address;
     return a && { host: a.address, port: a.port };
   }
-}
-
-/** The failed component and partition, read from an error message ("operator \"x\" onTimer on partition 2: ..."). */
-function attribute(message: string): { component: string; partition: string } {
-  const component = /^(operator|source|sink|kafka|worker)\b/.exec(message)?.[1] ?? (/^partition \d+: sink\b/.test(message) ? 'sink' : 'worker');
-  return { component, partition: /\bpartition (\d+)/.exec(message)?.[1] ?? '' };
-}
-
-function embeddedPartitions(sources: Record<string, SourceSpec>): number {
-  const counts = Object.entries(sources).map(
-    ([id, s]) => [id, s.kind === 'generator' || s.kind === 'custom' ? s.partitions : s.kind === 'file' ? (s.partitions ?? 1) : 0] as const,
-  );
-  const first = counts[0][1];
-  const bad = counts.find(([, n]) => n !== first);
-  if (bad) {
-    throw new SluiceError(
-      ErrorCodes.PARTITION_MISMATCH,
-      `sources are not co-partitioned: ${counts.map(([id, n]) => `${id}=${n}`).join(', ')}; every source of a job needs the same partition count`,
-    );
-  }
-  if (!Number.isInteger(first) || first < 1) throw new SluiceError(ErrorCodes.CONFIG, `partition count must be a positive integer, got ${first}`);
-  return first;
 }

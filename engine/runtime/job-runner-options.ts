@@ -1,0 +1,67 @@
+/**
+ * What a JobRunner is given (JobRunnerOptions), what it reports when it ends
+ * (JobSummary), and the states of its lifecycle (JobState; the diagram and
+ * the legal transitions are in job-runner.ts).
+ */
+import type { JobDefinition, Settings } from '../contracts/job.ts';
+import type { DeliveryPolicyOptions } from './delivery-policy.ts';
+import type { OffsetReset } from './kafka-input.ts';
+
+export type JobState = 'CREATED' | 'STARTING' | 'RUNNING' | 'DRAINING' | 'STOPPED' | 'FAILED';
+
+
+
+export interface JobRunnerOptions {
+  jobModule: string;
+  job: JobDefinition<Settings>;
+  settings: Settings;
+  workers?: number;
+  brokers?: string[];
+  stateDir?: string;
+  outputDir?: string;
+  checkpointIntervalMs?: number;
+  cacheMaxEntries?: number;
+  groupId?: string;
+  /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
+  sessionTimeoutMs?: number;
+  shutdownTimeoutMs?: number;
+  /** Bound on reaching Kafka (and the sinks' servers) at start, ms (default 15 000). */
+  connectTimeoutMs?: number;
+  /** How the user named the job (a built-in name or a path), for messages that suggest a command. */
+  jobArg?: string;
+  /** A state directory with checkpoints but no identity.json: record this run's identity for it instead of refusing (state-identity.ts). */
+  adoptState?: boolean;
+  /** A checkpointed Kafka position the topic no longer holds: fail (default), or skip forward to the earliest or latest offset. */
+  offsetReset?: OffsetReset;
+  /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts; defaults DELIVERY_DEFAULTS). */
+  delivery?: DeliveryPolicyOptions;
+  /** Serve /metrics and /healthz on this port (0: any free port) while the job runs; off when undefined. */
+  metricsPort?: number;
+  /** Interface for the metrics endpoint (default 127.0.0.1). */
+  metricsHost?: string;
+  /** Where warnings go (default stderr): a configuration that runs, but not as asked. */
+  onWarning?: (message: string) => void;
+  /**
+   * A bounded run of a Kafka job (`--until end`): every input is read up to
+   * the end offsets taken at start, then its partition's event time goes to
+   * the end (every window and event-time timer fires), and once every
+   * partition is there the job drains (final checkpoint, output delivered)
+   * and stops. One process: the partitions of other members are not awaited.
+   */
+  untilEnd?: boolean;
+  /** Fault injection for crash tests: SIGKILL the process at this checkpoint phase (see worker-host.ts). */
+  crashAt?: { point: string; afterCheckpoints: number };
+}
+
+export interface JobSummary {
+  job: string;
+  state: JobState;
+  elapsedMs: number;
+  recordsIn: number;
+  recordsOut: Record<string, number>;
+  deadLetters: Record<string, number>;
+  operatorCounts: Record<string, number>;
+  checkpoints: number;
+  outputDir: string;
+  stateDir: string;
+}
