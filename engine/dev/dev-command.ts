@@ -43,7 +43,7 @@ const USAGE = `usage: sluice dev up [server...] [--env-out FILE]   start servers
 
 servers: ${DEV_SERVERS.join(', ')}
 env file: ${DEFAULT_ENV_FILE} in this directory unless --env-out; \`sluice run\` reads it from there
-state and logs: ${join(cacheRoot(), 'dev')} (set SLUICE_CACHE_DIR to move it)
+state and logs: ${devDir()} (SLUICE_DEV_DIR moves it; else it follows SLUICE_CACHE_DIR)
 `;
 
 export function devDir(): string {
