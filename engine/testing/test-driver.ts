@@ -25,14 +25,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
-import type { Key, MapState, ValueState } from '../contracts/operator.ts';
+import type { MapState, ValueState } from '../contracts/operator.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { SinkDriver } from '../contracts/sinks.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { eventTime } from '../runtime/input-gate.ts';
 import { PartitionActor, type FaultPoint } from '../runtime/partition-actor.ts';
-import { openActorStore, type ActorStoreHandle } from '../runtime/stores.ts';
+import { openActorStore } from '../runtime/stores.ts';
 import { DEAD_LETTER_SINK } from '../runtime/topology.ts';
 import { resolveCodec } from '../sources/codecs.ts';
 import { closeStateEnv, openStateEnv, type StateEnv } from '../../state/env.ts';
@@ -41,15 +41,7 @@ import type { Arrival, CrashPoint, DeadLetter, PipelineSourceOptions, TestDriver
 import { feedBatch, replayEvent, type InputBinding, type LogEvent, type LoggedRecord } from './input-log.ts';
 import { kafkaPartition, pipelineJob } from './pipeline-job.ts';
 import { MemorySink, SinkConnection, type OutputRecord } from './memory-sink.ts';
-
-interface Slot {
-  readonly partition: number;
-  actor: PartitionActor;
-  store: ActorStoreHandle;
-  connections: SinkConnection[];
-  readonly log: LogEvent[];
-  readonly nextOffset: number[];
-}
+import { mapStateAcross, valueStateAcross, type Slot } from './driver-slot.ts';
 
 class InjectedCrash extends Error {
   constructor(readonly point: FaultPoint) {
@@ -287,21 +279,12 @@ export class TestDriver<S extends Settings = Settings> {
 
   /** Operator `operatorId`'s value state `name`, read across partitions (live, including what is not checkpointed yet). */
   valueState<T>(operatorId: string, name: string): Pick<ValueState<T>, 'get'> {
-    return { get: (key: Key) => this.firstDefined((s) => s.store.store.valueState<T>(operatorId, name).get(key)) };
+    return valueStateAcross<T>(this.slots, operatorId, name);
   }
 
   /** Operator `operatorId`'s map state `name`, read across partitions. */
   mapState<V>(operatorId: string, name: string): Pick<MapState<V>, 'get' | 'entries' | 'keys'> {
-    const of = (key: Key): MapState<V> | undefined =>
-      this.firstDefined((s) => {
-        const m = s.store.store.mapState<V>(operatorId, name);
-        return m.keys(key).length > 0 ? m : undefined;
-      });
-    return {
-      get: (key, field) => of(key)?.get(key, field),
-      entries: (key) => of(key)?.entries(key) ?? [],
-      keys: (key) => of(key)?.keys(key) ?? [],
-    };
+    return mapStateAcross<V>(this.slots, operatorId, name);
   }
 
   /** Keys held in committed state (as of the last checkpoint), over all partitions. */
@@ -397,14 +380,6 @@ export class TestDriver<S extends Settings = Settings> {
     if (this.armed !== p) return;
     this.hit = true;
     throw new InjectedCrash(p);
-  }
-
-  private firstDefined<T>(read: (s: Slot) => T | undefined): T | undefined {
-    for (const s of this.slots) {
-      const v = read(s);
-      if (v !== undefined) return v;
-    }
-    return undefined;
   }
 
   private input(sourceId: string): number {
