@@ -139,8 +139,8 @@ abstract class Family<C extends { labels: Labels }> {
   }
 }
 
-export class CounterFamily extends Family<ScalarChild> {
-  readonly type = 'counter';
+/** One value per label set: what counters and gauges have in common (they differ in their type only). */
+abstract class ScalarFamily extends Family<ScalarChild> {
   protected create(labels: Labels): ScalarChild {
     return new ScalarChild(labels);
   }
@@ -149,14 +149,12 @@ export class CounterFamily extends Family<ScalarChild> {
   }
 }
 
-export class GaugeFamily extends Family<ScalarChild> {
+export class CounterFamily extends ScalarFamily {
+  readonly type = 'counter';
+}
+
+export class GaugeFamily extends ScalarFamily {
   readonly type = 'gauge';
-  protected create(labels: Labels): ScalarChild {
-    return new ScalarChild(labels);
-  }
-  protected samples(c: ScalarChild, out: MetricSample[]): void {
-    out.push({ labels: { ...c.labels }, value: c.value });
-  }
 }
 
 export class HistogramFamily extends Family<HistogramChild> {
