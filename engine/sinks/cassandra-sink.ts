@@ -26,6 +26,7 @@ import cassandra from 'cassandra-driver';
 import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from '../sources/backoff.ts';
+import { upsertRows } from './upsert-rows.ts';
 
 export interface CassandraSinkOptions {
   /** `host:port` of one or more nodes. */
@@ -189,16 +190,9 @@ class CassandraSinkDriver implements SinkDriver {
 
   /** The rows to write: one per primary key, the last record of each key. */
   private rowsOf(d: SinkDelivery): unknown[][] {
-    const recs = d.records;
-    const rows: unknown[][] = new Array(recs.length);
-    for (let i = 0; i < recs.length; i++) rows[i] = this.o.row(recs[i].value, recs[i].time);
-    if (rows.length < 2) return rows;
-    const last = new Map<string, number>();
-    const k = this.keyIdx;
-    for (let i = 0; i < rows.length; i++) last.set(k.length === 1 ? String(rows[i][k[0]]) : k.map((j) => String(rows[i][j])).join('\u0000'), i);
-    if (last.size === rows.length) return rows;
-    this.stats.superseded += rows.length - last.size;
-    return [...last.values()].sort((a, b) => a - b).map((i) => rows[i]);
+    const r = upsertRows(d.records, this.o.row, this.keyIdx);
+    this.stats.superseded += r.superseded;
+    return r.rows;
   }
 
   /** Writes rows with bounded concurrency; returns the rows that failed and the last error. */

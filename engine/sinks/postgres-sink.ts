@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { SinkContext, SinkDelivery, SinkDriver, SinkSpec } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from '../sources/backoff.ts';
+import { upsertRows } from './upsert-rows.ts';
 
 export interface PostgresSinkOptions {
   /** e.g. postgres://user@127.0.0.1:5432/db */
@@ -169,16 +170,9 @@ class PostgresSinkDriver implements SinkDriver {
   }
 
   private rowsOf(d: SinkDelivery): unknown[][] {
-    const recs = d.records;
-    const rows: unknown[][] = new Array(recs.length);
-    for (let i = 0; i < recs.length; i++) rows[i] = this.o.row(recs[i].value, recs[i].time);
-    if (rows.length < 2) return rows;
-    const k = this.keyIdx;
-    const last = new Map<string, number>();
-    for (let i = 0; i < rows.length; i++) last.set(k.length === 1 ? String(rows[i][k[0]]) : k.map((j) => String(rows[i][j])).join('\u0000'), i);
-    if (last.size === rows.length) return rows;
-    this.stats.superseded += rows.length - last.size;
-    return [...last.values()].sort((a, b) => a - b).map((i) => rows[i]);
+    const r = upsertRows(d.records, this.o.row, this.keyIdx);
+    this.stats.superseded += r.superseded;
+    return r.rows;
   }
 
   async close(): Promise<void> {
