@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGroupConsumer } from '../../../engine/kafka/consumer.ts';
-import { Batch, decodeRecord, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
+import { Batch, decodeRecord, filterAborted, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
 
 const require = createRequire(import.meta.url);
 type Fn = (...a: unknown[]) => unknown;
@@ -86,5 +86,27 @@ describe('kafkajs fetch decoding on numbers', () => {
         expect((ours[f] as () => unknown)(), f).toEqual((theirs[f] as Fn).call(theirs));
       }
     }
+  });
+
+  it('drops aborted transactions in read_committed whatever order the broker lists them in (it lists them by end)', () => {
+    const ABORT = Buffer.from([0, 0, 0, 0]);
+    const COMMIT = Buffer.from([0, 0, 0, 1]);
+    const rec = (offset: number, producerId: string, value: string) => ({ offset: String(offset), isControlRecord: false, key: null as Buffer | null, value, batchContext: { producerId, inTransaction: true } });
+    const marker = (offset: number, producerId: string, key: Buffer) => ({ offset: String(offset), isControlRecord: true, key, value: null, batchContext: { producerId, inTransaction: true } });
+    // A begins (0), B begins (1), A writes (2), B aborts (3), A aborts (4), C commits (5, 6), A commits (7, 8).
+    const log = [rec(0, 'A', 'a1'), rec(1, 'B', 'b1'), rec(2, 'A', 'a2'), marker(3, 'B', ABORT), marker(4, 'A', ABORT), rec(5, 'C', 'c1'), marker(6, 'C', COMMIT), rec(7, 'A', 'a3'), marker(8, 'A', COMMIT)];
+    const byEnd = [{ producerId: 'B', firstOffset: '1' }, { producerId: 'A', firstOffset: '0' }];
+    const values = (ms: Array<{ value: string | null; isControlRecord: boolean }>) => ms.filter((m) => !m.isControlRecord).map((m) => m.value);
+    expect(values(filterAborted(log, byEnd))).toEqual(['c1', 'a3']);
+    expect(values(filterAborted(log, [...byEnd].reverse()))).toEqual(['c1', 'a3']);
+    // A fetch from offset 2: both transactions began before it, both are open at its first record.
+    expect(values(filterAborted(log.slice(2), byEnd))).toEqual(['c1', 'a3']);
+    // kafkajs's own filter let a1 through (A's transaction began before B's and ended after it).
+    const data = { partition: 0, highWatermark: '9', abortedTransactions: byEnd, messages: log };
+    expect(new OriginalBatch('t', '0', data).messages).toContainEqual(log[0]);
+    expect(new Batch('t', '0', data as never).messages.map((m) => (m as unknown as { value: string }).value)).toEqual(['c1', 'a3']);
+    // A data record whose key happens to be 00 00 00 00 is not an abort marker.
+    const spoof = [rec(0, 'A', 'a1'), { ...rec(1, 'A', 'a2'), key: ABORT }, marker(2, 'A', ABORT)];
+    expect(values(filterAborted(spoof, [{ producerId: 'A', firstOffset: '0' }]))).toEqual([]);
   });
 });
