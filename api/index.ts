@@ -6,7 +6,7 @@
  * PostgreSQL, BigQuery and Parquet sinks, the SSE and HTTP-poll sources and
  * JSON Schema validation each have a subpath of their own (`sluice/sinks/mongo`,
  * `sluice/schema`, ...; see docs/api/), so a driver loads only in a job that
- * imports it. Kafka (kafkajs) is the engine's own transport and loads here.
+ * imports it. Kafka (kafkajs, and @platformatic/kafka for producing) is the engine's own transport and loads here.
  */
 export { defineJob, type JobDefinition, type SettingChoices, type Settings, type SettingValue } from '../engine/contracts/job.ts';
 export { PipelineBuilder, Stream, ConnectedStreams } from '../engine/contracts/pipeline.ts';

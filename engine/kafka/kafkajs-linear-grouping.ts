@@ -7,8 +7,10 @@
  * for every record, so the cost is quadratic in the records per partition.
  * Changelog transactions send thousands of small records to one partition,
  * and the copying was 6-7 % of a worker's CPU even with requests capped at
- * 1,000 records (produce-batches.ts). The upstream fix (tulios/kafkajs#1576)
- * was never merged, and kafkajs has had no release since 2.2.4.
+ * 1,000 records. The upstream fix (tulios/kafkajs#1576) was never merged,
+ * and kafkajs has had no release since 2.2.4. The engine's own producer is on
+ * @platformatic/kafka now (producer.ts); this stays for the kafkajs producers
+ * that share a thread with the engine (test helpers, bench tools).
  *
  * kafkajs's sendMessages.js takes the function with `require()` when it
  * loads, so this module puts the linear version, same contract and same

@@ -1,16 +1,15 @@
 /**
- * Pure helpers for the producer: size estimates, chunking, and the kafkajs
- * `topicMessages` shape.
+ * Pure helpers for the producer: size estimates, chunking, and the
+ * @platformatic/kafka message shape.
  *
- * kafkajs writes all records of one partition in a request as one record
- * batch and never splits it, and the broker rejects a batch above
- * message.max.bytes (1 MiB by default) with MESSAGE_TOO_LARGE. Coalescing
- * sends could build such a batch, so requests are cut at an estimated size
- * below that limit. Since the partitioner runs inside kafkajs, the bound is on
- * the whole request: no partition's share can exceed it.
+ * The client writes all records of one partition in a request as one record
+ * batch, and the broker rejects a batch above message.max.bytes (1 MiB by
+ * default) with MESSAGE_TOO_LARGE. Coalescing sends could build such a
+ * batch, so requests are cut at an estimated size below that limit. Since
+ * the partitioner runs inside the client, the bound is on the whole request:
+ * no partition's share can exceed it.
  */
-import type { Message, TopicMessages } from 'kafkajs';
-import { kafkajsGroupingPatched } from './kafkajs-linear-grouping.ts';
+import type { MessageToProduce } from '@platformatic/kafka';
 import type { ProducerRecord } from './types.ts';
 
 /** Per-record overhead in the v2 record format (varints, attributes, deltas), rounded up. */
@@ -18,16 +17,11 @@ const RECORD_OVERHEAD = 24;
 /** Stays under the 1 MiB default message.max.bytes with room for the batch header. */
 export const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
 /**
- * Records per request. kafkajs's own grouping of a request's records by
- * partition copies the partition's array for every record
- * (groupMessagesPerPartition: `[...current, message]`), which is quadratic:
- * 10,000 small records to one partition cost 100 ms of CPU, 20,000 cost
- * 1.3 s. The engine replaces it with a linear one (kafkajs-linear-grouping.ts);
- * should that not take (kafkajs loaded before it), requests stay at 1,000
- * records, where the copying costs ~3 ms. Changelog records are ~60 bytes,
- * so otherwise the byte bound (~15,000 of them) is the one that cuts.
+ * Records per request. Changelog records are ~60 bytes, so the byte bound
+ * (~15,000 of them) is normally the one that cuts; this one keeps a run of
+ * empty records (tombstones with short keys) from building one huge request.
  */
-export const DEFAULT_MAX_REQUEST_RECORDS = kafkajsGroupingPatched ? 50_000 : 1000;
+export const DEFAULT_MAX_REQUEST_RECORDS = 50_000;
 
 function byteLength(v: Buffer | string | null | undefined): number {
   if (v === null || v === undefined) return 0;
@@ -61,18 +55,33 @@ export function chunkRecords(records: ProducerRecord[], maxBytes = DEFAULT_MAX_R
   return chunks;
 }
 
-/** Groups by topic, keeping each topic's records in submission order (so per-partition order holds). */
-export function toTopicMessages(records: ProducerRecord[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
-  for (const r of records) {
+const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+
+/**
+ * The client's message shape, in submission order (so per-partition order
+ * holds): keys, values and headers as Buffers (the producer runs without
+ * serializers), a null value kept as null (a tombstone), the timestamp as a
+ * bigint, the partition only when the record names one (else the producer's
+ * Java-compatible murmur2 partitioner picks it from the key).
+ */
+export function toMessages(records: readonly ProducerRecord[]): MessageToProduce[] {
+  const out: MessageToProduce[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     if (!r.topic) throw new TypeError('producer record without a topic');
-    let list = byTopic.get(r.topic);
-    if (!list) byTopic.set(r.topic, (list = []));
-    const m: Message = { key: r.key, value: r.value };
+    const m: MessageToProduce = {
+      topic: r.topic,
+      key: r.key === null || r.key === undefined ? undefined : toBuffer(r.key),
+      value: (r.value === null || r.value === undefined ? null : toBuffer(r.value)) as Buffer,
+    };
     if (r.partition !== undefined) m.partition = r.partition;
-    if (r.headers) m.headers = r.headers;
-    if (r.timestamp !== undefined) m.timestamp = String(r.timestamp);
-    list.push(m);
+    if (r.timestamp !== undefined) m.timestamp = BigInt(r.timestamp);
+    if (r.headers) {
+      const headers = new Map<Buffer, Buffer>();
+      for (const name of Object.keys(r.headers)) headers.set(Buffer.from(name), toBuffer(r.headers[name]));
+      m.headers = headers;
+    }
+    out[i] = m;
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  return out;
 }

@@ -170,14 +170,15 @@ export interface GroupConsumer {
 export type ProducerRecord = KafkaOutputRecord;
 
 export interface ProducerOptions {
-  /** acks=-1 and one request in flight: records in order per partition. Default false. (No resends to deduplicate: producer.ts.) */
+  /** acks=-1, one request in flight, a broker producer id: records in order per partition. Default false. (The client resends nothing to deduplicate: producer.ts.) */
   idempotent?: boolean;
   /** Makes every flushed batch one Kafka transaction. Implies idempotent. */
   transactionalId?: string;
   /**
-   * Let kafkajs retry a failed produce itself (its default: 5 retries). Default
-   * false: the delivery policy is the only retry loop of sinks and changelogs.
-   * Only for producers outside the delivery path (restore progress).
+   * Let the client retry a failed produce itself (up to `retry.retries` of the
+   * config, default 8). Default false: the delivery policy is the only retry
+   * loop of sinks and changelogs. Only for producers outside the delivery path
+   * (restore progress).
    */
   kafkaRetries?: boolean;
 }

@@ -38,7 +38,7 @@ import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.
 import { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { AnySinkDriver, EpochTransaction, SinkDelivery, SinkEpoch, TwoPhaseSinkDriver } from '../contracts/sinks.ts';
 import { createAdmin } from '../kafka/admin.ts';
-import { isRecordFault } from '../kafka/client.ts';
+import { isFenced, isRecordFault } from '../kafka/client.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import { createProducer } from '../kafka/producer.ts';
 import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types.ts';
@@ -187,7 +187,7 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
       await this.producer!.send(out);
       for (const { epoch } of epochs) this.staged.delete(epoch);
     } catch (err) {
-      const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((err as Error)?.message) + String((err as { type?: string }).type));
+      const fenced = isFenced(err);
       if (!fenced) {
         // A failed transactional send leaves the producer unusable: start a new one (same id) for the retry.
         await this.producer!.disconnect().catch(() => {});

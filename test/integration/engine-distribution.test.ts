@@ -73,7 +73,9 @@ describe('state follows its partition', () => {
   });
 
   it('a state directory wiped while its process was down: it restores, `sluice status` shows the restores, and the result is exact', async () => {
-    const t = await setup(100_000, 5_000);
+    // 40 s of input: the step after the wipe needs input still flowing after two process starts and a
+    // restore, and a thread's first producer loads its Kafka client (~0.5 s of CPU) at start.
+    const t = await setup(200_000, 5_000);
     const dir = tempDir();
     const a = t.start(dir);
     const b = t.start(tempDir());

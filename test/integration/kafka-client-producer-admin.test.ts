@@ -10,6 +10,7 @@ import { createAdmin } from '../../engine/kafka/admin.ts';
 import { createProducer } from '../../engine/kafka/producer.ts';
 import { readPartitions } from '../../engine/kafka/partition-reader.ts';
 import { ErrorCodes, SluiceError } from '../../engine/errors.ts';
+import { isFenced } from '../../engine/kafka/client.ts';
 import { createTopic, registerCleanup, uniqueName } from '../helpers/kafka.ts';
 import { clientConfig, ConsumerProbe, connectedProducer, range, sleep, waitFor } from '../engine/kafka/support/harness.ts';
 import type { Admin, KafkaBatch } from '../../engine/kafka/types.ts';
@@ -234,6 +235,26 @@ describe('kafka client: producer', () => {
     const read: string[] = [];
     await readPartitions(clientConfig('fence-reader'), [topic], 0, (_t, recs) => read.push(...recs.map((r) => r.value!.toString())), 10_000);
     expect(read).toEqual([]);
+  });
+
+  it('transactional producer: once fenced it refuses to send (not retryable) and never fences the new owner back', async () => {
+    const topic = await createTopic('txn-fenced', 1);
+    const id = uniqueName('txn-fenced');
+    const old = await connectedProducer('fenced-old', { transactionalId: id });
+    await old.send([{ topic, partition: 0, key: 'k', value: 'old 1' }]);
+    const owner = await connectedProducer('fenced-new', { transactionalId: id });
+    // The old owner's next transaction is refused by the broker, as fenced.
+    const err = await old.send([{ topic, partition: 0, key: 'k', value: 'old 2' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SluiceError);
+    expect(isFenced(err)).toBe(true);
+    expect((err as SluiceError).retryable).toBe(false);
+    // A later send must not register the id again (a new InitProducerId would fence the owner in turn).
+    await expect(old.send([{ topic, partition: 0, key: 'k', value: 'old 3' }])).rejects.toSatisfy((e: unknown) => isFenced(e));
+    await owner.send([{ topic, partition: 0, key: 'k', value: 'new 1' }]);
+    await owner.send([{ topic, partition: 0, key: 'k', value: 'new 2' }]);
+    const read: string[] = [];
+    await readPartitions(clientConfig('fenced-reader'), [topic], 0, (_t, recs) => read.push(...recs.map((r) => r.value!.toString())), 10_000);
+    expect(read).toEqual(['old 1', 'new 1', 'new 2']);
   });
 
   it('refuses to send before connect, and reports broker errors as retryable-aware SluiceErrors', async () => {

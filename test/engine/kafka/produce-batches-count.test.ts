@@ -1,8 +1,7 @@
 /**
- * chunkRecords also bounds the records per request: kafkajs' own grouping of
- * a request's records by partition is quadratic in their number, and the
- * bound is what protects a thread where the linear replacement did not take
- * (see DEFAULT_MAX_REQUEST_RECORDS in engine/kafka/produce-batches.ts).
+ * chunkRecords also bounds the records per request, so that a run of tiny
+ * records (tombstones with short keys) does not build one huge request (see
+ * DEFAULT_MAX_REQUEST_RECORDS in engine/kafka/produce-batches.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { chunkRecords, DEFAULT_MAX_REQUEST_RECORDS } from '../../../engine/kafka/produce-batches.ts';

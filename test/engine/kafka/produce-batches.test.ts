@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkRecords, estimateRecordBytes, toTopicMessages } from '../../../engine/kafka/produce-batches.ts';
+import { chunkRecords, estimateRecordBytes, toMessages } from '../../../engine/kafka/produce-batches.ts';
 import type { ProducerRecord } from '../../../engine/kafka/types.ts';
 
 const rec = (topic: string, value: string, extra: Partial<ProducerRecord> = {}): ProducerRecord => ({
@@ -25,19 +25,28 @@ describe('produce batches', () => {
     expect(chunkRecords([], 1000)).toEqual([]);
   });
 
-  it('groups by topic keeping submission order and optional fields only when set', () => {
-    const out = toTopicMessages([
+  it('converts to the client\'s messages in submission order: Buffers, null values kept, optional fields only when set', () => {
+    const out = toMessages([
       rec('a', '1', { partition: 2 }),
       rec('b', '2', { key: 'k', timestamp: 5 }),
-      rec('a', '3', { headers: { h: 'v' } }),
+      rec('a', null as unknown as string, { key: Buffer.from('t'), headers: { h: 'v', g: Buffer.from('w') } }),
     ]);
     expect(out).toEqual([
-      { topic: 'a', messages: [{ key: null, value: '1', partition: 2 }, { key: null, value: '3', headers: { h: 'v' } }] },
-      { topic: 'b', messages: [{ key: 'k', value: '2', timestamp: '5' }] },
+      { topic: 'a', key: undefined, value: Buffer.from('1'), partition: 2 },
+      { topic: 'b', key: Buffer.from('k'), value: Buffer.from('2'), timestamp: 5n },
+      {
+        topic: 'a',
+        key: Buffer.from('t'),
+        value: null,
+        headers: new Map([
+          [Buffer.from('h'), Buffer.from('v')],
+          [Buffer.from('g'), Buffer.from('w')],
+        ]),
+      },
     ]);
   });
 
   it('refuses a record without a topic', () => {
-    expect(() => toTopicMessages([rec('', 'x')])).toThrow(TypeError);
+    expect(() => toMessages([rec('', 'x')])).toThrow(TypeError);
   });
 });
