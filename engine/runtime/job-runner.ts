@@ -170,7 +170,9 @@ export class JobRunner {
       this.maybeFinish();
     } catch (err) {
       await this.abort(err as Error);
-      throw err;
+      // A failure that came while starting (a worker's onStart, a source) aborted the rest:
+      // what the start was waiting on then rejects with ABORTED, and the cause is the failure.
+      throw this.failure ?? err;
     }
   }
 
@@ -254,7 +256,7 @@ export class JobRunner {
         this.failure ??= err as Error;
         this.failedIn ??= attribute(this.failure.message);
         if (!this.lifecycle.is('FAILED')) this.lifecycle.transition('FAILED');
-        for (const w of this.workers) w.destroy();
+        for (const w of this.workers) w.destroy(this.failure);
       }
       await this.metrics?.close();
       this.resolveDone();
@@ -281,7 +283,7 @@ export class JobRunner {
     this.failure ??= err;
     this.failedIn ??= attribute(this.failure.message);
     this.lifecycle.transition('FAILED');
-    for (const w of this.workers) w.destroy();
+    for (const w of this.workers) w.destroy(this.failure);
     await this.kafka?.destroy();
     await this.metrics?.close();
     this.resolveDone();

@@ -45,6 +45,8 @@ export class WorkerHandle {
   private worker!: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Rejects start() (set while STARTING). */
+  private startReject: ((err: Error) => void) | undefined;
 
   constructor(
     readonly init: WorkerInit,
@@ -62,6 +64,7 @@ export class WorkerHandle {
     this.lifecycle.transition('STARTING');
     this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     return new Promise((resolve, reject) => {
+      this.startReject = reject;
       this.worker.on('message', (msg: FromWorker) => {
         if (msg.t === 'ready') {
           this.lifecycle.transition('READY');
@@ -153,9 +156,19 @@ export class WorkerHandle {
     }
   }
 
-  /** Aborts: terminates the thread without a final checkpoint. */
-  destroy(): void {
+  /**
+   * Aborts: terminates the thread without a final checkpoint. Whatever waits on
+   * this worker (its start, a request) rejects with `err`: a terminated thread
+   * never answers, and a promise left pending with no handle behind it ends the
+   * process with Node's "unsettled top-level await" (exit 13) instead of the
+   * job's failure (seen when one worker failed while another opened its actors).
+   */
+  destroy(err: Error = new SluiceError(ErrorCodes.ABORTED, `worker ${this.id} destroyed`)): void {
+    const starting = this.lifecycle.is('STARTING');
     if (!this.lifecycle.is('STOPPED', 'FAILED')) this.lifecycle.transition('FAILED');
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (starting) this.startReject?.(err);
     void this.worker?.terminate();
   }
 }
