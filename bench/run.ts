@@ -19,6 +19,7 @@ import type { Scenario, ScenarioOptions } from './scenario.ts';
 import { distributionScenario } from './scenarios/distribution.ts';
 import { engineScenario } from './scenarios/engine.ts';
 import { kafkaScenario } from './scenarios/kafka.ts';
+import { kafkaCatchupScenario } from './scenarios/kafka-catchup.ts';
 import { kafkaSparkScenario } from './scenarios/kafka-spark.ts';
 import { nexmarkScenario } from './scenarios/nexmark.ts';
 import { nexmarkKafkaScenario } from './scenarios/nexmark-kafka.ts';
@@ -26,7 +27,7 @@ import { producerScenario } from './scenarios/producer.ts';
 import { stateScaleScenario } from './scenarios/state-scale.ts';
 import { usersSinksScenario } from './scenarios/users-sinks.ts';
 
-const scenarios: Scenario[] = [engineScenario, distributionScenario, nexmarkScenario, nexmarkKafkaScenario, kafkaScenario, kafkaSparkScenario, producerScenario, stateScaleScenario, usersSinksScenario];
+const scenarios: Scenario[] = [engineScenario, distributionScenario, nexmarkScenario, nexmarkKafkaScenario, kafkaScenario, kafkaCatchupScenario, kafkaSparkScenario, producerScenario, stateScaleScenario, usersSinksScenario];
 /** Run only when named: kafka-spark is a narrower rerun of kafka (which already includes the Spark peer); producer measures one component. */
 const notDefault = new Set(['kafka-spark', 'producer']);
 const scripts: Record<string, string> = { codec: 'bench/codec.ts', state: 'bench/state.ts', 'metrics-overhead': 'bench/metrics-overhead.ts' };

@@ -38,6 +38,8 @@ export interface SluiceKafkaOptions {
   timeoutS: number;
   waitDelivered: boolean;
   checkpointIntervalMs?: number;
+  /** Told the runner before it starts (the catch-up scenario samples its workers' heaps). */
+  onRunner?: (runner: JobRunner) => void;
 }
 
 export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafkaRun> {
@@ -54,6 +56,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
     outputDir: join(dir, 'out'),
     checkpointIntervalMs: o.checkpointIntervalMs,
   });
+  o.onRunner?.(runner);
   let processed = 0;
   let t0 = 0;
   let c0 = process.cpuUsage();

@@ -21,6 +21,8 @@ export interface JobRunnerOptions {
   outputDir?: string;
   checkpointIntervalMs?: number;
   cacheMaxEntries?: number;
+  /** Bytes posted to a worker and not yet processed, per partition, above which its Kafka input pauses (default MAX_INFLIGHT_BYTES, kafka-input.ts). */
+  maxInflightBytes?: number;
   groupId?: string;
   /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
   sessionTimeoutMs?: number;

@@ -12,9 +12,13 @@
  * are never read back as positions when a checkpoint exists. A checkpointed
  * position the topic no longer holds: kafka-offset-range.ts.
  *
- * Backpressure: records posted to a worker but not yet processed are counted
- * per actor. Above HIGH_WATER the actor's partitions are paused; they resume
- * below LOW_WATER, and only once the actor's sinks have caught up.
+ * Backpressure: bytes posted to a worker but not yet processed (their wire
+ * size, record-batch.ts) are counted per actor. Above `maxInflightBytes` the
+ * actor's partitions are paused; they resume below a quarter of it, and only
+ * once the actor's sinks have caught up. Bytes, not records: records vary in
+ * size, and bytes are what the worker's queue holds (docs/engine.md, "Memory
+ * budget"). The bound is passed once per batch, so the most in flight is the
+ * bound plus one batch (at most the consumer's maxBytesPerPartition).
  *
  * Bounded runs (`--until end`): the end offsets of every input topic are
  * taken before the consumer starts. A topic partition whose position reaches
@@ -32,14 +36,14 @@ import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, Top
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { JobRunner } from './job-runner.ts';
 import type { FromWorker } from './protocol.ts';
-import { encodeRecordBatch, type RawRecord } from './record-batch.ts';
+import { encodeRecordBatch, wireBytes, type RawRecord } from './record-batch.ts';
 import { checkOffsetRange, type OffsetRanges, type OffsetReset } from './kafka-offset-range.ts';
 import { KafkaProgress } from './kafka-progress.ts';
 import { PauseClock } from './kafka-pause-clock.ts';
 import { checkCopartitioned } from './kafka-copartition.ts';
 
-const HIGH_WATER = 50_000;
-const LOW_WATER = 10_000;
+/** Default bound on bytes in flight to a worker, per actor (JobRunnerOptions.maxInflightBytes). */
+export const MAX_INFLIGHT_BYTES = 8 << 20;
 const COMMIT_EVERY_MS = 1000;
 const ENDS_EVERY_MS = 2000;
 
@@ -47,12 +51,19 @@ export type { OffsetReset } from './kafka-offset-range.ts';
 
 export interface InputStats {
   rebalances: number;
-  /** `inflight`: records posted to the worker and not processed yet; `pausedMs`: total backpressure pause, the current one included. */
-  partitions: Array<{ partition: number; owned: boolean; inflight: number; pausedMs: number }>;
+  /**
+   * `inflight`: records posted to the worker and not processed yet, `inflightBytes` their
+   * wire size, `peakInflightBytes` the most that ever was, `maxBatchBytes` the largest batch;
+   * `pausedMs`: total backpressure pause, the current one included.
+   */
+  partitions: Array<{ partition: number; owned: boolean; inflight: number; inflightBytes: number; peakInflightBytes: number; maxBatchBytes: number; pausedMs: number }>;
 }
 
 interface ActorFeed {
   inflight: number;
+  inflightBytes: number;
+  peakInflightBytes: number;
+  maxBatchBytes: number;
   paused: boolean;
   backpressured: boolean;
 }
@@ -87,6 +98,7 @@ export class KafkaInput {
     private readonly sessionTimeoutMs?: number,
     private readonly bounded = false,
     private readonly offsetReset: OffsetReset = 'fail',
+    private readonly maxInflightBytes = MAX_INFLIGHT_BYTES,
   ) {
     // The client id names the process, so `sluice status` can say who owns what.
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
@@ -199,7 +211,7 @@ export class KafkaInput {
           job: this.runner.runtime.job,
           fail: (e) => this.runner.fail(e),
         });
-        this.feeds.set(p, { inflight: 0, paused: false, backpressured: false });
+        this.feeds.set(p, { inflight: 0, inflightBytes: 0, peakInflightBytes: 0, maxBatchBytes: 0, paused: false, backpressured: false });
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
@@ -268,8 +280,12 @@ export class KafkaInput {
     this.progress.handedOver(key, recs[recs.length - 1].offset + 1, nextOffset);
     const wire = encodeRecordBatch(recs);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
+    const bytes = wireBytes(wire);
     feed.inflight += recs.length;
-    if (feed.inflight > HIGH_WATER) this.pause(partition, feed);
+    feed.inflightBytes += bytes;
+    if (bytes > feed.maxBatchBytes) feed.maxBatchBytes = bytes;
+    if (feed.inflightBytes > feed.peakInflightBytes) feed.peakInflightBytes = feed.inflightBytes;
+    if (feed.inflightBytes > this.maxInflightBytes) this.pause(partition, feed);
   }
 
   onWorkerMessage(msg: FromWorker): void {
@@ -278,6 +294,7 @@ export class KafkaInput {
       const feed = this.feeds.get(p);
       if (!feed) return;
       feed.inflight -= msg.records;
+      feed.inflightBytes -= msg.bytes;
       feed.backpressured = msg.backpressured;
       if (feed.backpressured) this.pause(p, feed);
       else this.maybeResume(p, feed);
@@ -309,7 +326,7 @@ export class KafkaInput {
   }
 
   private maybeResume(p: number, feed: ActorFeed): void {
-    if (!feed.paused || feed.inflight > LOW_WATER || feed.backpressured) return;
+    if (!feed.paused || feed.inflightBytes > this.maxInflightBytes / 4 || feed.backpressured) return;
     feed.paused = false;
     this.paused.end(p);
     // An input of a bounded run that reached its bound stays paused.
@@ -370,7 +387,8 @@ export class KafkaInput {
     const ps = new Set([...this.feeds.keys(), ...this.paused.partitions()]);
     const partitions = [...ps].map((p) => {
       const feed = this.feeds.get(p);
-      return { partition: p, owned: feed !== undefined, inflight: feed?.inflight ?? 0, pausedMs: this.paused.of(p, now) };
+      const f = { inflight: 0, inflightBytes: 0, peakInflightBytes: 0, maxBatchBytes: 0, ...feed };
+      return { partition: p, owned: feed !== undefined, inflight: f.inflight, inflightBytes: f.inflightBytes, peakInflightBytes: f.peakInflightBytes, maxBatchBytes: f.maxBatchBytes, pausedMs: this.paused.of(p, now) };
     });
     return { rebalances: this.rebalances, partitions };
   }

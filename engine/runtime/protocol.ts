@@ -28,6 +28,8 @@ export interface RuntimeConfig {
   epochTransactions: boolean;
   checkpointIntervalMs: number;
   cacheMaxEntries: number;
+  /** Old-generation heap limit of each worker thread, MiB (docs/engine.md, "Memory budget"); 0: V8's default. */
+  workerHeapMb?: number;
   /** Records read per turn from an embedded source. */
   pullBatch: number;
   /** Retry budget, backoff and stall time of every sink's deliveries (delivery-policy.ts). */
@@ -103,7 +105,8 @@ export type FromWorker =
   | { t: 'opened'; id: number; actorId: string; positions: Record<string, number> }
   | { t: 'closed'; id: number; actorId: string; positions: Record<string, number> }
   | { t: 'checkpointed'; id: number; actorId: string }
-  | { t: 'processed'; actorId: string; records: number; backpressured: boolean }
+  /** `bytes`: the batch's wire size (record-batch.ts wireBytes), 0 for embedded sources. */
+  | { t: 'processed'; actorId: string; records: number; bytes: number; backpressured: boolean }
   | { t: 'delivered'; actorId: string; epoch: number; positions: Record<string, number> }
   | { t: 'finished'; actorId: string }
   | { t: 'stats'; actors: ActorStats[] }

@@ -70,6 +70,11 @@ export function transferList(w: RecordBatchWire): ArrayBuffer[] {
   return [w.meta.buffer, w.ends.buffer, w.bytes.buffer, w.keyEnds.buffer, w.keyBytes.buffer] as ArrayBuffer[];
 }
 
+/** Bytes the batch occupies (its buffers): what the main thread's in-flight bound counts (kafka-input.ts). */
+export function wireBytes(w: RecordBatchWire): number {
+  return w.meta.byteLength + w.ends.byteLength + w.bytes.byteLength + w.keyEnds.byteLength + w.keyBytes.byteLength;
+}
+
 export function batchLength(w: RecordBatchWire): number {
   return w.ends.length;
 }

@@ -29,7 +29,7 @@ import { actorStats } from './actor-stats.ts';
 import { DeliveryPolicy } from './delivery-policy.ts';
 import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
-import { batchLength, type RecordBatchWire } from './record-batch.ts';
+import { batchLength, wireBytes, type RecordBatchWire } from './record-batch.ts';
 import { EmbeddedPuller, type InputBinding } from './embedded-pull.ts';
 import { InputGate } from './input-gate.ts';
 import { DLQ_MAX_VALUE_BYTES } from './dead-letter.ts';
@@ -326,7 +326,7 @@ export class WorkerHost {
     }
     if (!s || !s.actor.lifecycle.is('RUNNING')) {
       // Revoked while the batch was in flight: the new owner reads it again from the checkpoint.
-      this.post({ t: 'processed', actorId, records: n, backpressured: false });
+      this.post({ t: 'processed', actorId, records: n, bytes: wireBytes(wire), backpressured: false });
       return;
     }
     // The actor's one input loop: skip what was processed before a restart,
@@ -347,7 +347,7 @@ export class WorkerHost {
     gate.endBatch();
     if (values.length) s.actor.ingest(input, values, times, offsets);
     if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
-    this.post({ t: 'processed', actorId, records: n, backpressured: s.actor.backpressured });
+    this.post({ t: 'processed', actorId, records: n, bytes: wireBytes(wire), backpressured: s.actor.backpressured });
   }
 
   /**
