@@ -279,8 +279,9 @@ export class KafkaInput {
   private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, recs: RawRecord[]): void {
     this.progress.handedOver(key, recs[recs.length - 1].offset + 1, nextOffset);
     const wire = encodeRecordBatch(recs);
-    this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
+    // Before the send: it transfers the buffers, which leaves them empty here.
     const bytes = wireBytes(wire);
+    this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
     feed.inflight += recs.length;
     feed.inflightBytes += bytes;
     if (bytes > feed.maxBatchBytes) feed.maxBatchBytes = bytes;

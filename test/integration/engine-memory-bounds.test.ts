@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
-import { defineJob, discardSink, kafkaSource } from '../../api/index.ts';
+import { applySettings, loadJob } from '../../engine/runtime/job-loader.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { waitFor } from '../helpers/sluice-process.ts';
@@ -21,16 +21,13 @@ describe('memory bounds over Kafka', () => {
       await producer.send({ topic, messages: Array.from({ length: 2000 }, (_, j) => ({ key: `k${(i + j) % 50}`, value: JSON.stringify({ key: `k${(i + j) % 50}`, seq: i + j, pad }) })) });
     }
     await producer.disconnect();
-    const job = defineJob({
-      name: 'backlog',
-      sources: { in: kafkaSource({ topic, codec: 'json' }) },
-      sinks: { out: discardSink() },
-      pipeline: (p) => p.source('in').to('out'),
-    });
+    // A worker slower than the feed (5 ms per batch), so that batches wait for it.
+    const url = new URL('../fixtures/jobs/slow-job.ts', import.meta.url).href;
+    const job = await loadJob(url);
     // About 10 MB of backlog against a bound of 64 KiB per partition.
     const bound = 64 << 10;
     const r = new JobRunner({
-      jobModule: 'unused', job, settings: {}, workers: 2, brokers: kafkaBrokers(), stateDir: tempDir(), outputDir: tempDir(),
+      jobModule: url, job, settings: applySettings(job.settings, { topic, blockMs: '5' }), workers: 2, brokers: kafkaBrokers(), stateDir: tempDir(), outputDir: tempDir(),
       groupId: uniqueName('backlog'), checkpointIntervalMs: 200, sessionTimeoutMs: 6000, maxInflightBytes: bound,
     });
     await r.start();
