@@ -26,7 +26,7 @@
  * README says why instead of leaving a gap.
  */
 import { loadavg } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { machine } from './state-harness.ts';
 
 export type Labels = Record<string, string | number>;
@@ -128,4 +128,27 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wallS:
 
 export function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/**
+ * Resets this process's peak RSS (Linux: `5` into /proc/self/clear_refs), so
+ * that processPeakRssMiB() covers what ran since. False where unsupported.
+ */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** This process's peak RSS (VmHWM: every thread, native memory included), MiB; undefined off Linux. */
+export function processPeakRssMiB(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadNow, log, writeScenarioResult } from './bench-harness.ts';
+import { figure, loadNow, log, processPeakRssMiB, resetPeakRss, writeScenarioResult } from './bench-harness.ts';
 import { renderReadme } from './render-readme.ts';
 import type { Scenario, ScenarioOptions } from './scenario.ts';
 import { distributionScenario } from './scenarios/distribution.ts';
@@ -60,7 +60,15 @@ async function runScenario(s: Scenario, argv: string[]): Promise<void> {
   const command = `npm run bench -- ${[s.name, ...argv].join(' ')}`;
   log(`${s.name}: ${JSON.stringify(options)}`);
   const load = loadNow();
+  const reset = resetPeakRss();
   const result = await s.run(options);
+  // Every scenario reports the peak RSS of the bench process over its run (in-process
+  // contenders, loaders, the harness); child processes report their own figures.
+  const peak = processPeakRssMiB();
+  if (peak !== undefined) {
+    result.figures.push(figure({ process: 'bench process, whole scenario' }, 'peak RSS', 'MiB', [peak]));
+    result.notes.push(`Peak RSS of the bench process over the whole scenario (VmHWM${reset ? ', reset at its start' : ', since the process started'}): in-process contenders, data loaders and the harness together; child processes (JVM peers, the kafka-catchup and state-scale children) are not in it and report their own.`);
+  }
   const file = writeScenarioResult(s.name, command, load, result);
   log(`${s.name}: wrote ${file}`);
 }

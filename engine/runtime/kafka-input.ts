@@ -43,7 +43,7 @@ import { PauseClock } from './kafka-pause-clock.ts';
 import { checkCopartitioned } from './kafka-copartition.ts';
 
 /** Default bound on bytes in flight to a worker, per actor (JobRunnerOptions.maxInflightBytes). */
-export const MAX_INFLIGHT_BYTES = 8 << 20;
+export const MAX_INFLIGHT_BYTES = 16 << 20;
 const COMMIT_EVERY_MS = 1000;
 const ENDS_EVERY_MS = 2000;
 
