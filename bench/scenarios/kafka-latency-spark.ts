@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdmin } from '../../engine/kafka/admin.ts';
-import { figure, log, type Figure } from '../bench-harness.ts';
+import { log, type Figure } from '../bench-harness.ts';
 import { startSparkLive } from '../peers/spark.ts';
 import { datasetFor, deleteTopics } from './kafka-data.ts';
-import { percentile, runProducer } from './kafka-latency.ts';
+import { latencyFigures, percentile, runProducer } from './kafka-latency.ts';
 
 export interface SparkLatencyOptions {
   brokers: string[];
@@ -57,14 +57,7 @@ export async function measureSparkLatency(o: SparkLatencyOptions): Promise<Figur
     const sorted = Float64Array.from(samples.filter(([t]) => t >= sinceMs).map(([, ms]) => ms)).sort();
     const labels = { contender: `(e) Spark peer latency at ${o.rate.toLocaleString('en-US')} records/s, default trigger` };
     log(`kafka: spark latency: ${sorted.length} samples in ${batches} micro-batches, p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms; producer ${JSON.stringify(produced)}`);
-    return [
-      figure(labels, 'p50', 'ms', [percentile(sorted, 50)]),
-      figure(labels, 'p99', 'ms', [percentile(sorted, 99)]),
-      figure(labels, 'max', 'ms', [sorted.length ? sorted[sorted.length - 1] : NaN]),
-      figure(labels, 'samples', 'records', [sorted.length]),
-      figure(labels, 'produced', 'records/s', [produced.records / produced.seconds]),
-      figure(labels, 'producer ticks skipped', 'ticks of 10 ms', [produced.skippedTicks]),
-    ];
+    return latencyFigures(labels, sorted, produced);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await deleteTopics(o.brokers, [d.ordersTopic, d.paymentsTopic]).catch(() => {});

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { createAdmin } from '../../engine/kafka/admin.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
-import { figure, log, type Figure } from '../bench-harness.ts';
+import { figure, log, type Figure, type Goal, type Labels } from '../bench-harness.ts';
 import { datasetFor, deleteTopics, deleteTopicsWithPrefix, type Dataset } from './kafka-data.ts';
 
 export interface LatencyOptions {
@@ -39,7 +39,21 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export function runProducer(args: string[]): Promise<{ records: number; seconds: number; skippedTicks: number; lateTicks: number }> {
+type Produced = { records: number; seconds: number; skippedTicks: number; lateTicks: number };
+
+/** The latency table's row for one contender: percentiles of the sorted samples (ms) and what the live producer managed. */
+export function latencyFigures(labels: Labels, sorted: Float64Array, produced: Produced, p99Goal?: Goal): Figure[] {
+  return [
+    figure(labels, 'p50', 'ms', [percentile(sorted, 50)]),
+    figure(labels, 'p99', 'ms', [percentile(sorted, 99)], p99Goal ? { goal: p99Goal } : undefined),
+    figure(labels, 'max', 'ms', [sorted.length ? sorted[sorted.length - 1] : NaN]),
+    figure(labels, 'samples', 'records', [sorted.length]),
+    figure(labels, 'produced', 'records/s', [produced.records / produced.seconds]),
+    figure(labels, 'producer ticks skipped', 'ticks of 10 ms', [produced.skippedTicks]),
+  ];
+}
+
+export function runProducer(args: string[]): Promise<Produced> {
   const script = fileURLToPath(new URL('./live-producer.ts', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -92,14 +106,7 @@ export async function measureLatency(o: LatencyOptions): Promise<Figure[]> {
     const sorted = Float64Array.from(samples).sort();
     const labels = { contender: `latency at ${o.rate.toLocaleString('en-US')} records/s, checkpoint every ${o.checkpointIntervalMs} ms` };
     log(`kafka: latency (checkpoint ${o.checkpointIntervalMs} ms): ${sorted.length} samples, p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms; producer ${JSON.stringify(produced)}`);
-    return [
-      figure(labels, 'p50', 'ms', [percentile(sorted, 50)]),
-      figure(labels, 'p99', 'ms', [percentile(sorted, 99)], { goal: { op: '<=', value: 50, source: 'issue 8' } }),
-      figure(labels, 'max', 'ms', [sorted.length ? sorted[sorted.length - 1] : NaN]),
-      figure(labels, 'samples', 'records', [sorted.length]),
-      figure(labels, 'produced', 'records/s', [produced.records / produced.seconds]),
-      figure(labels, 'producer ticks skipped', 'ticks of 10 ms', [produced.skippedTicks]),
-    ];
+    return latencyFigures(labels, sorted, produced, { op: '<=', value: 50, source: 'issue 8' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await deleteTopics(o.brokers, [d.ordersTopic, d.paymentsTopic]).catch(() => {});
