@@ -26,13 +26,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
 import type { MapState, ValueState } from '../contracts/operator.ts';
-import { PipelineBuilder } from '../contracts/pipeline.ts';
-import type { SinkDriver } from '../contracts/sinks.ts';
+import type { PipelineBuilder } from '../contracts/pipeline.ts';
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { eventTime } from '../runtime/input-gate.ts';
-import { PartitionActor, type FaultPoint } from '../runtime/partition-actor.ts';
-import { openActorStore } from '../runtime/stores.ts';
+import type { FaultPoint } from '../runtime/partition-actor.ts';
 import { DEAD_LETTER_SINK } from '../runtime/topology.ts';
 import { resolveCodec } from '../sources/codecs.ts';
 import { closeStateEnv, openStateEnv, type StateEnv } from '../../state/env.ts';
@@ -40,8 +38,8 @@ import { ManualClock } from './clock.ts';
 import type { Arrival, CrashPoint, DeadLetter, PipelineSourceOptions, TestDriverOptions, TestRecord } from './driver-types.ts';
 import { feedBatch, replayEvent, type InputBinding, type LogEvent, type LoggedRecord } from './input-log.ts';
 import { kafkaPartition, pipelineJob } from './pipeline-job.ts';
-import { MemorySink, SinkConnection, type OutputRecord } from './memory-sink.ts';
-import { mapStateAcross, valueStateAcross, type Slot } from './driver-slot.ts';
+import { MemorySink, type OutputRecord } from './memory-sink.ts';
+import { mapStateAcross, openSlot, valueStateAcross, type Slot } from './driver-slot.ts';
 
 class InjectedCrash extends Error {
   constructor(readonly point: FaultPoint) {
@@ -343,37 +341,22 @@ export class TestDriver<S extends Settings = Settings> {
   }
 
   private openSlot(partition: number, log: LogEvent[], nextOffset: number[]): Slot {
-    const store = openActorStore({ env: this.env, close: async () => {} }, `p${partition}`, { cacheMaxEntries: this.o.cacheMaxEntries ?? 100_000 });
-    const connections: SinkConnection[] = [];
-    const drivers = new Map<string, SinkDriver>();
-    for (const [id, sink] of this.sinks) {
-      const c = new SinkConnection(sink);
-      connections.push(c);
-      drivers.set(id, c);
-    }
-    const b = new PipelineBuilder();
-    this.job.pipeline(b, this.settings);
-    const actor = new PartitionActor({
-      job: this.job.name,
-      actorId: `p${partition}`,
+    return openSlot(
+      {
+        job: this.job,
+        settings: this.settings,
+        bindings: this.bindings,
+        sinks: this.sinks,
+        env: this.env,
+        cacheMaxEntries: this.o.cacheMaxEntries ?? 100_000,
+        checkpointIntervalMs: this.o.checkpointIntervalMs ?? Infinity,
+        fault: (p) => this.fault(p),
+        now: this.clock.now,
+      },
       partition,
-      inputs: this.bindings.map((i) => ({
-        sourceId: i.sourceId,
-        watermark: {
-          maxOutOfOrdernessMs: i.spec.watermark?.maxOutOfOrdernessMs ?? 0,
-          idleTimeoutMs: i.spec.watermark?.idleTimeoutMs ?? 0,
-          idleAdvance: i.spec.watermark?.idleAdvance,
-        },
-      })),
-      nodes: b.nodes,
-      store: store.store,
-      sinks: drivers,
-      checkpointIntervalMs: this.o.checkpointIntervalMs ?? Infinity,
-      fault: (p) => this.fault(p),
-      now: this.clock.now,
-    });
-    actor.open();
-    return { partition, actor, store, connections, log, nextOffset };
+      log,
+      nextOffset,
+    );
   }
 
   private fault(p: FaultPoint): void {
