@@ -13,6 +13,15 @@
  *      maxEventTimeBehindMs behind the watermark, so a record dated 9999 is
  *      refused instead of held forever.
  *
+ * Kafka batches of the built-in JSON codec take a faster road to the same
+ * result (admitAt): the batch's values are one Buffer, checked as UTF-8 once,
+ * and each record is parsed from a string cut from it, with no Buffer, view
+ * or TextDecoder call per record; its limits are bounded from that string
+ * (jsonTextWithin) before it is parsed. Anything that road cannot decide
+ * exactly as decodeWith would (a batch that is not all UTF-8, a record near a
+ * limit, text that does not parse) goes the general way, which decides it:
+ * the same value, or the same reason and message.
+ *
  * A record refused at any step is dead-lettered once, with its reason
  * (`limit_exceeded`, `decode_error`, `validation_failed`,
  * `event_time_out_of_range`), code SLUICE_DECODE, and for a limit the limit
@@ -20,23 +29,29 @@
  */
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { decodeWith, type Codec } from '../sources/codecs.ts';
-import { breachMessage, checkValue, resolveLimits, scanJson, type LimitBreach, type ResolvedLimits } from './input-limits.ts';
+import { isUtf8 } from 'node:buffer';
+import { decodeWith, resolveCodec, type Codec } from '../sources/codecs.ts';
+import { breachMessage, checkValue, jsonTextWithin, resolveLimits, scanJson, type LimitBreach, type ResolvedLimits } from './input-limits.ts';
 import type { PartitionActor } from './partition-actor.ts';
 import { keyAt, valueAt, type RecordBatchWire } from './record-batch.ts';
 
-/** Stands for the key of the record admitAt() is looking at: cut from the batch only for a dead letter. */
+/** Stand for the key and value of the record admitAt() is looking at: cut from the batch only for a dead letter. */
 const BATCH_KEY = new Uint8Array(0);
+const BATCH_VALUE = new Uint8Array(0);
 
 export class InputGate {
   readonly limits: ResolvedLimits;
   private readonly json: boolean;
+  /** The built-in JSON codec (not a custom codec that calls itself 'json'): admitAt may parse from the batch's text. */
+  private readonly builtinJson: boolean;
   /** The admitted record's value and event time (set when admit* returns true): no allocation per record. */
   value: unknown = undefined;
   time = 0;
   /** The batch and index of the record admitAt() is looking at. */
   private wire: RecordBatchWire | undefined;
   private at = 0;
+  /** The wire's values as one Buffer (no copy), when the built-in JSON codec reads them and they are all UTF-8. */
+  private text: Buffer | undefined;
 
   constructor(
     private readonly actor: PartitionActor,
@@ -46,22 +61,57 @@ export class InputGate {
   ) {
     this.limits = resolveLimits(spec.limits);
     this.json = codec?.name === 'json';
+    this.builtinJson = codec === resolveCodec('json');
   }
 
-  /** Record `i` of a Kafka batch; its key is cut from the batch only if the record is refused. */
+  /** Record `i` of a Kafka batch; its key and value are cut from the batch only if the record is refused. */
   admitAt(w: RecordBatchWire, i: number): boolean {
-    this.wire = w;
+    if (w !== this.wire) this.beginBatch(w);
     this.at = i;
-    return this.admitBytes(w.meta[2 * i], BATCH_KEY, valueAt(w, i), w.meta[2 * i + 1]);
+    const offset = w.meta[2 * i];
+    const time = w.meta[2 * i + 1];
+    const text = this.text;
+    const ends = w.ends;
+    const end = ends[i];
+    if (text === undefined || end < 0) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
+    const prev = i === 0 ? 0 : ends[i - 1];
+    const start = prev < 0 ? -prev - 1 : prev;
+    const l = this.limits;
+    const n = end - start;
+    if (n > l.maxValueBytes) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
+    // The batch is UTF-8 as a whole, so only a record cut inside a character (at either end) is not:
+    // its text then begins or ends with U+FFFD, which no JSON text does, so JSON.parse refuses it
+    // below. So does a leading byte-order mark, which TextDecoder drops: the general road decides.
+    const s = text.toString(undefined, start, end);
+    if ((n > l.maxDepth || n > l.maxStringLength) && !jsonTextWithin(s, n, l.maxDepth, l.maxStringLength)) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch {
+      // decodeWith's error and message: the general way decodes it again and refuses it.
+      return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
+    }
+    return this.admitDecoded(offset, BATCH_KEY, BATCH_VALUE, v, time);
+  }
+
+  private beginBatch(w: RecordBatchWire): void {
+    this.wire = w;
+    const b = w.bytes;
+    this.text = this.builtinJson && isUtf8(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : undefined;
   }
 
   /** The batch is done: the gate holds no reference to it. */
   endBatch(): void {
     this.wire = undefined;
+    this.text = undefined;
   }
 
   private keyOf(key: Uint8Array | null): Uint8Array | null {
     return key === BATCH_KEY ? keyAt(this.wire!, this.at) : key;
+  }
+
+  private rawOf(bytes: Uint8Array | null | undefined): Uint8Array | null | undefined {
+    return bytes === BATCH_VALUE ? valueAt(this.wire!, this.at) : bytes;
   }
 
   /** A record as bytes (Kafka). `recordTime` is its Kafka timestamp, the event time without an extractor. */
@@ -123,7 +173,7 @@ export class InputGate {
         reason = `validator threw: ${(err as Error).message}`;
       }
       if (reason !== undefined) {
-        this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: bytes ?? undefined }, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
+        this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: this.rawOf(bytes) ?? undefined }, 'validation_failed', new SluiceError(ErrorCodes.DECODE, reason));
         return false;
       }
     }
@@ -140,7 +190,7 @@ export class InputGate {
     if (breach) {
       const what = breach.limit === 'maxEventTimeAheadMs' && ref !== wm ? 'the wall clock' : `the watermark (${new Date(wm).toISOString()})`;
       const msg = `event time ${Number.isFinite(t) ? new Date(t).toISOString() : String(t)} is ${breach.actual} ms ${breach.limit === 'maxEventTimeAheadMs' ? 'ahead of' : 'behind'} ${what}; ${breach.limit} is ${breach.max}`;
-      this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: bytes ?? undefined }, 'event_time_out_of_range', new SluiceError(ErrorCodes.DECODE, msg), breach);
+      this.actor.deadLetterInput(this.input, offset, this.keyOf(key), { value: v, raw: this.rawOf(bytes) ?? undefined }, 'event_time_out_of_range', new SluiceError(ErrorCodes.DECODE, msg), breach);
       return false;
     }
     this.value = v;

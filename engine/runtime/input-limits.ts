@@ -74,6 +74,24 @@ export function scanJson(b: Uint8Array, maxDepth: number, maxString: number): Li
 }
 
 /**
+ * True when a JSON text of `bytes` UTF-8 bytes, already decoded into `text`,
+ * cannot break maxDepth or maxStringLength, so scanJson of its bytes would
+ * find nothing: its depth is at most its count of '{' and '[' (those inside
+ * strings too), and no string in it is as long as the whole. A bound, not a
+ * measure: false means only "scan the bytes". It counts with String
+ * indexOf, native and several times faster than scanJson's loop over every
+ * byte, which was a third of the worker's cost of reading a JSON record
+ * from Kafka (bench/notes/20-nexmark.md).
+ */
+export function jsonTextWithin(text: string, bytes: number, maxDepth: number, maxString: number): boolean {
+  if (bytes > maxString) return false;
+  let opens = 0;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++opens > maxDepth) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++opens > maxDepth) return false;
+  return true;
+}
+
+/**
  * Depth and string length of a decoded value, walked with an explicit stack
  * (no recursion). On the hot path for embedded sources: a flat record (the
  * common case) allocates nothing; the stack is made only for nested values.
