@@ -43,7 +43,7 @@ import { createKafka, toKafkaError } from './client.ts';
 import { installCoordinatorHooks, type CoordinatorHooks } from './coordinator-hooks.ts';
 import { PartitionTracker } from './partition-tracker.ts';
 import { fromAssignment, groupByTopic, keyOf, sortTps, tpKey } from './partitions.ts';
-import { convertMessages } from './records.ts';
+import { FetchedBatch, firstAtOrAbove } from './fetched-batch.ts';
 import type {
   AssignedOffsets,
   GroupConsumer,
@@ -296,12 +296,14 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     if (stopping || !isRunning() || isStale() || !tracker.canDeliver(key)) return Promise.resolve();
     const messages = batch.messages;
     const position = tracker.position(key);
-    const records = convertMessages(topic, partition, messages, position ?? 0);
+    // Records below the position are dropped: a fetch returns whole record batches.
+    const first = firstAtOrAbove(messages, position ?? 0);
+    const count = messages.length - first;
     // lastOffset() includes trailing control records (transaction markers), which are consumed too.
-    const next = Math.max(Number(batch.lastOffset()) + 1, records.length > 0 ? records[records.length - 1].offset + 1 : 0);
-    if (records.length > 0) {
+    const next = Math.max(Number(batch.lastOffset()) + 1, count > 0 ? Number(messages[messages.length - 1].offset) + 1 : 0);
+    if (count > 0) {
       try {
-        h.onBatch({ topic, partition, records, highWatermark, nextOffset: next });
+        h.onBatch(new FetchedBatch(topic, partition, messages, first, highWatermark, next));
       } catch (err) {
         // The engine refused the batch: hold the partition rather than refetch it in a loop.
         tracker.pause(key);

@@ -1,8 +1,12 @@
 /**
- * Replacements for two per-record steps of kafkajs 2.2.4's fetch path, on
- * numbers rather than its int64 `Long` class, and a correct read_committed
- * filter:
+ * Replacements for three per-record steps of kafkajs 2.2.4's fetch path, on
+ * numbers rather than its int64 `Long` class, with fewer objects, and a
+ * correct read_committed filter:
  *
+ *   - the record batch decoder (src/protocol/recordBatch/v0/decoder.js)
+ *     cuts every record out of the batch (a Buffer) and wraps it in a
+ *     Decoder of its own; decodeRecordBatch decodes each record in place,
+ *     from the batch's decoder, and moves past it by its length;
  *   - the record decoder (src/protocol/recordBatch/record/v0/decoder.js)
  *     reads each record's timestamp delta with `readVarLong` (a `Long`
  *     built, shifted and added per byte) and makes its offset and timestamp
@@ -36,7 +40,12 @@ const require = createRequire(import.meta.url);
 const root = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js').replace(/protocol\/recordBatch\/record\/v0\/decoder\.js$/, '');
 const Long = require(`${root}utils/long.js`) as LongStatic;
 const HeaderDecoder = require(`${root}protocol/recordBatch/header/v0/decoder.js`) as (d: Decoder) => { key: string; value: unknown };
-const TimestampTypes = require(`${root}protocol/timestampTypes.js`) as { LOG_APPEND_TIME: number };
+const TimestampTypes = require(`${root}protocol/timestampTypes.js`) as { LOG_APPEND_TIME: number; CREATE_TIME: number };
+const DecoderClass = require(`${root}protocol/decoder.js`) as new (b: Buffer) => Decoder;
+const { KafkaJSPartialMessageError } = require(`${root}errors.js`) as { KafkaJSPartialMessageError: new (m: string) => Error };
+const { lookupCodecByAttributes } = require(`${root}protocol/message/compression/index.js`) as {
+  lookupCodecByAttributes(a: number): { decompress(b: Buffer): Promise<Buffer> } | null;
+};
 
 interface LongValue {
   add(x: LongValue | number): LongValue;
@@ -51,6 +60,12 @@ interface Decoder {
   buffer: Buffer;
   offset: number;
   readInt8(): number;
+  readInt16(): number;
+  readInt32(): number;
+  readInt64(): { toString(): string };
+  readAll(): Buffer;
+  slice(size: number): Decoder;
+  forward(size: number): void;
   readVarInt(): number;
   readVarLong(): LongValue;
   readVarIntBytes(): Buffer | null;
@@ -100,6 +115,8 @@ export function readSmallVarLong(d: Decoder): number | undefined {
   return undefined;
 }
 
+const NO_HEADERS: Record<string, unknown> = Object.freeze({});
+
 // The numbers of the record batch being decoded: every record of a batch shares its context object.
 let lastContext: BatchContext | undefined;
 let firstOffsetN = NaN;
@@ -126,6 +143,8 @@ export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} a
   const value = decoder.readVarIntBytes();
   // kafkajs's header semantics: a repeated key collects its values in an array.
   const list = decoder.readVarIntArray(HeaderDecoder);
+  // Most records have none: one frozen empty object for all of them.
+  if (list.length === 0) return { magicByte, attributes, timestamp, offset, key, value, headers: NO_HEADERS, isControlRecord: isControlBatch, batchContext };
   const headers: Record<string, unknown> = {};
   for (const { key: k, value: v } of list) {
     const had = Object.hasOwn(headers, k) ? headers[k] : undefined;
@@ -134,6 +153,58 @@ export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} a
     Object.defineProperty(headers, k, { value: next, enumerable: true, writable: true, configurable: true });
   }
   return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+}
+
+const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
+const TRANSACTIONAL_FLAG_MASK = 0x10;
+const CONTROL_FLAG_MASK = 0x20;
+
+/** kafkajs's record batch decoder, with the same output. */
+export async function decodeRecordBatch(fetchDecoder: Decoder): Promise<Record<string, unknown>> {
+  const firstOffset = fetchDecoder.readInt64().toString();
+  const length = fetchDecoder.readInt32();
+  const decoder = fetchDecoder.slice(length);
+  fetchDecoder.forward(length);
+  const remainingBytes = Buffer.byteLength(decoder.buffer);
+  if (remainingBytes < length) {
+    throw new KafkaJSPartialMessageError(`Tried to decode a partial record batch: remainingBytes(${remainingBytes}) < recordBatchLength(${length})`);
+  }
+  const partitionLeaderEpoch = decoder.readInt32();
+  const magicByte = decoder.readInt8();
+  decoder.readInt32(); // the CRC, which kafkajs does not check
+  const attributes = decoder.readInt16();
+  const lastOffsetDelta = decoder.readInt32();
+  const firstTimestamp = decoder.readInt64().toString();
+  const maxTimestamp = decoder.readInt64().toString();
+  const producerId = decoder.readInt64().toString();
+  const producerEpoch = decoder.readInt16();
+  const firstSequence = decoder.readInt32();
+  const inTransaction = (attributes & TRANSACTIONAL_FLAG_MASK) > 0;
+  const isControlBatch = (attributes & CONTROL_FLAG_MASK) > 0;
+  const timestampType = (attributes & TIMESTAMP_TYPE_FLAG_MASK) > 0 ? TimestampTypes.LOG_APPEND_TIME : TimestampTypes.CREATE_TIME;
+  const recordContext = { firstOffset, firstTimestamp, partitionLeaderEpoch, inTransaction, isControlBatch, lastOffsetDelta, producerId, producerEpoch, firstSequence, maxTimestamp, timestampType };
+  const context = { ...recordContext, magicByte } as BatchContext;
+  const codec = lookupCodecByAttributes(attributes);
+  const n = decoder.readInt32();
+  let records: unknown[];
+  if (!codec) records = n === -1 ? [] : readRecords(decoder, n, context);
+  else records = n <= 0 ? [] : readRecords(new DecoderClass(await codec.decompress(decoder.readAll())), n, context);
+  return { ...recordContext, records };
+}
+
+/** `n` records, each decoded where it lies in `d`'s buffer. */
+function readRecords(d: Decoder, n: number, context: BatchContext): unknown[] {
+  const records = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    const size = d.readVarInt();
+    const end = d.offset + size;
+    if (size < 0 || end > d.buffer.length) throw new KafkaJSPartialMessageError(`Tried to decode a partial record: ${size} bytes at ${d.offset} of ${d.buffer.length}`);
+    records[i] = decodeRecord(d, context);
+    // A record that read past its length is corrupt (kafkajs would have read it short).
+    if (d.offset > end) throw new KafkaJSPartialMessageError(`record at ${end - size} read ${d.offset - end + size} bytes of ${size}`);
+    d.offset = end;
+  }
+  return records;
 }
 
 /** a >= b for offsets as decimal strings: on numbers while they are exact. */
@@ -269,16 +340,17 @@ function install(path: string, exports: unknown): boolean {
 
 const decoderPath = `${root}protocol/recordBatch/record/v0/decoder.js`;
 const batchPath = `${root}consumer/batch.js`;
+const batchDecoderPath = `${root}protocol/recordBatch/v0/decoder.js`;
 
 /**
- * Both or neither: kafkajs loads its Batch with its consumer, but the record
- * decoder only at the first fetch, so once kafkajs is loaded only the
- * decoder could still be replaced, and a process would run half of each.
+ * All or none: once kafkajs is loaded some of its modules are, and a process
+ * that replaced only the others would run half of each.
  */
 function installBoth(): boolean {
   if (require.cache[batchPath] && require.cache[batchPath].exports !== Batch) return false;
   if (require.cache[decoderPath] && require.cache[decoderPath].exports !== decodeRecord) return false;
-  return install(decoderPath, decodeRecord) && install(batchPath, Batch);
+  if (require.cache[batchDecoderPath] && require.cache[batchDecoderPath].exports !== decodeRecordBatch) return false;
+  return install(decoderPath, decodeRecord) && install(batchDecoderPath, decodeRecordBatch) && install(batchPath, Batch);
 }
 
 export const kafkajsDecodePatched: boolean = installBoth();

@@ -31,11 +31,21 @@ export interface KafkaRecord {
   headers?: Record<string, Buffer | string>;
 }
 
-/** What `onBatch` receives: records of one partition, in offset order. */
+/**
+ * What `onBatch` receives: records of one partition, in offset order, read
+ * by index (no object per record), or as KafkaRecord objects (`records`,
+ * made on first use).
+ */
 export interface KafkaBatch {
   topic: string;
   partition: number;
-  records: KafkaRecord[];
+  /** Records in the batch (at least one). */
+  readonly length: number;
+  offset(i: number): number;
+  timestamp(i: number): number;
+  key(i: number): Buffer | null;
+  value(i: number): Buffer | null;
+  readonly records: KafkaRecord[];
   /** The partition's high watermark when the batch was fetched (offset of the next record to be written). */
   highWatermark: number;
   /**

@@ -14,13 +14,13 @@
  *      refused instead of held forever.
  *
  * Kafka batches of the built-in JSON codec take a faster road to the same
- * result (admitAt): the batch's values are one Buffer, checked as UTF-8 once,
- * and each record is parsed from a string cut from it, with no Buffer, view
- * or TextDecoder call per record; its limits are bounded from that string
- * (jsonTextWithin) before it is parsed. Anything that road cannot decide
- * exactly as decodeWith would (a batch that is not all UTF-8, a record near a
- * limit, text that does not parse) goes the general way, which decides it:
- * the same value, or the same reason and message.
+ * result (admitAt): the batch's bytes are one Buffer, and each record is
+ * parsed from a string cut from it, with no Buffer, view or TextDecoder call
+ * per record; its limits are bounded from that string (jsonTextWithin)
+ * before it is parsed. Anything that road cannot decide exactly as
+ * decodeWith would (bytes that are not UTF-8, a record near a limit, text
+ * that does not parse) goes the general way, which decides it: the same
+ * value, or the same reason and message.
  *
  * A record refused at any step is dead-lettered once, with its reason
  * (`limit_exceeded`, `decode_error`, `validation_failed`,
@@ -29,7 +29,6 @@
  */
 import type { SourceSpec } from '../contracts/sources.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { isUtf8 } from 'node:buffer';
 import { decodeWith, resolveCodec, type Codec } from '../sources/codecs.ts';
 import { breachMessage, checkValue, jsonTextWithin, resolveLimits, scanJson, type LimitBreach, type ResolvedLimits } from './input-limits.ts';
 import type { PartitionActor } from './partition-actor.ts';
@@ -50,7 +49,7 @@ export class InputGate {
   /** The batch and index of the record admitAt() is looking at. */
   private wire: RecordBatchWire | undefined;
   private at = 0;
-  /** The wire's values as one Buffer (no copy), when the built-in JSON codec reads them and they are all UTF-8. */
+  /** The wire's bytes as one Buffer (no copy), when the built-in JSON codec reads them. */
   private text: Buffer | undefined;
 
   constructor(
@@ -71,24 +70,23 @@ export class InputGate {
     const offset = w.meta[2 * i];
     const time = w.meta[2 * i + 1];
     const text = this.text;
-    const ends = w.ends;
-    const end = ends[i];
-    if (text === undefined || end < 0) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
-    const prev = i === 0 ? 0 : ends[i - 1];
-    const start = prev < 0 ? -prev - 1 : prev;
+    const start = w.pos[4 * i];
+    if (text === undefined || start < 0) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
+    const end = w.pos[4 * i + 1];
     const l = this.limits;
     const n = end - start;
     if (n > l.maxValueBytes) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
-    // The batch is UTF-8 as a whole, so only a record cut inside a character (at either end) is not:
-    // its text then begins or ends with U+FFFD, which no JSON text does, so JSON.parse refuses it
-    // below. So does a leading byte-order mark, which TextDecoder drops: the general road decides.
     const s = text.toString(undefined, start, end);
+    // Bytes that are not UTF-8 became U+FFFD: the general road (TextDecoder, fatal) decides, as it
+    // does for a U+FFFD that was in the text. A leading byte-order mark, which TextDecoder drops,
+    // makes JSON.parse fail below, and goes the same way.
+    if (s.indexOf('\uFFFD') !== -1) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
     if ((n > l.maxDepth || n > l.maxStringLength) && !jsonTextWithin(s, n, l.maxDepth, l.maxStringLength)) return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
     let v: unknown;
     try {
       v = JSON.parse(s);
     } catch {
-      // decodeWith's error and message: the general way decodes it again and refuses it.
+      // decodeWith's error and message: the general road decodes it again and refuses it.
       return this.admitBytes(offset, BATCH_KEY, valueAt(w, i), time);
     }
     return this.admitDecoded(offset, BATCH_KEY, BATCH_VALUE, v, time);
@@ -97,7 +95,7 @@ export class InputGate {
   private beginBatch(w: RecordBatchWire): void {
     this.wire = w;
     const b = w.bytes;
-    this.text = this.builtinJson && isUtf8(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : undefined;
+    this.text = this.builtinJson ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : undefined;
   }
 
   /** The batch is done: the gate holds no reference to it. */

@@ -20,13 +20,8 @@
  * budget"). The bound is passed once per batch, so the most in flight is the
  * bound plus one batch (at most the consumer's maxBytesPerPartition).
  *
- * Bounded runs (`--until end`): the end offsets of every input topic are
- * taken before the consumer starts. A topic partition whose position reaches
- * its bound (records handed over, or transaction markers fetched past it) is
- * paused for good, records at or past the bound are not handed over, and the
- * worker is told (`end-input`, after the last batch), so the actor's event
- * time for that input goes to the end. The runner stops once every
- * partition's inputs have ended.
+ * Bounded runs (`--until end`): kafka-run-bounds.ts. The runner stops once
+ * every partition's inputs have ended.
  */
 import { hostname } from 'node:os';
 import type { SourceSpec } from '../contracts/sources.ts';
@@ -36,11 +31,12 @@ import type { AssignedOffsets, GroupConsumer, KafkaBatch, KafkaClientConfig, Top
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { JobRunner } from './job-runner.ts';
 import type { FromWorker } from './protocol.ts';
-import { encodeRecordBatch, wireBytes, type RawRecord } from './record-batch.ts';
+import { encodeRecords, wireBytes } from './record-batch.ts';
 import { checkOffsetRange, type OffsetRanges, type OffsetReset } from './kafka-offset-range.ts';
 import { KafkaProgress } from './kafka-progress.ts';
 import { PauseClock } from './kafka-pause-clock.ts';
 import { checkCopartitioned } from './kafka-copartition.ts';
+import { RunBounds } from './kafka-run-bounds.ts';
 
 /** Default bound on bytes in flight to a worker, per actor (JobRunnerOptions.maxInflightBytes). */
 export const MAX_INFLIGHT_BYTES = 16 << 20;
@@ -86,10 +82,8 @@ export class KafkaInput {
   private endsTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private readonly paused = new PauseClock();
-  /** Bounded run: the end offset of each 'topic:partition' when the run started. */
-  private bounds: Map<string, number> | undefined;
-  /** Bounded run: the 'topic:partition's read to their bound (paused for good). */
-  private readonly ended = new Set<string>();
+  /** Bounded run: the end offsets, and the inputs read to them (kafka-run-bounds.ts). */
+  private bounds: RunBounds | undefined;
 
   constructor(
     private readonly runner: JobRunner,
@@ -130,15 +124,7 @@ export class KafkaInput {
   }
 
   async start(): Promise<void> {
-    if (this.bounded) {
-      const admin = createAdmin(this.cfg);
-      try {
-        this.bounds = new Map();
-        for (const t of this.topics) for (const [p, end] of await admin.topicEndOffsets(t)) this.bounds.set(`${t}:${p}`, end);
-      } finally {
-        await admin.close();
-      }
-    }
+    if (this.bounded) this.bounds = await RunBounds.take(this.cfg, this.topics);
     this.consumer = createGroupConsumer(this.cfg, {
       groupId: this.groupId,
       topics: this.topics,
@@ -221,10 +207,10 @@ export class KafkaInput {
           // A new actor: tell it again about inputs already at their bound (or with nothing to read).
           this.sourceIds.forEach((id, i) => {
             const key = `${this.topics[i]}:${p}`;
-            this.ended.delete(key);
+            this.bounds!.reopen(key);
             const pos = positions[id] ?? 0;
             const latest = (this.sources[id] as { startFrom?: string }).startFrom === 'latest' && pos === 0;
-            if (latest || pos >= (this.bounds!.get(key) ?? 0)) this.endInput(p, i, key);
+            if (latest || pos >= this.bounds!.of(key)) this.endInput(p, i, key);
           });
         }
       }),
@@ -234,8 +220,7 @@ export class KafkaInput {
 
   /** Bounded run: input `input` of partition `p` is read to its bound. */
   private endInput(p: number, input: number, key: string): void {
-    if (this.ended.has(key)) return;
-    this.ended.add(key);
+    if (!this.bounds!.end(key)) return;
     this.consumer?.pause([{ topic: this.topics[input], partition: p }]);
     this.runner.workerFor(p).endInput(`p${p}`, input);
   }
@@ -261,28 +246,28 @@ export class KafkaInput {
   private onBatch(b: KafkaBatch): void {
     const feed = this.feeds.get(b.partition);
     const input = this.inputOfTopic.get(b.topic);
-    if (!feed || input === undefined || b.records.length === 0) return;
-    let recs: RawRecord[] = b.records as unknown as RawRecord[];
+    if (!feed || input === undefined || b.length === 0) return;
+    let n = b.length;
     const key = `${b.topic}:${b.partition}`;
     if (this.bounds) {
-      if (this.ended.has(key)) return;
-      // Records at or past the bound arrived after the run started: not this run's.
-      const bound = this.bounds.get(key) ?? 0;
-      if (recs[recs.length - 1].offset >= bound) recs = recs.filter((r) => r.offset < bound);
-      if (recs.length > 0) this.send(b.partition, Math.min(b.nextOffset, bound), feed, input, key, recs);
+      if (this.bounds.isEnded(key)) return;
+      const bound = this.bounds.of(key);
+      n = this.bounds.clip(b, key);
+      if (n > 0) this.send(b.partition, Math.min(b.nextOffset, bound), feed, input, key, b, n);
       if (b.nextOffset >= bound) this.endInput(b.partition, input, key);
       return;
     }
-    this.send(b.partition, b.nextOffset, feed, input, key, recs);
+    this.send(b.partition, b.nextOffset, feed, input, key, b, n);
   }
 
-  private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, recs: RawRecord[]): void {
-    this.progress.handedOver(key, recs[recs.length - 1].offset + 1, nextOffset);
-    const wire = encodeRecordBatch(recs);
+  /** The batch's first `n` records to the partition's actor. */
+  private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, b: KafkaBatch, n: number): void {
+    this.progress.handedOver(key, b.offset(n - 1) + 1, nextOffset);
+    const wire = encodeRecords(b, 0, n);
     // Before the send: it transfers the buffers, which leaves them empty here.
     const bytes = wireBytes(wire);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
-    feed.inflight += recs.length;
+    feed.inflight += n;
     feed.inflightBytes += bytes;
     if (bytes > feed.maxBatchBytes) feed.maxBatchBytes = bytes;
     if (feed.inflightBytes > feed.peakInflightBytes) feed.peakInflightBytes = feed.inflightBytes;
@@ -308,7 +293,7 @@ export class KafkaInput {
   }
 
   private onMarkers(key: string, next: number): void {
-    if (this.bounds && !this.ended.has(key) && next >= (this.bounds.get(key) ?? 0)) {
+    if (this.bounds && !this.bounds.isEnded(key) && next >= this.bounds.of(key)) {
       const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
       if (this.feeds.has(p)) this.endInput(p, this.inputOfTopic.get(topic)!, key);
     }
@@ -331,7 +316,7 @@ export class KafkaInput {
     feed.paused = false;
     this.paused.end(p);
     // An input of a bounded run that reached its bound stays paused.
-    this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.ended.has(`${tp.topic}:${tp.partition}`)));
+    this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.bounds?.isEnded(`${tp.topic}:${tp.partition}`)));
   }
 
   /**

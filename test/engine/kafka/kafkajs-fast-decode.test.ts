@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGroupConsumer } from '../../../engine/kafka/consumer.ts';
-import { Batch, decodeRecord, filterAborted, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
+import { Batch, decodeRecord, decodeRecordBatch, filterAborted, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
 
 const require = createRequire(import.meta.url);
 type Fn = (...a: unknown[]) => unknown;
@@ -22,6 +22,9 @@ const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) =>
 const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => { writeVarLong(v: unknown): { buffer: Buffer }; buffer: Buffer };
 const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => { buffer: Buffer };
 const originalDecode = original<Fn>('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
+const originalDecodeBatch = original<Fn>('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (o: object) => Promise<{ buffer: Buffer }> };
+const { Types: Compression } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number; GZIP: number } };
 const OriginalBatch = original<new (...a: unknown[]) => Record<string, Fn | unknown>>('kafkajs/src/consumer/batch.js');
 
 /** A record encoded by kafkajs, decoded by `decode` as kafkajs's batch decoder calls it. */
@@ -36,6 +39,28 @@ describe('kafkajs fetch decoding on numbers', () => {
     expect(kafkajsDecodePatched).toBe(true);
     expect(require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js')).toBe(decodeRecord);
     expect(require('kafkajs/src/consumer/batch.js')).toBe(Batch);
+    expect(require('kafkajs/src/protocol/recordBatch/v0/decoder.js')).toBe(decodeRecordBatch);
+  });
+
+  it('decodes record batches exactly as kafkajs does: uncompressed, gzip, transactional, with headers', async () => {
+    const records = Array.from({ length: 50 }, (_, i) => encodeRecord({
+      offsetDelta: i,
+      timestampDelta: i * 7,
+      key: i % 4 === 0 ? null : Buffer.from(`k${i}`),
+      value: i % 9 === 0 ? null : Buffer.from(JSON.stringify({ i, s: 'é'.repeat(i) })),
+      headers: i % 5 === 0 ? { h: String(i), r: ['a', 'b'] } : {},
+    }));
+    for (const compression of [Compression.None, Compression.GZIP]) {
+      for (const transactional of [false, true]) {
+        const { buffer } = await RecordBatch({ compression, transactional, firstOffset: '1234', firstTimestamp: 1796299200123, maxTimestamp: 1796299200500, lastOffsetDelta: 49, producerId: '77', records });
+        const ours = await decodeRecordBatch(new Decoder(buffer) as never);
+        const theirs = (await originalDecodeBatch(new Decoder(buffer))) as Record<string, unknown>;
+        expect(ours).toEqual(theirs);
+        expect((ours.records as unknown[]).length).toBe(50);
+      }
+    }
+    const { buffer } = await RecordBatch({ records: [encodeRecord({ offsetDelta: 0, timestampDelta: 0, key: null, value: Buffer.from('x'), headers: {} })] });
+    await expect(decodeRecordBatch(new Decoder(buffer.subarray(0, buffer.length - 2)) as never)).rejects.toThrow(/partial record batch/);
   });
 
   it('reads varlongs of up to 7 bytes as numbers, and leaves longer ones to kafkajs', () => {
