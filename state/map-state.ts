@@ -19,6 +19,7 @@ import type { CacheEntry } from './state-cache.ts';
 import { decodeValue } from './codec.ts';
 import type { StateContext, StoredOwner } from './state-context.ts';
 import { checkKeySize } from './state-context.ts';
+import { stateSeed } from './key-filter.ts';
 
 export interface MapState<V> {
   get(key: StateKey, field: StateKey): V | undefined;
@@ -46,6 +47,10 @@ export class KeySlot implements StoredOwner {
     this.key = key;
   }
 
+  get seed(): number {
+    return this.handle.seed;
+  }
+
   evicted(e: CacheEntry): void {
     this.fields.delete(e.field as StateKey);
     if (this.fields.size === 0 && !this.cleared) this.handle.dropSlot(this);
@@ -70,6 +75,7 @@ export class KeySlot implements StoredOwner {
 export class MapStateHandle<V> implements MapState<V> {
   readonly operator: string;
   readonly name: string;
+  readonly seed: number;
   private readonly ctx: StateContext;
   private readonly slots = new Map<StateKey, KeySlot>();
   private readonly scratch: [string, string, string, StateKey, StateKey];
@@ -81,6 +87,7 @@ export class MapStateHandle<V> implements MapState<V> {
     this.operator = operator;
     this.name = name;
     this.onClear = onClear;
+    this.seed = stateSeed(operator, name);
     this.scratch = [ctx.actorId, operator, name, 0, 0];
     this.prefixBytes = ctx.prefixBytes(operator, name);
   }
@@ -98,6 +105,8 @@ export class MapStateHandle<V> implements MapState<V> {
     let size = 0;
     if (slot === undefined || !slot.cleared) {
       checkKeySize(this.prefixBytes, k, f);
+      // A field the key filter rules out is absent without asking LMDB, and not cached (as in value-state.ts).
+      if (!this.ctx.storedKeys.mayBeStored(this.seed, k, f)) return undefined;
       const buf = this.ctx.db.getBinaryFast(this.fieldKey(k, f));
       if (buf !== undefined) {
         size = buf.length;
@@ -199,6 +208,7 @@ export class MapStateHandle<V> implements MapState<V> {
 
   // Owner of an entry for the instant between create() and indexing it.
   private readonly placeholder: StoredOwner = {
+    seed: 0,
     evicted: () => undefined,
     lmdbKey: () => [],
   };

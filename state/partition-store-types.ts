@@ -1,8 +1,10 @@
 /**
  * The types of PartitionStore's interface (state/partition-store.ts): its
- * options, what a checkpoint commit takes and returns, and its statistics.
+ * options, what a checkpoint commit takes (and the check of it) and returns,
+ * and its statistics.
  */
 import type { Key } from 'lmdb';
+import { SluiceError, ErrorCodes } from '../engine/errors.ts';
 import type { OutboxAppend } from './outbox.ts';
 
 export interface PartitionStoreOptions {
@@ -55,4 +57,14 @@ export interface StoreStats {
   stateBytes: number;
   /** The same two counts per operator: { operator: [keys, bytes] }. */
   byOperator: Record<string, [number, number]>;
+}
+
+export function checkCommitInput(input: CommitInput): void {
+  if (typeof input.epoch !== 'number' || !Number.isFinite(input.epoch)) {
+    throw new SluiceError(ErrorCodes.STATE, `checkpoint epoch must be a finite number, got ${String(input.epoch)}`);
+  }
+  if (input.positions === null || typeof input.positions !== 'object') {
+    throw new SluiceError(ErrorCodes.STATE, 'checkpoint positions must be an object');
+  }
+  if (!Array.isArray(input.outbox)) throw new SluiceError(ErrorCodes.STATE, 'checkpoint outbox must be an array');
 }

@@ -3,7 +3,9 @@
  * partition actor, in a shared state env (state/env.ts has the key layouts).
  *
  * Between checkpoints everything lives in memory: state writes in the bounded
- * cache (state/state-cache.ts), timer changes in the timer services. `commit`
+ * cache (state/state-cache.ts), timer changes in the timer services. A read
+ * that misses the cache asks LMDB only if the key filter (state/stored-keys.ts,
+ * kept by `commit`) says LMDB may hold the key. `commit`
  * writes all of it, plus positions, epoch and outbox changes, in ONE durable
  * LMDB write transaction, so after a crash the actor sees exactly its last
  * checkpoint. Nothing reaches LMDB any other way (leases aside, which live
@@ -29,6 +31,7 @@ import { maybeCheckReaders, type StateEnv, type BinaryDb } from './env.ts';
 import type { StateKey } from './key-order.ts';
 import { RANGE_END } from './key-order.ts';
 import { StateCache } from './state-cache.ts';
+import { StoredKeys } from './stored-keys.ts';
 import type { StateContext, StoredOwner } from './state-context.ts';
 import { encodedElementBytes } from './state-context.ts';
 import { ValueStateHandle, type ValueState } from './value-state.ts';
@@ -43,7 +46,7 @@ import { bump, copyCounts, writeRestoredEntries, type RestoredEntry } from './re
 import { SluiceError, ErrorCodes } from '../engine/errors.ts';
 
 export type { PartitionStoreOptions, CheckpointView, CommitInput, ChangeRecorder, CommitResult, StoreStats } from './partition-store-types.ts';
-import type { PartitionStoreOptions, CheckpointView, CommitInput, CommitResult, StoreStats } from './partition-store-types.ts';
+import { checkCommitInput, type PartitionStoreOptions, type CheckpointView, type CommitInput, type CommitResult, type StoreStats } from './partition-store-types.ts';
 export type { LeaseOwner, LeaseHolder, LeaseResult } from './lease.ts';
 export type { OutboxAppend, OutboxBatch } from './outbox.ts';
 
@@ -53,6 +56,7 @@ export class PartitionStore implements StateContext {
   readonly actorId: string;
   readonly db: BinaryDb;
   readonly cache: StateCache;
+  readonly storedKeys: StoredKeys;
   private readonly env: StateEnv;
   private readonly maxDirty: number;
   private readonly handles = new Map<string, ValueStateHandle<unknown> | MapStateHandle<unknown>>();
@@ -75,6 +79,7 @@ export class PartitionStore implements StateContext {
     this.db = env.state;
     const max = options.cacheMaxEntries ?? 100_000;
     this.cache = new StateCache(max);
+    this.storedKeys = new StoredKeys(env.state, actorId);
     this.maxDirty = options.maxDirtyEntries ?? max;
     this.actorBytes = encodedElementBytes(actorId);
   }
@@ -163,10 +168,14 @@ export class PartitionStore implements StateContext {
 
         // (a) state: clears first, then every dirty entry once.
         const rec = input.recorder;
-        const onRemove = rec ? (k: Key) => rec('state', k, null) : undefined;
+        const known = this.storedKeys;
         for (const slot of this.pendingClears) {
           const range = slot.range();
-          const r = removeRange(this.db, range.start, range.end, onRemove);
+          const seed = slot.seed;
+          const r = removeRange(this.db, range.start, range.end, (k: Key) => {
+            known.removed(seed, slot.key, (k as StateKey[])[4]);
+            rec?.('state', k, null);
+          });
           keys += r.keys;
           stateKeys -= r.keys;
           stateBytes -= r.bytes;
@@ -175,14 +184,16 @@ export class PartitionStore implements StateContext {
         const dirty = this.cache.dirty;
         for (let i = 0; i < dirty.length; i++) {
           const e = dirty[i];
-          const k = (e.owner as StoredOwner).lmdbKey(e);
+          const owner = e.owner as StoredOwner;
+          const k = owner.lmdbKey(e);
           // Bytes stored before this commit, 0 if absent; looked up only for blind writes.
           let old = e.storedSize;
-          if (old < 0) old = this.db.getBinaryFast(k)?.length ?? 0;
+          if (old < 0) old = known.knownAbsent(owner.seed, e.key, e.field) ? 0 : (this.db.getBinaryFast(k)?.length ?? 0);
           if (e.value === undefined) {
             e.pendingSize = 0;
             if (old === 0) continue;
             this.db.removeSync(k);
+            known.removed(owner.seed, e.key, e.field);
             rec?.('state', k, null);
             stateKeys--;
             stateBytes -= old;
@@ -190,6 +201,7 @@ export class PartitionStore implements StateContext {
           } else {
             const buf = this.encodeEntry(e.value, k);
             this.db.putSync(k, buf);
+            if (old === 0) known.added(owner.seed, e.key, e.field);
             rec?.('state', k, buf);
             e.pendingSize = buf.length;
             bytes += buf.length;
@@ -223,7 +235,9 @@ export class PartitionStore implements StateContext {
         keys++;
       });
     } catch (err) {
-      // The transaction aborted: memory still holds every change, dirty.
+      // The transaction aborted: memory still holds every change, dirty. The key
+      // filter may have dropped slots LMDB still holds: it is rebuilt.
+      this.storedKeys.invalidate();
       if (err instanceof SluiceError) throw err;
       throw new SluiceError(ErrorCodes.STATE, `checkpoint commit of ${this.actorId} failed: ${(err as Error).message}`, {
         cause: err,
@@ -330,6 +344,8 @@ export class PartitionStore implements StateContext {
 
   private resetMemory(): void {
     this.cache.reset();
+    // Whoever wrote LMDB since (another lease holder, a restore) did not tell the filter.
+    this.storedKeys.invalidate();
     for (const h of this.handles.values()) h.reset();
     this.pendingClears = [];
     this.counters = undefined;
@@ -378,14 +394,4 @@ function handleId(operator: string, name: string): string {
 
 function kindClash(operator: string, name: string, existing: string): SluiceError {
   return new SluiceError(ErrorCodes.STATE, `state ${operator}/${name} is already a ${existing} state`);
-}
-
-function checkCommitInput(input: CommitInput): void {
-  if (typeof input.epoch !== 'number' || !Number.isFinite(input.epoch)) {
-    throw new SluiceError(ErrorCodes.STATE, `checkpoint epoch must be a finite number, got ${String(input.epoch)}`);
-  }
-  if (input.positions === null || typeof input.positions !== 'object') {
-    throw new SluiceError(ErrorCodes.STATE, 'checkpoint positions must be an object');
-  }
-  if (!Array.isArray(input.outbox)) throw new SluiceError(ErrorCodes.STATE, 'checkpoint outbox must be an array');
 }

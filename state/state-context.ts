@@ -10,18 +10,23 @@ import type { Key } from 'lmdb';
 import type { BinaryDb } from './env.ts';
 import type { StateCache, EntryOwner, CacheEntry } from './state-cache.ts';
 import type { StateKey } from './key-order.ts';
+import type { StoredKeys } from './stored-keys.ts';
 import { SluiceError, ErrorCodes } from '../engine/errors.ts';
 
 export interface StateContext {
   readonly actorId: string;
   readonly db: BinaryDb;
   readonly cache: StateCache;
+  /** Which slots LMDB may hold: a miss on any other answers "absent" without a read. */
+  readonly storedKeys: StoredKeys;
   /** Encoded bytes of [actorId, operator, name] plus the separator before the key. */
   prefixBytes(operator: string, name: string): number;
 }
 
 /** An entry owner that can name its entries' LMDB keys (for the checkpoint). */
 export interface StoredOwner extends EntryOwner {
+  /** The state's seed in StoredKeys (key-filter.ts stateSeed of its operator and name). */
+  readonly seed: number;
   /** Returns a reused array: encode it before asking for the next key. */
   lmdbKey(e: CacheEntry): Key;
 }

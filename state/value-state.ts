@@ -3,8 +3,9 @@
  * LMDB key: [actorId, operator, stateName, key] (see state/env.ts).
  *
  * Reads hit the cache, else LMDB (`getBinaryFast` + decode) and are cached,
- * absent keys included, so a first-seen key costs one LMDB lookup, not one per
- * record. Writes only touch the cache; the checkpoint writes them out.
+ * absent keys included, so a key costs one LMDB lookup, not one per record;
+ * a first-seen key costs none: the store's key filter (state/stored-keys.ts)
+ * knows LMDB does not hold it. Writes only touch the cache; the checkpoint writes them out.
  * Values are held by reference until the checkpoint encodes them: mutate a
  * value only if you `put` it again (mutating without put is not persisted on
  * eviction paths and makes cached and stored state diverge).
@@ -15,6 +16,7 @@ import type { CacheEntry } from './state-cache.ts';
 import { decodeValue } from './codec.ts';
 import type { StateContext, StoredOwner } from './state-context.ts';
 import { checkKeySize } from './state-context.ts';
+import { stateSeed } from './key-filter.ts';
 
 export interface ValueState<T> {
   get(key: StateKey): T | undefined;
@@ -26,6 +28,7 @@ export interface ValueState<T> {
 export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
   readonly operator: string;
   readonly name: string;
+  readonly seed: number;
   private readonly ctx: StateContext;
   private readonly entries = new Map<StateKey, CacheEntry>();
   // Reused for every LMDB access: lmdb-js encodes the key synchronously.
@@ -36,6 +39,7 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
     this.ctx = ctx;
     this.operator = operator;
     this.name = name;
+    this.seed = stateSeed(operator, name);
     this.scratch = [ctx.actorId, operator, name, 0];
     this.prefixBytes = ctx.prefixBytes(operator, name);
   }
@@ -48,6 +52,10 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
       return e.value as T | undefined;
     }
     checkKeySize(this.prefixBytes, k, undefined);
+    // Ruled out by the key filter: absent, and not cached either, since asking the filter
+    // again costs less than a cache entry (a Map insert now, an eviction later, and a
+    // slot taken from the live keys).
+    if (!this.ctx.storedKeys.mayBeStored(this.seed, k)) return undefined;
     this.scratch[3] = k;
     const buf = this.ctx.db.getBinaryFast(this.scratch);
     let value: T | undefined;

@@ -189,8 +189,11 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
     // records of this key now, as a per-key timer would already have, so that a duplicate is
     // only ever judged against a live order. (An expired record can join nothing: any partner
     // it could still match would be late.)
-    if (this.bucketMs > 0 && this.o.uniqueLeft) this.evict(this.left, key, this.upper + this.grace, wm, this.emitLeftOnly ? this.o.leftOnly : undefined, ctx);
-    const buffered = this.left.get(key);
+    // evict() hands back what it kept: one state read for both.
+    const buffered =
+      this.bucketMs > 0 && this.o.uniqueLeft
+        ? this.evict(this.left, key, this.upper + this.grace, wm, this.emitLeftOnly ? this.o.leftOnly : undefined, ctx)
+        : this.left.get(key);
     if (this.o.uniqueLeft && buffered !== undefined && buffered.length > 0) {
       ctx.count(this.names.duplicates);
       ctx.sideOutput(JOIN_SIDE_OUTPUTS.duplicate, value, t);
@@ -296,9 +299,11 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
     const rightOnly = this.emitRightOnly ? this.o.rightOnly : undefined;
     switch (timer.tag) {
       case 'L':
-        return this.evict(this.left, timer.key, this.upper + this.grace, wm, leftOnly, ctx);
+        this.evict(this.left, timer.key, this.upper + this.grace, wm, leftOnly, ctx);
+        return;
       case 'R':
-        return this.evict(this.right, timer.key, -this.lower + this.grace, wm, rightOnly, ctx);
+        this.evict(this.right, timer.key, -this.lower + this.grace, wm, rightOnly, ctx);
+        return;
       case 'BL':
         for (const k of this.bucketL.keys(timer.key)) this.evict(this.left, k, this.upper + this.grace, wm, leftOnly, ctx);
         return this.bucketL.clear(timer.key);
@@ -308,7 +313,10 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
     }
   }
 
-  /** Drops the key's records whose bound (time + span) is below the watermark; emits the unmatched ones if asked. */
+  /**
+   * Drops the key's records whose bound (time + span) is below the watermark; emits the
+   * unmatched ones if asked. Returns the records kept (undefined: none, the key's state is gone).
+   */
   private evict<V>(
     state: ValueState<Array<Entry<V>>>,
     key: Key,
@@ -316,9 +324,9 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
     wm: number,
     unmatched: ((v: V, t: number) => O) | undefined,
     ctx: OperatorContext<O>,
-  ): void {
+  ): Array<Entry<V>> | undefined {
     const entries = state.get(key);
-    if (entries === undefined) return;
+    if (entries === undefined) return undefined;
     let kept = 0;
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j];
@@ -328,11 +336,13 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
       }
       if (unmatched !== undefined && e[1] === 0) this.emitUnmatched(unmatched, e[2], e[0], key, ctx);
     }
-    if (kept === entries.length) return;
-    if (kept === 0) state.delete(key);
-    else {
-      entries.length = kept;
-      state.put(key, entries);
+    if (kept === entries.length) return entries;
+    if (kept === 0) {
+      state.delete(key);
+      return undefined;
     }
+    entries.length = kept;
+    state.put(key, entries);
+    return entries;
   }
 }
