@@ -81,11 +81,28 @@ function over(cur: object, d: number, max: number): number {
  * stays valid (msgpackr moves on to fresh space for the next pack), but it
  * should be written out, not kept around in large numbers. A value nested
  * deeper than MAX_ENCODE_DEPTH is refused with a SluiceError (SLUICE_STATE).
+ *
+ * The depth walk runs only where a value could be that deep: each nesting
+ * level encodes to at least one byte, so an encoding of at most
+ * MAX_ENCODE_DEPTH bytes (most state values) has no deeper value. Packing
+ * first is safe: a value too deep for the stack throws a RangeError, after
+ * which msgpackr starts its next pack afresh. (The walk on every value was
+ * 2-3 % of a worker in the orders/payments job.)
  */
 export function encodeValue(value: unknown): Buffer {
-  const d = depthOver(value, MAX_ENCODE_DEPTH);
-  if (d > 0) throw new SluiceError(ErrorCodes.STATE, `value nested deeper than ${MAX_ENCODE_DEPTH} levels: not encoded`);
-  return packr.pack(value);
+  let buf: Buffer;
+  try {
+    buf = packr.pack(value);
+  } catch (err) {
+    if (err instanceof RangeError && depthOver(value, MAX_ENCODE_DEPTH) > 0) throw tooDeep();
+    throw err;
+  }
+  if (buf.length > MAX_ENCODE_DEPTH && depthOver(value, MAX_ENCODE_DEPTH) > 0) throw tooDeep();
+  return buf;
+}
+
+function tooDeep(): SluiceError {
+  return new SluiceError(ErrorCodes.STATE, `value nested deeper than ${MAX_ENCODE_DEPTH} levels: not encoded`);
 }
 
 /** Decodes a value; safe to call on a volatile buffer (see `copyBuffers`). */

@@ -1,6 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { decode } from '@msgpack/msgpack';
-import { encodeValue, decodeValue } from '../../state/codec.ts';
+import { encodeValue, decodeValue, MAX_ENCODE_DEPTH } from '../../state/codec.ts';
+
+function nested(levels: number, leaf: unknown = 0): unknown {
+  let v = leaf;
+  for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { a: v };
+  return v;
+}
 
 describe('state codec', () => {
   it('round-trips the values operators keep in state', () => {
@@ -29,5 +35,19 @@ describe('state codec', () => {
   it('writes standard MessagePack that other decoders read (no msgpackr record extension)', () => {
     const value = { a: 1, s: 'x', list: [1.5, null] };
     expect(decode(encodeValue(value))).toEqual(value);
+  });
+
+  it('refuses values deeper than its bound however they fail, and encodes correctly afterwards', () => {
+    // Deep enough to pass the bound only (its walk runs, as the encoding is over the bound in bytes).
+    expect(() => encodeValue(nested(MAX_ENCODE_DEPTH + 1))).toThrow(/nested deeper than 1000/);
+    expect(decodeValue(encodeValue(nested(MAX_ENCODE_DEPTH - 1)))).toEqual(nested(MAX_ENCODE_DEPTH - 1));
+    // Deep enough to overflow msgpackr's recursion: its RangeError becomes the same refusal.
+    expect(() => encodeValue(nested(200_000))).toThrow(/nested deeper than 1000/);
+    // The failed packs left msgpackr's buffer usable.
+    const v = { order_id: 'o-1', items: [1, 2, { x: 'y'.repeat(3000) }], left: nested(10, 'leaf') };
+    expect(decodeValue(encodeValue(v))).toEqual(v);
+    // A large but shallow value is encoded (its walk runs and finds nothing).
+    const wide = Array.from({ length: 5000 }, (_, i) => ({ i, s: 'abc' }));
+    expect(decodeValue(encodeValue(wide))).toEqual(wide);
   });
 });
