@@ -64,10 +64,33 @@ export interface ChangelogMarker {
   timers?: number;
 }
 
-/** What the actor puts in its outbox for CHANGELOG_SINK: the marker, then the writes. */
-export type ChangelogEntry = { m: ChangelogMarker } | { d: 'state' | 'timers'; k: Key; v: Buffer | null };
+/**
+ * What the actor puts in its outbox for CHANGELOG_SINK: the marker, then the
+ * writes, each with its changelog key already encoded (`c`, see
+ * encodeChangelogKey) and its operator (`o`, which names the topic). The
+ * `{ d, k, v }` form is what outboxes written before held: still delivered.
+ */
+export type ChangelogEntry =
+  | { m: ChangelogMarker }
+  | { o: string; c: Buffer; v: Buffer | null }
+  | { d: 'state' | 'timers'; k: Key; v: Buffer | null };
 
 const packr = new Packr({ useRecords: false });
+const keyScratch: unknown[] = [];
+
+/**
+ * A changelog record's key, msgpack([db, ...lmdbKey]), encoded once when the
+ * commit records the write: the outbox then stores it as bytes, and neither
+ * it nor prepare() encodes the key array again.
+ */
+export function encodeChangelogKey(db: 'state' | 'timers', key: Key): Buffer {
+  const k = key as unknown[];
+  keyScratch.length = k.length + 1;
+  keyScratch[0] = db;
+  for (let i = 0; i < k.length; i++) keyScratch[i + 1] = k[i];
+  // pack() returns a view of its own buffer that later packs do not overwrite.
+  return packr.pack(keyScratch);
+}
 
 /** Operators that may keep state: everything but the stateless library operators. */
 export function statefulOperators(job: JobDefinition<Settings>, settings: Settings): string[] {
@@ -157,6 +180,8 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
       const e = r.value as ChangelogEntry;
       if ('m' in e) {
         out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
+      } else if ('c' in e) {
+        out.push({ topic: changelogTopic(this.job, e.o), partition: d.partition, key: e.c, value: e.v === null ? null : Buffer.from(e.v) });
       } else {
         const op = String((e.k as unknown[])[1]);
         out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });

@@ -8,7 +8,7 @@
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import type { SinkRecord } from '../contracts/sinks.ts';
 import { FIRE } from '../operators/windows/window-types.ts';
-import type { ChangelogMarker } from './changelog.ts';
+import { encodeChangelogKey, type ChangelogMarker } from './changelog.ts';
 import type { ActorStore } from './store-contract.ts';
 
 /**
@@ -30,7 +30,9 @@ export function progressFigures(store: ActorStore, watermark: number): Pick<Chan
 /** The entry's records, starting with the marker; with `recordChanges`, a recorder that appends the commit's writes. */
 export function changelogEntry(marker: ChangelogMarker, recordChanges: boolean): { records: SinkRecord[]; recorder: ChangeRecorder | undefined } {
   const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: marker } }];
-  // The store reuses its key arrays between writes: copy each one.
-  const recorder: ChangeRecorder | undefined = recordChanges ? (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { d, k: [...(k as unknown[])], v } }) : undefined;
+  // The store reuses its key arrays between writes: the key is encoded at once (changelog.ts).
+  const recorder: ChangeRecorder | undefined = recordChanges
+    ? (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { o: String((k as unknown[])[1]), c: encodeChangelogKey(d, k), v } })
+    : undefined;
   return { records, recorder };
 }
