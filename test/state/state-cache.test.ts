@@ -56,4 +56,31 @@ describe('StateCache', () => {
     expect(d === a || d === b).toBe(true);
     expect(d.key).toBe('d');
   });
+
+  it('gives an entry hit since it was linked a second chance, once', () => {
+    const o = owner();
+    const c = new StateCache(3);
+    const a = c.create(o, 'a', undefined, 1, false, 1);
+    const b = c.create(o, 'b', undefined, 2, false, 1);
+    c.create(o, 'c', undefined, 3, false, 1);
+    c.touch(a);
+    c.touch(b);
+    c.create(o, 'd', undefined, 4, false, 1); // a and b go back to the head: c goes
+    expect(o.evictedKeys).toEqual(['c']);
+    // No hits since: a and b, relinked before d was created, go first.
+    c.create(o, 'e', undefined, 5, false, 1);
+    c.create(o, 'f', undefined, 6, false, 1);
+    expect(o.evictedKeys).toEqual(['c', 'a', 'b']);
+  });
+
+  it('ends an eviction when every clean entry was hit', () => {
+    const o = owner();
+    const c = new StateCache(100);
+    const all = [];
+    for (let i = 0; i < 100; i++) all.push(c.create(o, i, undefined, i, false, 1));
+    for (const e of all) c.touch(e);
+    c.create(o, 'new', undefined, 0, false, 1);
+    expect(o.evictedKeys).toEqual([0]);
+    expect(c.size).toBe(100);
+  });
 });
