@@ -180,11 +180,16 @@ export class InputGate {
     const l = this.limits;
     // Ahead of the watermark, or of the wall clock when that is later: a replay of old data
     // (or a recording that spans months) is never ahead of now, and a record dated 9999 always is.
-    const now = Date.now();
-    const ref = Number.isFinite(wm) && wm > now ? wm : now;
+    // The clock is read only when the watermark does not settle it (a record within the bound of
+    // the watermark is within it of any later reference): not once per record.
+    let ref = wm;
     let breach: LimitBreach | undefined;
-    if (t > ref + l.maxEventTimeAheadMs) breach = { limit: 'maxEventTimeAheadMs', max: l.maxEventTimeAheadMs, actual: t - ref };
-    else if (Number.isFinite(wm) && t < wm - l.maxEventTimeBehindMs) breach = { limit: 'maxEventTimeBehindMs', max: l.maxEventTimeBehindMs, actual: wm - t };
+    if (!(Number.isFinite(wm) && t <= wm + l.maxEventTimeAheadMs)) {
+      const now = Date.now();
+      ref = Number.isFinite(wm) && wm > now ? wm : now;
+      if (t > ref + l.maxEventTimeAheadMs) breach = { limit: 'maxEventTimeAheadMs', max: l.maxEventTimeAheadMs, actual: t - ref };
+    }
+    if (!breach && Number.isFinite(wm) && t < wm - l.maxEventTimeBehindMs) breach = { limit: 'maxEventTimeBehindMs', max: l.maxEventTimeBehindMs, actual: wm - t };
     if (breach) {
       const what = breach.limit === 'maxEventTimeAheadMs' && ref !== wm ? 'the wall clock' : `the watermark (${new Date(wm).toISOString()})`;
       const msg = `event time ${Number.isFinite(t) ? new Date(t).toISOString() : String(t)} is ${breach.actual} ms ${breach.limit === 'maxEventTimeAheadMs' ? 'ahead of' : 'behind'} ${what}; ${breach.limit} is ${breach.max}`;

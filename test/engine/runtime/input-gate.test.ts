@@ -40,7 +40,7 @@ const spec: KafkaSourceSpec<{ id?: unknown; t?: number }> = {
 };
 
 /** What one road makes of `batches`: the admitted values and times, and the dead letters. */
-async function road(batches: RawRecord[][], how: 'batch' | 'bytes'): Promise<{ admitted: unknown[]; letters: unknown[] }> {
+async function road(batches: RawRecord[][], how: 'batch' | 'bytes', watermark?: number): Promise<{ admitted: unknown[]; letters: unknown[]; watermark: number }> {
   process.env.SLUICE_STATE_NOSYNC = '1';
   const env = openStoreEnv(tempDir());
   const store = openActorStore(env, 'p0', { cacheMaxEntries: 100 });
@@ -59,7 +59,9 @@ async function road(batches: RawRecord[][], how: 'batch' | 'bytes'): Promise<{ a
     now: () => 0,
   });
   actor.open();
-  const gate = new InputGate(actor, 0, spec, resolveCodec('json'));
+  if (watermark !== undefined) actor.observeEventTime(0, watermark);
+  const wm = actor.currentWatermark();
+  const gate = new InputGate(actor, 0, watermark === undefined ? spec : { ...spec, limits: { ...spec.limits, maxEventTimeAheadMs: 60_000, maxEventTimeBehindMs: 10_000 } }, resolveCodec('json'));
   const admitted: unknown[] = [];
   for (const recs of batches) {
     if (how === 'batch') {
@@ -79,7 +81,7 @@ async function road(batches: RawRecord[][], how: 'batch' | 'bytes'): Promise<{ a
   const letters = (dlq.got as Array<{ reason: string; limit?: { actual?: number }; error?: { message?: string } }>).map((l) =>
     l.reason === 'event_time_out_of_range' ? { ...l, limit: { ...l.limit, actual: 'now' }, error: { ...l.error, message: l.error?.message?.replace(/ \d+ ms ahead/, ' ms ahead') } } : l,
   );
-  return { admitted, letters };
+  return { admitted, letters, watermark: wm };
 }
 
 const T = Date.UTC(2026, 0, 1);
@@ -129,6 +131,23 @@ describe('input gate: a Kafka batch of JSON', () => {
     expect([reasons.get(100), reasons.get(101), reasons.get(102), reasons.get(200), reasons.get(201)]).toEqual(['decode_error', 'decode_error', undefined, undefined, 'decode_error']);
     expect(a.admitted).toContainEqual({ offset: 1, value: { id: 'été 😀', t: T }, time: T });
     expect(a.admitted).toContainEqual({ offset: 16, value: { id: 10 }, time: T + 16 });
+  });
+
+  it('with a watermark: the event-time range is checked against it and the wall clock, whichever is later', async () => {
+    const at = (t: number, id: number): Uint8Array => utf8(`{"id":${id},"t":${t}}`);
+    const now = Date.now();
+    const batch = records([at(T, 1), at(T + 59_000, 2), at(T + 61_000, 3), at(T - 9_000, 4), at(T - 11_000, 5), at(now + 3_600_000, 6), at(Date.UTC(9999, 0, 1), 7)], 0);
+    // A watermark ahead of the wall clock, and one behind it (a replay of old data).
+    for (const wm of [T, Math.max(T, now + 86_400_000)]) {
+      const recs = wm === T ? batch : batch.map((r, i) => ({ ...r, value: at(wm + [0, 59_000, 61_000, -9_000, -11_000, 3_600_000, 0][i] + (i === 6 ? Date.UTC(9999, 0, 1) - wm : 0), i + 1) }));
+      const a = await road([recs], 'batch', wm);
+      const b = await road([recs], 'bytes', wm);
+      expect(a.watermark).toBe(wm);
+      expect(a).toEqual(b);
+      const reasons = (b.letters as Array<{ offset: number; limit: { name: string } }>).map((l) => [l.offset, l.limit.name]);
+      // Behind the watermark by more than 10 s: always; ahead by more than 60 s: only when the watermark is later than the clock.
+      expect(reasons).toEqual(wm === T ? [[4, 'maxEventTimeBehindMs'], [5, 'maxEventTimeAheadMs'], [6, 'maxEventTimeAheadMs']] : [[2, 'maxEventTimeAheadMs'], [4, 'maxEventTimeBehindMs'], [5, 'maxEventTimeAheadMs'], [6, 'maxEventTimeAheadMs']]);
+    }
   });
 
   it('jsonTextWithin is a bound: when it says within, scanJson finds nothing', () => {
