@@ -34,7 +34,7 @@
  * still reach eachBatch; we drop it without resolving its offsets and kafkajs
  * fetches the same range again after `resume`.
  */
-import './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
+import { offsetOf } from './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
 import { PartitionAssigners, type EachBatchPayload, type PartitionAssigner } from 'kafkajs';
 import { ErrorCodes, SluiceError } from '../errors.ts';
@@ -300,7 +300,7 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     const first = firstAtOrAbove(messages, position ?? 0);
     const count = messages.length - first;
     // lastOffset() includes trailing control records (transaction markers), which are consumed too.
-    const next = Math.max(Number(batch.lastOffset()) + 1, count > 0 ? Number(messages[messages.length - 1].offset) + 1 : 0);
+    const next = Math.max(Number(batch.lastOffset()) + 1, count > 0 ? offsetOf(messages[messages.length - 1]) + 1 : 0);
     if (count > 0) {
       try {
         h.onBatch(new FetchedBatch(topic, partition, messages, first, highWatermark, next));

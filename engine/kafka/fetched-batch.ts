@@ -1,11 +1,12 @@
 /**
  * A fetched batch of one partition, read in place from kafkajs's messages:
- * offsets, timestamps, keys and values by index, with no object made per
- * record. The engine's input copies them straight into the wire format for
+ * offsets, timestamps (as the numbers the decoder kept: kafkajs-fast-decode.ts),
+ * keys and values by index, with no object made per record. The engine's input copies them straight into the wire format for
  * its workers (engine/runtime/record-batch.ts); `records` converts them to
  * KafkaRecord objects (records.ts) only for a caller that asks.
  */
 import type { KafkaMessage } from 'kafkajs';
+import { offsetOf, timestampOf } from './kafkajs-fast-decode.ts';
 import { toKafkaRecord } from './records.ts';
 import type { KafkaBatch, KafkaRecord } from './types.ts';
 
@@ -27,11 +28,11 @@ export class FetchedBatch implements KafkaBatch {
   }
 
   offset(i: number): number {
-    return Number(this.messages[this.first + i].offset);
+    return offsetOf(this.messages[this.first + i]);
   }
 
   timestamp(i: number): number {
-    return Number(this.messages[this.first + i].timestamp);
+    return timestampOf(this.messages[this.first + i]);
   }
 
   key(i: number): Buffer | null {
@@ -50,6 +51,6 @@ export class FetchedBatch implements KafkaBatch {
 /** The index of the first of `messages` (in offset order) at or above `position`. */
 export function firstAtOrAbove(messages: readonly KafkaMessage[], position: number): number {
   let i = 0;
-  while (i < messages.length && Number(messages[i].offset) < position) i++;
+  while (i < messages.length && offsetOf(messages[i]) < position) i++;
   return i;
 }

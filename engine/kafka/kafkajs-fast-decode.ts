@@ -122,8 +122,64 @@ let lastContext: BatchContext | undefined;
 let firstOffsetN = NaN;
 let firstTimestampN = NaN;
 
-/** kafkajs's record v0 decoder, with the same output. */
-export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as BatchContext): Record<string, unknown> {
+/**
+ * A record as kafkajs's record decoder gives it out, with its offset and
+ * timestamp kept as numbers: kafkajs's API has them as decimal strings,
+ * made here only when read (`offset`, `timestamp`). The engine reads the
+ * numbers (offsetOf, timestampOf): String() of a 13-digit timestamp and of
+ * the offset, parsed back at once, were the record decoder's largest cost.
+ * The strings are accessors on the prototype, not own properties: an object
+ * spread of a record leaves them out (nothing in kafkajs's fetch path or
+ * the engine spreads one).
+ */
+export class DecodedRecord {
+  constructor(
+    readonly magicByte: number,
+    readonly attributes: number,
+    /** The offset as a number: exact below 2^53 (else the string is, see `offset`). */
+    public offsetN: number,
+    public timestampN: number,
+    /** The strings, once made (or where only they are exact). */
+    private offsetS: string | undefined,
+    private timestampS: string | undefined,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: Record<string, unknown>,
+    readonly isControlRecord: boolean,
+    readonly batchContext: BatchContext,
+  ) {}
+
+  get offset(): string {
+    return (this.offsetS ??= String(this.offsetN));
+  }
+
+  set offset(v: string) {
+    this.offsetS = v;
+    this.offsetN = Number(v);
+  }
+
+  get timestamp(): string {
+    return (this.timestampS ??= String(this.timestampN));
+  }
+
+  set timestamp(v: string) {
+    this.timestampS = v;
+    this.timestampN = Number(v);
+  }
+}
+
+/** A fetched message's offset as a number, without its string where the decoder kept the number. */
+export function offsetOf(m: { offset: string }): number {
+  return m instanceof DecodedRecord ? m.offsetN : Number(m.offset);
+}
+
+/** A fetched message's timestamp as a number (ms). */
+export function timestampOf(m: { timestamp: string }): number {
+  return m instanceof DecodedRecord ? m.timestampN : Number(m.timestamp);
+}
+
+/** kafkajs's record v0 decoder, with the same values (offset and timestamp made when read: DecodedRecord). */
+export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} as BatchContext): DecodedRecord {
   const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
   if (batchContext !== lastContext) {
     lastContext = batchContext;
@@ -133,26 +189,42 @@ export function decodeRecord(decoder: Decoder, batchContext: BatchContext = {} a
   const attributes = decoder.readInt8();
   const small = readSmallVarLong(decoder);
   const timestampDelta: number | LongValue = small ?? decoder.readVarLong();
-  let timestamp: string;
-  if (timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp;
-  else if (typeof timestampDelta === 'number' && Number.isSafeInteger(firstTimestampN) && Math.abs(firstTimestampN + timestampDelta) <= SAFE) timestamp = String(firstTimestampN + timestampDelta);
-  else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+  let timestamp: string | undefined;
+  let timestampN: number;
+  if (timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp) {
+    timestamp = maxTimestamp;
+    timestampN = Number(maxTimestamp);
+  } else if (typeof timestampDelta === 'number' && Number.isSafeInteger(firstTimestampN) && Math.abs(firstTimestampN + timestampDelta) <= SAFE) {
+    timestampN = firstTimestampN + timestampDelta;
+  } else {
+    timestamp = Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+    timestampN = Number(timestamp);
+  }
   const offsetDelta = decoder.readVarInt();
-  const offset = Number.isSafeInteger(firstOffsetN) && firstOffsetN + offsetDelta <= SAFE ? String(firstOffsetN + offsetDelta) : Long.fromValue(firstOffset).add(offsetDelta).toString();
+  let offset: string | undefined;
+  let offsetN: number;
+  if (Number.isSafeInteger(firstOffsetN) && firstOffsetN + offsetDelta <= SAFE) {
+    offsetN = firstOffsetN + offsetDelta;
+  } else {
+    offset = Long.fromValue(firstOffset).add(offsetDelta).toString();
+    offsetN = Number(offset);
+  }
   const key = decoder.readVarIntBytes();
   const value = decoder.readVarIntBytes();
   // kafkajs's header semantics: a repeated key collects its values in an array.
   const list = decoder.readVarIntArray(HeaderDecoder);
   // Most records have none: one frozen empty object for all of them.
-  if (list.length === 0) return { magicByte, attributes, timestamp, offset, key, value, headers: NO_HEADERS, isControlRecord: isControlBatch, batchContext };
-  const headers: Record<string, unknown> = {};
-  for (const { key: k, value: v } of list) {
-    const had = Object.hasOwn(headers, k) ? headers[k] : undefined;
-    const next = had === undefined ? v : Array.isArray(had) ? had.concat([v]) : [had, v];
-    // An own property even for '__proto__', as kafkajs's object spread makes it.
-    Object.defineProperty(headers, k, { value: next, enumerable: true, writable: true, configurable: true });
+  let headers = NO_HEADERS;
+  if (list.length > 0) {
+    headers = {};
+    for (const { key: k, value: v } of list) {
+      const had = Object.hasOwn(headers, k) ? headers[k] : undefined;
+      const next = had === undefined ? v : Array.isArray(had) ? had.concat([v]) : [had, v];
+      // An own property even for '__proto__', as kafkajs's object spread makes it.
+      Object.defineProperty(headers, k, { value: next, enumerable: true, writable: true, configurable: true });
+    }
   }
-  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+  return new DecodedRecord(magicByte, attributes, offsetN, timestampN, offset, timestamp, key, value, headers, isControlBatch, batchContext);
 }
 
 const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
@@ -274,7 +346,7 @@ export class Batch {
     // A fetch can return records below the offset asked for (a whole record batch): they are dropped.
     const from = Number(fetchedOffset);
     if (Number.isSafeInteger(from)) {
-      this.messagesWithinOffset = messages.filter((m) => Number(m.offset) >= from);
+      this.messagesWithinOffset = messages.filter((m) => offsetOf(m) >= from);
     } else {
       const longFrom = Long.fromValue(fetchedOffset);
       this.messagesWithinOffset = messages.filter((m) => Long.fromValue(m.offset).gte(longFrom));

@@ -4,6 +4,7 @@
  * the engine's KafkaRecord so nothing downstream parses strings per record.
  */
 import type { KafkaMessage } from 'kafkajs';
+import { offsetOf, timestampOf } from './kafkajs-fast-decode.ts';
 import type { KafkaRecord } from './types.ts';
 
 type RawHeaders = KafkaMessage['headers'];
@@ -25,10 +26,10 @@ export function toKafkaRecord(topic: string, partition: number, m: KafkaMessage)
   const record: KafkaRecord = {
     topic,
     partition,
-    offset: Number(m.offset),
+    offset: offsetOf(m),
     key: m.key ?? null,
     value: m.value ?? null,
-    timestamp: Number(m.timestamp),
+    timestamp: timestampOf(m),
   };
   const headers = convertHeaders(m.headers);
   if (headers) record.headers = headers;
@@ -48,8 +49,7 @@ export function convertMessages(
 ): KafkaRecord[] {
   const out: KafkaRecord[] = [];
   for (const m of messages) {
-    const offset = Number(m.offset);
-    if (offset < fromOffset) continue;
+    if (offsetOf(m) < fromOffset) continue;
     out.push(toKafkaRecord(topic, partition, m));
   }
   return out;

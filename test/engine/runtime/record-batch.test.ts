@@ -54,6 +54,7 @@ describe('record batch wire', () => {
       expect(first).toBe(5);
       const b = new FetchedBatch('t', 2, messages, first, 1000, 340);
       expect(b.length).toBe(295);
+      expect([b.offset(0), b.timestamp(0), b.offset(294), b.timestamp(294)]).toEqual([45, T0 + 15, 339, T0 + 299 * 3]);
       const w = encodeRecords(b, 0, b.length);
       // The old road: a KafkaRecord per message.
       const expected = messages.slice(first).map((m) => toKafkaRecord('t', 2, m));
