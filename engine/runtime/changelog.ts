@@ -181,7 +181,8 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
       if ('m' in e) {
         out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
       } else if ('c' in e) {
-        out.push({ topic: changelogTopic(this.job, e.o), partition: d.partition, key: e.c, value: e.v === null ? null : Buffer.from(e.v) });
+        // The value is the store's encoding as it stands (the producer copies what it sends).
+        out.push({ topic: changelogTopic(this.job, e.o), partition: d.partition, key: e.c, value: e.v === null || Buffer.isBuffer(e.v) ? e.v : Buffer.from(e.v) });
       } else {
         const op = String((e.k as unknown[])[1]);
         out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
