@@ -13,6 +13,7 @@
  * figure says where the memory is, not only how much.
  */
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { JobRunner } from '../../engine/runtime/job-runner.ts';
@@ -37,6 +38,8 @@ export interface MemorySample {
   anonMiB: number;
   fileMiB: number;
   mainHeapMiB: number;
+  /** The main thread's heap pages held (used or not). */
+  mainPhysicalMiB: number;
   mainExternalMiB: number;
   mainArrayBuffersMiB: number;
   /** Per worker thread: used heap, MiB. */
@@ -45,8 +48,11 @@ export interface MemorySample {
   workerPhysicalMiB: number[];
   /** Per worker thread: memory outside the heap that its objects hold (Buffers, ArrayBuffers), MiB. */
   workerExternalMiB: number[];
-  /** Per actor: state keys, cached state entries, undelivered epochs, backpressured (from the workers' stats). */
-  actors: Record<string, [number, number, number, boolean]>;
+  /**
+   * Per actor (from the workers' stats): state keys, cached state entries, undelivered epochs,
+   * backpressured, checkpoints, records of the undelivered epochs, and the most records one epoch held.
+   */
+  actors: Record<string, [number, number, number, boolean, number, number, number]>;
 }
 
 export interface CatchupRunResult {
@@ -86,12 +92,13 @@ async function sample(t0: number, runner: JobRunner | undefined): Promise<Memory
     anonMiB: round(status('RssAnon')),
     fileMiB: round(status('RssFile')),
     mainHeapMiB: round(m.heapUsed / MiB),
+    mainPhysicalMiB: round(getHeapStatistics().total_physical_size / MiB),
     mainExternalMiB: round(m.external / MiB),
     mainArrayBuffersMiB: round(m.arrayBuffers / MiB),
     workerHeapMiB: heaps.map((h) => round(h[0])),
     workerPhysicalMiB: heaps.map((h) => round(h[1])),
     workerExternalMiB: heaps.map((h) => round(h[2])),
-    actors: Object.fromEntries([...(runner?.stats ?? new Map())].map(([id, a]) => [id, [a.stateKeys, a.cachedEntries, a.undeliveredEpochs, a.backpressured]])),
+    actors: Object.fromEntries([...(runner?.stats ?? new Map())].map(([id, a]) => [id, [a.stateKeys, a.cachedEntries, a.undeliveredEpochs, a.backpressured, a.checkpoints, a.undeliveredRecords, a.peakEpochRecords]])),
   };
 }
 

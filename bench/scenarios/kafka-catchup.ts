@@ -81,7 +81,7 @@ export const kafkaCatchupScenario: Scenario = {
     ];
     notes.unshift(
       `${d.total.toLocaleString('en-US')} records (${d.orders.toLocaleString('en-US')} orders with duplicates, and their payments), ${d.partitions} partitions, read from offset 0 under a fresh group by a fresh process; peak RSS is that process's VmHWM.`,
-      'A sample: RSS (anonymous / file pages), the main thread\'s heap and ArrayBuffers, each worker\'s used heap, heap pages held and external memory (Worker.getHeapStatistics), and per actor [state keys, cached entries, undelivered epochs, backpressured].',
+      'A sample: RSS (anonymous / file pages), the main thread\'s heap and ArrayBuffers, each worker\'s used heap, heap pages held and external memory (Worker.getHeapStatistics), and per actor [state keys, cached entries, undelivered epochs, backpressured, checkpoints, undelivered records, peak epoch records].',
     );
     return { settings: { orders: d.orders, records: d.total, partitions: d.partitions, workers: o.workers, runs: o.runs }, figures, notes };
   },

@@ -96,8 +96,15 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
   try {
     await runner.start();
     const timer = setTimeout(finish, o.timeoutS * 1000);
+    // A job that fails ends the run now, with its error, not at the timeout.
+    let failure: unknown;
+    runner.wait().catch((err: unknown) => {
+      failure = err;
+      finish();
+    });
     await done;
     clearTimeout(timer);
+    if (failure) throw failure;
     if (tProcessed === 0 || (o.waitDelivered && tDelivered === 0)) {
       throw new Error(`${job.name}: timed out after ${o.timeoutS} s: ${processed} of ${o.dataset.total} records processed`);
     }

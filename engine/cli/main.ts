@@ -45,6 +45,7 @@ Options for run:
   --group-id ID                 Kafka consumer group (default sluice-<job>)
   --session-timeout MS          Kafka session timeout: how soon a dead process's partitions move (default 30000)
   --cache-max-entries N         hot state entries kept in memory per partition
+  --worker-heap-mb MB           heap limit of each worker thread: collects sooner, dies above it (default: V8's)
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,
@@ -118,6 +119,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'group-id': { type: 'string' },
         'session-timeout': { type: 'string' },
         'cache-max-entries': { type: 'string' },
+        'worker-heap-mb': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -199,6 +201,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       outputDir: opts.outputDir,
       checkpointIntervalMs: opts.checkpointIntervalMs,
       cacheMaxEntries: opts.cacheMaxEntries,
+      workerHeapMb: opts.workerHeapMb,
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,

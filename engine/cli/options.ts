@@ -32,6 +32,8 @@ export interface RunOptions {
   groupId?: string;
   sessionTimeoutMs?: number;
   cacheMaxEntries?: number;
+  /** Old-generation heap limit of each worker thread, MiB (JobRunnerOptions.workerHeapMb). */
+  workerHeapMb?: number;
   shutdownTimeoutMs: number;
   /** Bound on reaching Kafka and the sinks' servers at start (default 15 000). */
   connectTimeoutMs: number;
@@ -69,6 +71,7 @@ export interface RawCli {
   'group-id'?: string;
   'session-timeout'?: string;
   'cache-max-entries'?: string;
+  'worker-heap-mb'?: string;
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
   'offset-reset'?: string;
@@ -128,7 +131,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 export const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
+  'cacheMaxEntries', 'workerHeapMb', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -173,6 +176,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     groupId: cli['group-id'] ?? env.SLUICE_GROUP_ID ?? (file.groupId as string | undefined),
     sessionTimeoutMs: int('--session-timeout', cli['session-timeout'] ?? env.SLUICE_SESSION_TIMEOUT_MS ?? (file.sessionTimeoutMs as number | undefined), 1000),
     cacheMaxEntries: int('--cache-max-entries', cli['cache-max-entries'] ?? (file.cacheMaxEntries as number | undefined)),
+    workerHeapMb: int('--worker-heap-mb', cli['worker-heap-mb'] ?? (file.workerHeapMb as number | undefined)),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
     verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',

@@ -39,6 +39,10 @@ export interface ActorOptions {
   /** Sinks that forward event time (SinkSpec.watermarks): each checkpoint appends a watermark record when it advanced. */
   watermarkSinks?: ReadonlySet<string>;
   checkpointIntervalMs: number;
+  /** Output records of an epoch at which it closes (checkpoint-schedule.ts; default EPOCH_BOUNDS). The store's dirty entries have the same bound (its maxDirtyEntries). */
+  maxEpochRecords?: number;
+  /** Records of committed-but-undelivered epochs at which the actor is backpressured (checkpoint-schedule.ts; default EPOCH_BOUNDS). */
+  maxUndeliveredRecords?: number;
   /** Delivered epochs reported upward, with the positions they cover (for the group commit). */
   onDelivered?: (epoch: number, positions: Record<string, number>) => void;
   /** Retry, backoff and stall settings of deliveries (default: DELIVERY_DEFAULTS). */
@@ -77,8 +81,41 @@ export interface ActorCounters {
   lastCheckpointAt: number;
   lastCheckpointMs: number;
   lastCheckpointBytes: number;
+  /** Checkpoints started because the open epoch reached its bound (maxEpochRecords), not by the interval. */
+  epochBoundCheckpoints: number;
+  /** The most records one epoch put in the delivery queue: output, dead letters and changelog records (the marker included). */
+  peakEpochRecords: number;
   /** The newest dead-letter records (at most RECENT_DEAD_LETTERS, oldest first), for the status page. */
   recentDeadLetters: DeadLetterRecord[];
+}
+
+/** An actor's counters before anything happened. */
+export function newActorCounters(inputs: number): ActorCounters {
+  return {
+    recordsIn: Array.from({ length: inputs }, () => 0),
+    skippedReplay: 0,
+    recordsOut: new Map(),
+    deadLetters: new Map(),
+    operatorCounts: new Map(),
+    checkpoints: 0,
+    lastCheckpointAt: 0,
+    lastCheckpointMs: 0,
+    lastCheckpointBytes: 0,
+    epochBoundCheckpoints: 0,
+    peakEpochRecords: 0,
+    recentDeadLetters: [],
+  };
+}
+
+/** Counts a committed checkpoint: its time, its bytes, and the records its epoch queued for delivery (`entries`). */
+export function countCheckpoint(c: ActorCounters, started: number, finished: number, bytes: number, entries: ReadonlyArray<{ records: readonly unknown[] }>): void {
+  c.checkpoints++;
+  c.lastCheckpointAt = finished;
+  c.lastCheckpointMs = finished - started;
+  c.lastCheckpointBytes = bytes;
+  let records = 0;
+  for (const e of entries) records += e.records.length;
+  if (records > c.peakEpochRecords) c.peakEpochRecords = records;
 }
 
 /** How many of the newest dead letters an actor keeps for the status page. */

@@ -8,7 +8,7 @@
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import type { SinkRecord } from '../contracts/sinks.ts';
 import { FIRE } from '../operators/windows/window-types.ts';
-import { encodeChangelogKey, type ChangelogMarker } from './changelog.ts';
+import { CHANGELOG_SINK, encodeChangelogKey, type ChangelogMarker } from './changelog.ts';
 import type { ActorStore } from './store-contract.ts';
 
 /**
@@ -35,4 +35,23 @@ export function changelogEntry(marker: ChangelogMarker, recordChanges: boolean):
     ? (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { o: String((k as unknown[])[1]), c: encodeChangelogKey(d, k), v } })
     : undefined;
   return { records, recorder };
+}
+
+/**
+ * Phase 1 of a checkpoint of a job with a changelog (or markers only):
+ * appends the checkpoint's changelog entry to the epoch's outbox entries,
+ * and returns the recorder that fills it while the commit runs.
+ */
+export function appendChangelogEntry(entries: Array<{ sinkId: string; records: SinkRecord[] }>, marker: ChangelogMarker, recordChanges: boolean): ChangeRecorder | undefined {
+  const entry = changelogEntry(marker, recordChanges);
+  entries.push({ sinkId: CHANGELOG_SINK, records: entry.records });
+  return entry.recorder;
+}
+
+/** What a checkpoint stores beside the positions (its `extra`): the acked epoch, custom sources' snapshots, the changelog markers this state wrote, event time. */
+export interface CheckpointExtra {
+  acked?: number;
+  sources?: Record<string, unknown>;
+  markers?: string[];
+  wm?: { maxSeen: Record<string, number>; watermark: number };
 }

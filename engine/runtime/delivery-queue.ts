@@ -69,6 +69,9 @@ export class DeliveryQueue {
   private destroyed = false;
   private readonly sleepers: Array<() => void> = [];
   delivered: number;
+  /** Records of the epochs in the queue (every sink's, the changelog's included), and the most there ever were. */
+  backlogRecords = 0;
+  peakBacklogRecords = 0;
   retries = 0;
   errors = 0;
   observer: DeliveryObserver | undefined;
@@ -115,6 +118,8 @@ export class DeliveryQueue {
     }
     this.queue.push(q);
     this.byEpoch.set(epoch, q);
+    this.backlogRecords += q.records;
+    if (this.backlogRecords > this.peakBacklogRecords) this.peakBacklogRecords = this.backlogRecords;
     this.schedule();
   }
 
@@ -200,6 +205,7 @@ export class DeliveryQueue {
       last = q.epoch;
       n += q.records;
     }
+    this.backlogRecords -= n;
     if (last !== undefined) {
       this.delivered = last;
       try {

@@ -21,6 +21,18 @@ export interface JobRunnerOptions {
   outputDir?: string;
   checkpointIntervalMs?: number;
   cacheMaxEntries?: number;
+  /** An epoch closes (a checkpoint starts) at this many output records or dirty state entries per actor (default EPOCH_BOUNDS, checkpoint-schedule.ts). */
+  maxEpochRecords?: number;
+  /** An actor's input pauses while its committed-but-undelivered epochs hold this many records (default EPOCH_BOUNDS). */
+  maxUndeliveredRecords?: number;
+  /**
+   * Old-generation heap limit of each worker thread, MiB (V8's
+   * maxOldGenerationSizeMb; default 0: V8's own, about a quarter of the
+   * machine's memory). V8 lets a heap grow to several times its live data
+   * before it collects; a limit makes it collect sooner. A worker whose live
+   * data exceeds it dies (the job fails): see docs/engine.md, "Memory budget".
+   */
+  workerHeapMb?: number;
   /** Bytes posted to a worker and not yet processed, per partition, above which its Kafka input pauses (default MAX_INFLIGHT_BYTES, kafka-input.ts). */
   maxInflightBytes?: number;
   groupId?: string;

@@ -29,6 +29,7 @@ import { attribute } from './failure-attribution.ts';
 import type { JobRunnerOptions, JobState, JobSummary } from './job-runner-options.ts';
 import type { ActorStats, FromWorker, RuntimeConfig } from './protocol.ts';
 import { WorkerHandle } from './worker-handle.ts';
+import { EPOCH_BOUNDS } from './checkpoint-schedule.ts';
 
 export type { JobRunnerOptions, JobState, JobSummary } from './job-runner-options.ts';
 
@@ -78,6 +79,9 @@ export class JobRunner {
       epochTransactions: false,
       checkpointIntervalMs: o.checkpointIntervalMs ?? 1000,
       cacheMaxEntries: o.cacheMaxEntries ?? 100_000,
+      maxEpochRecords: o.maxEpochRecords ?? EPOCH_BOUNDS.maxEpochRecords,
+      maxUndeliveredRecords: o.maxUndeliveredRecords ?? EPOCH_BOUNDS.maxUndeliveredRecords,
+      workerHeapMb: o.workerHeapMb ?? 0,
       pullBatch: 1024,
       metrics: o.metricsPort !== undefined,
       connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
@@ -204,6 +208,8 @@ export class JobRunner {
           if (prev && prev.instance !== a.instance) this.retired.push(prev);
           this.stats.set(a.actorId, a);
         }
+        // They carry each actor's backpressure too (kafka-feeds.ts).
+        this.kafka?.onWorkerMessage(msg);
         break;
       case 'finished':
         this.finished.add(msg.actorId);

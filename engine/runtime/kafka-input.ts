@@ -12,13 +12,9 @@
  * are never read back as positions when a checkpoint exists. A checkpointed
  * position the topic no longer holds: kafka-offset-range.ts.
  *
- * Backpressure: bytes posted to a worker but not yet processed (their wire
- * size, record-batch.ts) are counted per actor. Above `maxInflightBytes` the
- * actor's partitions are paused; they resume below a quarter of it, and only
- * once the actor's sinks have caught up. Bytes, not records: records vary in
- * size, and bytes are what the worker's queue holds (docs/engine.md, "Memory
- * budget"). The bound is passed once per batch, so the most in flight is the
- * bound plus one batch (at most the consumer's maxBytesPerPartition).
+ * Backpressure (kafka-feeds.ts): an actor's partitions pause while the bytes
+ * posted to its worker and not yet processed are over `maxInflightBytes`, or
+ * while the actor says its sinks are behind.
  *
  * Bounded runs (`--until end`): kafka-run-bounds.ts. The runner stops once
  * every partition's inputs have ended.
@@ -34,7 +30,7 @@ import type { FromWorker } from './protocol.ts';
 import { encodeRecords, wireBytes } from './record-batch.ts';
 import { checkOffsetRange, type OffsetRanges, type OffsetReset } from './kafka-offset-range.ts';
 import { KafkaProgress } from './kafka-progress.ts';
-import { PauseClock } from './kafka-pause-clock.ts';
+import { KafkaFeeds } from './kafka-feeds.ts';
 import { checkCopartitioned } from './kafka-copartition.ts';
 import { RunBounds } from './kafka-run-bounds.ts';
 
@@ -55,22 +51,13 @@ export interface InputStats {
   partitions: Array<{ partition: number; owned: boolean; inflight: number; inflightBytes: number; peakInflightBytes: number; maxBatchBytes: number; pausedMs: number }>;
 }
 
-interface ActorFeed {
-  inflight: number;
-  inflightBytes: number;
-  peakInflightBytes: number;
-  maxBatchBytes: number;
-  paused: boolean;
-  backpressured: boolean;
-}
-
 export class KafkaInput {
   private readonly cfg: KafkaClientConfig;
   private readonly topics: string[];
   private readonly inputOfTopic = new Map<string, number>();
   private readonly sourceIds: string[];
   private consumer: GroupConsumer | undefined;
-  private readonly feeds = new Map<number, ActorFeed>();
+  private readonly feeds: KafkaFeeds;
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   rebalances = 0;
@@ -81,7 +68,6 @@ export class KafkaInput {
   private admin: ReturnType<typeof createAdmin> | undefined;
   private endsTimer: NodeJS.Timeout | undefined;
   private polling = false;
-  private readonly paused = new PauseClock();
   /** Bounded run: the end offsets, and the inputs read to them (kafka-run-bounds.ts). */
   private bounds: RunBounds | undefined;
 
@@ -97,6 +83,12 @@ export class KafkaInput {
     // The client id names the process, so `sluice status` can say who owns what.
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
     this.sourceIds = Object.keys(sources);
+    this.feeds = new KafkaFeeds(
+      maxInflightBytes,
+      (p) => this.consumer?.pause(this.tpsOf(p)),
+      // An input of a bounded run that reached its bound stays paused.
+      (p) => this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.bounds?.isEnded(`${tp.topic}:${tp.partition}`))),
+    );
     this.topics = this.sourceIds.map((id, i) => {
       const s = sources[id];
       if (s.kind !== 'kafka') throw new SluiceError(ErrorCodes.CONFIG, `source ${id} is not a Kafka source`);
@@ -147,7 +139,7 @@ export class KafkaInput {
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS);
     this.admin = createAdmin(this.cfg);
     this.endsTimer = setInterval(() => void this.pollEnds(), ENDS_EVERY_MS);
-    this.resumeTimer = setInterval(() => this.maybeResumeAll(), 100);
+    this.resumeTimer = setInterval(() => this.feeds.resumeAll(), 100);
   }
 
   private partitionsOf(tps: TopicPartition[]): number[] {
@@ -197,7 +189,7 @@ export class KafkaInput {
           job: this.runner.runtime.job,
           fail: (e) => this.runner.fail(e),
         });
-        this.feeds.set(p, { inflight: 0, inflightBytes: 0, peakInflightBytes: 0, maxBatchBytes: 0, paused: false, backpressured: false });
+        this.feeds.open(p);
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
@@ -228,8 +220,7 @@ export class KafkaInput {
   private async onRevoked(tps: TopicPartition[]): Promise<void> {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
-        this.feeds.delete(p);
-        this.paused.end(p);
+        this.feeds.close(p);
         try {
           await this.runner.closeActor(p);
         } catch (err) {
@@ -244,48 +235,41 @@ export class KafkaInput {
   }
 
   private onBatch(b: KafkaBatch): void {
-    const feed = this.feeds.get(b.partition);
     const input = this.inputOfTopic.get(b.topic);
-    if (!feed || input === undefined || b.length === 0) return;
+    if (!this.feeds.has(b.partition) || input === undefined || b.length === 0) return;
     let n = b.length;
     const key = `${b.topic}:${b.partition}`;
     if (this.bounds) {
       if (this.bounds.isEnded(key)) return;
       const bound = this.bounds.of(key);
       n = this.bounds.clip(b, key);
-      if (n > 0) this.send(b.partition, Math.min(b.nextOffset, bound), feed, input, key, b, n);
+      if (n > 0) this.send(b.partition, Math.min(b.nextOffset, bound), input, key, b, n);
       if (b.nextOffset >= bound) this.endInput(b.partition, input, key);
       return;
     }
-    this.send(b.partition, b.nextOffset, feed, input, key, b, n);
+    this.send(b.partition, b.nextOffset, input, key, b, n);
   }
 
   /** The batch's first `n` records to the partition's actor. */
-  private send(partition: number, nextOffset: number, feed: ActorFeed, input: number, key: string, b: KafkaBatch, n: number): void {
+  private send(partition: number, nextOffset: number, input: number, key: string, b: KafkaBatch, n: number): void {
     this.progress.handedOver(key, b.offset(n - 1) + 1, nextOffset);
     const wire = encodeRecords(b, 0, n);
     // Before the send: it transfers the buffers, which leaves them empty here.
     const bytes = wireBytes(wire);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
-    feed.inflight += n;
-    feed.inflightBytes += bytes;
-    if (bytes > feed.maxBatchBytes) feed.maxBatchBytes = bytes;
-    if (feed.inflightBytes > feed.peakInflightBytes) feed.peakInflightBytes = feed.inflightBytes;
-    if (feed.inflightBytes > this.maxInflightBytes) this.pause(partition, feed);
+    this.feeds.sent(partition, n, bytes);
   }
 
   onWorkerMessage(msg: FromWorker): void {
     if (msg.t === 'processed') {
-      const p = Number(msg.actorId.slice(1));
-      const feed = this.feeds.get(p);
-      if (!feed) return;
-      feed.inflight -= msg.records;
-      feed.inflightBytes -= msg.bytes;
-      feed.backpressured = msg.backpressured;
-      if (feed.backpressured) this.pause(p, feed);
-      else this.maybeResume(p, feed);
+      this.feeds.processed(Number(msg.actorId.slice(1)), msg.records, msg.bytes, msg.backpressured);
+    } else if (msg.t === 'stats') {
+      // An actor that has processed all it was sent sends no 'processed', yet must not be fed while its sinks are behind.
+      for (const a of msg.actors) this.feeds.pressure(a.partition, a.backpressured);
     } else if (msg.t === 'delivered') {
       const p = Number(msg.actorId.slice(1));
+      // Its sinks caught up: the input resumes now, not at the next stats message.
+      this.feeds.pressure(p, msg.backpressured);
       this.sourceIds.forEach((id, i) => {
         this.progress.delivered(`${this.topics[i]}:${p}`, this.topics[i], p, msg.positions[id]);
       });
@@ -302,41 +286,6 @@ export class KafkaInput {
 
   private tpsOf(p: number): TopicPartition[] {
     return this.topics.map((topic) => ({ topic, partition: p }));
-  }
-
-  private pause(p: number, feed: ActorFeed): void {
-    if (feed.paused) return;
-    feed.paused = true;
-    this.paused.start(p);
-    this.consumer?.pause(this.tpsOf(p));
-  }
-
-  private maybeResume(p: number, feed: ActorFeed): void {
-    if (!feed.paused || feed.inflightBytes > this.maxInflightBytes / 4 || feed.backpressured) return;
-    feed.paused = false;
-    this.paused.end(p);
-    // An input of a bounded run that reached its bound stays paused.
-    this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.bounds?.isEnded(`${tp.topic}:${tp.partition}`)));
-  }
-
-  /**
-   * Sinks falling behind or catching up are seen in the workers' stats, not
-   * only in 'processed' messages: an actor that has processed all it was sent
-   * sends none, yet must not be fed again while its sinks are stalled.
-   */
-  private maybeResumeAll(): void {
-    for (const [p, feed] of this.feeds) {
-      const s = this.runner.stats.get(`p${p}`);
-      if (!feed.paused) {
-        if (s?.backpressured) {
-          feed.backpressured = true;
-          this.pause(p, feed);
-        }
-        continue;
-      }
-      if (s && feed.backpressured && !s.backpressured) feed.backpressured = false;
-      this.maybeResume(p, feed);
-    }
   }
 
   private async commit(): Promise<void> {
@@ -370,13 +319,7 @@ export class KafkaInput {
 
   /** Figures for metrics (metrics/runner-metrics.ts), for every partition this process owns or owned. */
   inputStats(now = Date.now()): InputStats {
-    const ps = new Set([...this.feeds.keys(), ...this.paused.partitions()]);
-    const partitions = [...ps].map((p) => {
-      const feed = this.feeds.get(p);
-      const f = { inflight: 0, inflightBytes: 0, peakInflightBytes: 0, maxBatchBytes: 0, ...feed };
-      return { partition: p, owned: feed !== undefined, inflight: f.inflight, inflightBytes: f.inflightBytes, peakInflightBytes: f.peakInflightBytes, maxBatchBytes: f.maxBatchBytes, pausedMs: this.paused.of(p, now) };
-    });
-    return { rebalances: this.rebalances, partitions };
+    return { rebalances: this.rebalances, partitions: this.feeds.stats(now) };
   }
 
   private async closeAdmin(): Promise<void> {

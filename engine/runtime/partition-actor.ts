@@ -25,14 +25,14 @@
 import type { Key } from '../contracts/operator.ts';
 import { randomUUID } from 'node:crypto';
 import type { ChangeRecorder } from '../../state/partition-store.ts';
-import { CHANGELOG_SINK, type ChangelogMarker } from './changelog.ts';
-import { changelogEntry, progressFigures } from './checkpoint-marker.ts';
+import { appendChangelogEntry, progressFigures, type CheckpointExtra } from './checkpoint-marker.ts';
 import { ActorDeadLetters } from './actor-dead-letters.ts';
 import { ActorEventTime } from './actor-event-time.ts';
 import type { LimitBreach } from './input-limits.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { OutboxBuffer, undeliveredEpochs } from './outbox.ts';
+import { CheckpointSchedule } from './checkpoint-schedule.ts';
 import type { SinkStall } from './delivery-policy.ts';
 import { DEAD_LETTER_SINK, Topology, type TopologyOutput } from './topology.ts';
 
@@ -49,7 +49,7 @@ const LEGAL: Record<ActorState, readonly ActorState[]> = {
 
 export { tickPeriodMs } from './actor-options.ts';
 export type { ActorCounters, ActorInput, ActorObserver, ActorOptions, FaultPoint } from './actor-options.ts';
-import { tickPeriodMs, type ActorCounters, type ActorOptions } from './actor-options.ts';
+import { countCheckpoint, newActorCounters, tickPeriodMs, type ActorCounters, type ActorOptions } from './actor-options.ts';
 
 export class PartitionActor implements TopologyOutput {
   readonly lifecycle = new Lifecycle<ActorState>('partition actor', 'CREATED', LEGAL);
@@ -61,10 +61,8 @@ export class PartitionActor implements TopologyOutput {
   /** Set by open(); an actor still restoring (worker-host) has none yet: see the getters below. */
   private delivery!: DeliveryQueue;
   private epoch = 0;
-  private lastCheckpoint = 0;
-  private readonly tickSlack: number;
-  /** Undelivered epochs that mean "sinks are behind": four, or a second's worth at short intervals. */
-  private readonly maxBacklog: number;
+  /** When to checkpoint and when to stop taking input (checkpoint-schedule.ts). */
+  private readonly schedule: CheckpointSchedule;
   /** Processing time: ActorOptions.now, or Date.now. Operators' ctx.now() and processing-time timers read it. */
   readonly now: () => number;
   /** Positions at each committed-but-undelivered epoch, reported once delivered. */
@@ -83,30 +81,17 @@ export class PartitionActor implements TopologyOutput {
 
   constructor(private readonly o: ActorOptions) {
     this.now = o.now ?? Date.now;
-    this.tickSlack = Math.floor(tickPeriodMs(o.checkpointIntervalMs) / 2);
-    this.maxBacklog = Math.max(4, Math.ceil(1000 / Math.max(1, o.checkpointIntervalMs)));
+    this.schedule = new CheckpointSchedule(o.checkpointIntervalMs, tickPeriodMs(o.checkpointIntervalMs), o.maxEpochRecords, o.maxUndeliveredRecords);
     this.positions = o.inputs.map(() => 0);
     this.eventTime = new ActorEventTime(o);
     this.outbox = new OutboxBuffer(o.partition);
-    this.counters = {
-      recordsIn: o.inputs.map(() => 0),
-      skippedReplay: 0,
-      recordsOut: new Map(),
-      deadLetters: new Map(),
-      operatorCounts: new Map(),
-      checkpoints: 0,
-      lastCheckpointAt: 0,
-      lastCheckpointMs: 0,
-      lastCheckpointBytes: 0,
-      recentDeadLetters: [],
-    };
+    this.counters = newActorCounters(o.inputs.length);
     this.letters = new ActorDeadLetters(o, this.counters, (l) => this.outbox.append(DEAD_LETTER_SINK, this.epoch + 1, [l], [l.at], [l.reason]));
   }
 
   get id(): string {
     return this.o.actorId;
   }
-
   get partition(): number {
     return this.o.partition;
   }
@@ -125,9 +110,7 @@ export class PartitionActor implements TopologyOutput {
     this.lifecycle.transition('RESTORING');
     const meta = this.o.store.readMeta();
     this.epoch = meta?.epoch ?? 0;
-    const extra = meta?.extra as
-      | { acked?: number; sources?: Record<string, unknown>; markers?: string[]; wm?: { maxSeen: Record<string, number>; watermark: number } }
-      | undefined;
+    const extra = meta?.extra as CheckpointExtra | undefined;
     const acked = extra?.acked ?? 0;
     this.restoredSources = extra?.sources ?? {};
     this.markers = extra?.markers ?? [];
@@ -142,7 +125,7 @@ export class PartitionActor implements TopologyOutput {
     }
     this.topology = new Topology(this.o.job, this.o.partition, this.o.nodes, this.o.store, this);
     this.topology.start();
-    this.lastCheckpoint = this.now();
+    this.schedule.started(this.now());
     this.lifecycle.transition('RUNNING');
     return this.positionMap();
   }
@@ -216,63 +199,66 @@ export class PartitionActor implements TopologyOutput {
     if (this.advanceEventTime(this.now())) this.changed = true;
   }
 
-  /** Periodic work: idleness, processing-time timers, and the checkpoint when due. */
+  /**
+   * Periodic work: idleness, processing-time timers, and the checkpoint when
+   * due: its interval is up, or the open epoch reached its bound (the worker
+   * also ticks after a batch that filled it: checkpoint-schedule.ts).
+   */
   async tick(): Promise<void> {
     if (!this.lifecycle.is('RUNNING')) return;
     const now = this.now();
     if (this.advanceEventTime(now)) this.changed = true;
     if (this.topology.fireProcessingTimers(now)) this.changed = true;
-    const due = this.intervalUp(now);
-    if ((due && (this.changed || this.outbox.pending > 0)) || this.o.store.needsCheckpoint()) await this.checkpoint();
+    const due = this.schedule.intervalUp(now);
+    const full = this.epochFull;
+    if (full) this.counters.epochBoundCheckpoints++;
+    if ((due && (this.changed || this.outbox.pending > 0)) || full) await this.checkpoint();
     else if (due) {
       // Idle: nothing would change in LMDB, so no transaction. The durable
       // state is current as of now, which is what checkpoint age reports.
-      this.lastCheckpoint = now;
+      this.schedule.started(now);
       this.counters.lastCheckpointAt = now;
     }
   }
 
-  /** Whether tick() at `now` may take a checkpoint (its interval is up, or the store needs one). */
+  /** The open epoch reached its bound (output records, or the store's dirty entries): checkpoint now. */
+  get epochFull(): boolean {
+    return this.schedule.epochFull(this.outbox.pending, this.o.store.needsCheckpoint());
+  }
+
+  /** Whether tick() at `now` may take a checkpoint (its interval is up, or the epoch is full). */
   checkpointDue(now = this.now()): boolean {
-    return this.lifecycle.is('RUNNING') && (this.intervalUp(now) || this.o.store.needsCheckpoint());
+    return this.lifecycle.is('RUNNING') && (this.schedule.intervalUp(now) || this.epochFull);
   }
 
   /** The earliest processing time at which tick() has work: a processing-time timer, or the checkpoint interval. */
   nextTickAt(): number {
-    return Math.min(this.topology.nextTimer('processing') ?? Infinity, this.lastCheckpoint + this.o.checkpointIntervalMs - this.tickSlack);
+    return Math.min(this.topology.nextTimer('processing') ?? Infinity, this.schedule.nextAt());
   }
 
-  // Ticks come every tickPeriodMs(): within half a tick of its time, a checkpoint is due now
-  // rather than a whole tick late (interval 50 ms would otherwise mean a checkpoint every 75).
-  private intervalUp(now: number): boolean {
-    return now - this.lastCheckpoint >= this.o.checkpointIntervalMs - this.tickSlack;
+  /** While held, epochs checkpointed wait to be delivered (DeliveryQueue.hold, release). */
+  holdDeliveries(hold: boolean): void {
+    if (hold) this.delivery?.hold();
+    else this.delivery?.release();
   }
 
-  /** Epochs checkpointed from now on wait for releaseDeliveries() (see DeliveryQueue.hold). */
-  holdDeliveries(): void {
-    this.delivery?.hold();
-  }
-
-  releaseDeliveries(): void {
-    this.delivery?.release();
-  }
-
-  /** True when this actor should stop taking input: its sinks are behind. */
+  /** True when this actor should stop taking input: its sinks are behind (CheckpointSchedule.behind). */
   get backpressured(): boolean {
-    return (this.delivery?.backlog ?? 0) >= this.maxBacklog || this.outbox.pending >= 200_000;
+    return this.schedule.behind(this.delivery?.backlog ?? 0, this.delivery?.backlogRecords ?? 0, this.outbox.pending);
   }
 
   get undeliveredEpochs(): number {
     return this.delivery?.backlog ?? 0;
   }
 
+  /** Records of the undelivered epochs now, and the most there ever were (DeliveryQueue.backlogRecords). */
+  get undeliveredRecords(): { now: number; peak: number } {
+    return { now: this.delivery?.backlogRecords ?? 0, peak: this.delivery?.peakBacklogRecords ?? 0 };
+  }
+
   /** Sinks of this actor failing right now (see DeliveryQueue.stalls). */
   stalls(): SinkStall[] {
     return this.delivery?.stalls() ?? [];
-  }
-
-  get watermarkValue(): number {
-    return this.eventTime.watermark;
   }
 
   /** Takes a checkpoint now (phases 1 and 2); delivery (phase 3) runs in the background. */
@@ -292,10 +278,7 @@ export class PartitionActor implements TopologyOutput {
     let recorder: ChangeRecorder | undefined;
     if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
-      const m: ChangelogMarker = { token, epoch, positions, sources, at: this.now(), ...progressFigures(this.o.store, this.eventTime.watermark) };
-      const entry = changelogEntry(m, this.o.changelog === true);
-      recorder = entry.recorder;
-      entries.push({ sinkId: CHANGELOG_SINK, records: entry.records });
+      recorder = appendChangelogEntry(entries, { token, epoch, positions, sources, at: this.now(), ...progressFigures(this.o.store, this.eventTime.watermark) }, this.o.changelog === true);
       this.markers = [...this.markers, token].slice(-16);
     }
     this.o.fault?.('after-prepare');
@@ -310,13 +293,9 @@ export class PartitionActor implements TopologyOutput {
     });
     this.epoch = epoch;
     // The schedule runs from checkpoint starts, so the commit's own time does not stretch the interval.
-    this.lastCheckpoint = started;
+    this.schedule.started(started);
     const c = this.counters;
-    c.checkpoints++;
-    const finished = this.now();
-    c.lastCheckpointAt = finished;
-    c.lastCheckpointMs = finished - started;
-    c.lastCheckpointBytes = res.bytes;
+    countCheckpoint(c, started, this.now(), res.bytes, entries);
     this.o.fault?.('after-commit');
     // Phase 3: deliver, then report (see delivered()).
     this.positionsAt.set(epoch, positions);

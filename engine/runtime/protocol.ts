@@ -28,7 +28,11 @@ export interface RuntimeConfig {
   epochTransactions: boolean;
   checkpointIntervalMs: number;
   cacheMaxEntries: number;
-  /** Old-generation heap limit of each worker thread, MiB (docs/engine.md, "Memory budget"); 0: V8's default. */
+  /** An epoch closes at this many output records or dirty state entries (checkpoint-schedule.ts). */
+  maxEpochRecords?: number;
+  /** An actor is backpressured while its undelivered epochs hold this many records (checkpoint-schedule.ts). */
+  maxUndeliveredRecords?: number;
+  /** Old-generation heap limit of each worker thread, MiB (JobRunnerOptions.workerHeapMb); 0: V8's default. */
   workerHeapMb?: number;
   /** Records read per turn from an embedded source. */
   pullBatch: number;
@@ -65,6 +69,12 @@ export interface ActorStats {
   lastCheckpointBytes: number;
   watermark: number;
   undeliveredEpochs: number;
+  /** Records of the undelivered epochs, and the most there ever were (CheckpointSchedule). */
+  undeliveredRecords: number;
+  peakUndeliveredRecords: number;
+  /** Checkpoints started because the epoch reached its bound, and the most records one epoch queued for delivery. */
+  epochBoundCheckpoints: number;
+  peakEpochRecords: number;
   stateKeys: number;
   stateBytes: number;
   /** State keys and bytes per operator: { operator: [keys, bytes] }. */
@@ -107,7 +117,8 @@ export type FromWorker =
   | { t: 'checkpointed'; id: number; actorId: string }
   /** `bytes`: the batch's wire size (record-batch.ts wireBytes), 0 for embedded sources. */
   | { t: 'processed'; actorId: string; records: number; bytes: number; backpressured: boolean }
-  | { t: 'delivered'; actorId: string; epoch: number; positions: Record<string, number> }
+  /** `backpressured`: whether the actor still is, now that this epoch is delivered. */
+  | { t: 'delivered'; actorId: string; epoch: number; positions: Record<string, number>; backpressured: boolean }
   | { t: 'finished'; actorId: string }
   | { t: 'stats'; actors: ActorStats[] }
   | { t: 'metrics'; id: number; families: MetricFamilyJson[] }

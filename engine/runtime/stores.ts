@@ -32,8 +32,8 @@ export interface ActorStoreHandle {
   close(): void;
 }
 
-export function openActorStore(h: StoreEnvHandle, actorId: string, opts: { cacheMaxEntries: number }): ActorStoreHandle {
-  const store = new PartitionStore(h.env, actorId, { cacheMaxEntries: opts.cacheMaxEntries });
+export function openActorStore(h: StoreEnvHandle, actorId: string, opts: { cacheMaxEntries: number; maxDirtyEntries?: number }): ActorStoreHandle {
+  const store = new PartitionStore(h.env, actorId, { cacheMaxEntries: opts.cacheMaxEntries, maxDirtyEntries: opts.maxDirtyEntries });
   return {
     store,
     raw: store,

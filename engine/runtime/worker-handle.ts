@@ -62,7 +62,7 @@ export class WorkerHandle {
 
   start(): Promise<void> {
     this.lifecycle.transition('STARTING');
-    this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    this.worker = spawnWorker(siblingModule('./worker-main.ts', import.meta.url), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(this.init.runtime.workerHeapMb ? { maxOldGenerationSizeMb: this.init.runtime.workerHeapMb } : {}) } });
     return new Promise((resolve, reject) => {
       this.startReject = reject;
       this.worker.on('message', (msg: FromWorker) => {

@@ -1,7 +1,8 @@
 /**
  * Everything one worker thread runs: the partition actors placed on it, the
- * sink drivers they share, periodic ticks (with their group commit), and the
- * embedded sources' pull loop (embedded-pull.ts).
+ * sink drivers they share, periodic ticks (with their group commit:
+ * worker-ticks.ts), the input loop of batches from the main thread
+ * (worker-input.ts), and the embedded sources' pull loop (embedded-pull.ts).
  *
  * Worker lifecycle (an illegal transition throws):
  *
@@ -9,7 +10,6 @@
  *      │                    │            │                      │
  *      └────────────────────┴────────────┴──── fatal error ─────┴──▶ FAILED
  */
-import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobDefinition, Settings } from '../contracts/job.ts';
@@ -24,18 +24,20 @@ import { kafkaSink } from '../sinks/kafka-sink.ts';
 import { resolveCodec } from '../sources/codecs.ts';
 import { FileReader, GeneratorReader } from '../sources/pull-reader.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { PartitionActor, tickPeriodMs, type FaultPoint } from './partition-actor.ts';
+import { PartitionActor, tickPeriodMs } from './partition-actor.ts';
+import { WorkerTicks } from './worker-ticks.ts';
+import { WorkerInput, type Slot } from './worker-input.ts';
+import { EPOCH_BOUNDS } from './checkpoint-schedule.ts';
 import { actorStats } from './actor-stats.ts';
 import { DeliveryPolicy } from './delivery-policy.ts';
 import { RestoreProgressPublisher } from './restore-progress.ts';
 import type { ActorStats, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
-import { batchLength, wireBytes, type RecordBatchWire } from './record-batch.ts';
 import { EmbeddedPuller, type InputBinding } from './embedded-pull.ts';
 import { InputGate } from './input-gate.ts';
 import { DLQ_MAX_VALUE_BYTES } from './dead-letter.ts';
-import { openActorStore, type ActorStoreHandle, type StoreEnvHandle, openStoreEnv } from './stores.ts';
+import { openActorStore, type StoreEnvHandle, openStoreEnv } from './stores.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
-import { openChangelog, restoreFromChangelog, statefulOperators, type ChangelogDriver } from './changelog.ts';
+import { openChangelog, restoreFromChangelog, statefulOperators } from './changelog.ts';
 
 export type WorkerState = 'CREATED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'FAILED';
 
@@ -47,21 +49,6 @@ const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
   STOPPED: [],
   FAILED: [],
 };
-
-interface Slot {
-  actor: PartitionActor;
-  store: ActorStoreHandle;
-  inputs: InputBinding[];
-  leaseToken: string;
-  finishedReported: boolean;
-  /** The actor's changelog producer (Kafka jobs). */
-  changelog: ChangelogDriver | undefined;
-  /** False while the state is restored from the changelog; batches wait in `queued`. */
-  ready: boolean;
-  queued: Array<{ input: number; wire?: RecordBatchWire }>;
-  /** Settles when the actor is open (restored, if it had to be). */
-  opening: Promise<void>;
-}
 
 const STATS_MS = 1000;
 
@@ -83,10 +70,9 @@ export class WorkerHost {
   /** Publishes restore progress for `sluice status` (restore-progress.ts); made on the first restore. */
   private restoreProgress: RestoreProgressPublisher | undefined;
   private statefulOps: string[] = [];
-  private checkpointsTaken = 0;
-  /** Inside tickAll's shared LMDB transaction. */
-  private grouping = false;
-  private deferredCrash: FaultPoint | undefined;
+  /** The one path by which checkpoints start: the timer's ticks, and the batch loop's (worker-ticks.ts). */
+  private ticks!: WorkerTicks;
+  private readonly input = new WorkerInput(this.slots, (m) => this.post(m), () => this.ticks);
   private readonly metrics: WorkerMetrics | undefined;
   /** The one retry policy of every sink of this worker (delivery-policy.ts). */
   private readonly delivery: DeliveryPolicy;
@@ -124,8 +110,12 @@ export class WorkerHost {
       this.drivers.set(id, d);
     }
     this.env = openStoreEnv(rt.stateDir);
+    this.ticks = new WorkerTicks(this.env, () => [...this.slots.values()].map((s) => s.actor), (actor, err) => {
+      actor.destroy(err);
+      this.post({ t: 'failed', actorId: actor.id, error: serializeError(err), fatal: true });
+    }, this.init.crashAt);
     this.puller = new EmbeddedPuller(this.slots, () => this.lifecycle.is('RUNNING'), rt.pullBatch, this.post);
-    this.timers.push(setInterval(() => void this.tickAll(), tickPeriodMs(rt.checkpointIntervalMs)));
+    this.timers.push(setInterval(() => this.tick(), tickPeriodMs(rt.checkpointIntervalMs)));
     this.timers.push(setInterval(() => this.post({ t: 'stats', actors: this.stats() }), STATS_MS));
     this.lifecycle.transition('RUNNING');
     this.post({ t: 'ready' });
@@ -147,9 +137,9 @@ export class WorkerHost {
   handle(msg: ToWorker): void {
     switch (msg.t) {
       case 'batch':
-        return this.onBatch(msg.actorId, msg.input, msg.wire);
+        return this.input.onBatch(msg.actorId, msg.input, msg.wire);
       case 'end-input':
-        return this.onEndInput(msg.actorId, msg.input);
+        return this.input.onEndInput(msg.actorId, msg.input);
       case 'open':
         return void this.reply(msg.id, msg.actorId, () => this.open(msg.id, msg.actorId, msg.partition));
       case 'close':
@@ -183,7 +173,8 @@ export class WorkerHost {
   private async open(id: number, actorId: string, partition: number): Promise<void> {
     if (this.slots.has(actorId)) throw new SluiceError(ErrorCodes.ILLEGAL_STATE, `actor ${actorId} is already open on this worker`);
     const rt = this.init.runtime;
-    const store = openActorStore(this.env, actorId, { cacheMaxEntries: rt.cacheMaxEntries });
+    // The store's dirty entries are one bound of the epoch (checkpoint-schedule.ts): each is a changelog record.
+    const store = openActorStore(this.env, actorId, { cacheMaxEntries: rt.cacheMaxEntries, maxDirtyEntries: rt.maxEpochRecords ?? EPOCH_BOUNDS.maxEpochRecords });
     const leaseToken = randomUUID();
     await store.acquireLease({ pid: process.pid, host: hostname(), token: leaseToken }, 60_000);
     const b = new PipelineBuilder();
@@ -224,11 +215,17 @@ export class WorkerHost {
       directSinks: this.direct,
       watermarkSinks: this.forwarding,
       checkpointIntervalMs: rt.checkpointIntervalMs,
-      onDelivered: (epoch, positions) => this.post({ t: 'delivered', actorId, epoch, positions }),
+      maxEpochRecords: rt.maxEpochRecords,
+      maxUndeliveredRecords: rt.maxUndeliveredRecords,
+      // With whether the actor is still backpressured: the Kafka input resumes when it is not.
+      onDelivered: (epoch, positions) => {
+        this.post({ t: 'delivered', actorId, epoch, positions, backpressured: actor.backpressured });
+        if (slot.queued.length > 0) setImmediate(() => this.input.drain(slot));
+      },
       snapshotSources: hasCustom
         ? () => Object.fromEntries(inputs.filter((i) => i.custom).map((i) => [i.sourceId, i.custom!.snapshot()]))
         : undefined,
-      fault: this.init.crashAt ? (p) => this.maybeCrash(p) : undefined,
+      fault: this.ticks.fault,
       observer,
       delivery: this.delivery,
       transaction: changelog && ((sinkId, epoch) => changelog.transaction(sinkId, epoch)),
@@ -271,32 +268,12 @@ export class WorkerHost {
     }
     slot.ready = true;
     if (!restoreFrom) this.post({ t: 'opened', id, actorId, positions });
-    for (const q of slot.queued.splice(0)) {
-      if (q.wire) this.onBatch(actorId, q.input, q.wire);
-      else this.onEndInput(actorId, q.input);
-    }
+    this.input.drain(slot);
     if (inputs.some((i) => i.reader || i.custom)) this.puller.schedule();
   }
 
   private kafkaConfig(): { brokers: string[]; clientId: string } {
     return { brokers: this.init.runtime.brokers, clientId: `sluice-${this.init.runtime.job}-w${this.init.workerId}` };
-  }
-
-  private maybeCrash(point: FaultPoint): void {
-    const c = this.init.crashAt!;
-    if (point === 'after-commit') this.checkpointsTaken++;
-    if (point !== c.point || this.checkpointsTaken < c.afterCheckpoints) return;
-    // Inside a shared commit (tickAll) the checkpoint is durable only when the outer transaction is.
-    if (point === 'after-commit' && this.grouping) this.deferredCrash = point;
-    else this.crash(point);
-  }
-
-  private crash(point: FaultPoint): void {
-    // Straight to fd 2: a worker's process.stderr goes through the main thread, too late.
-    writeSync(2, `sluice: injected crash at ${point} after ${this.checkpointsTaken} checkpoints\n`);
-    // The whole process, at once, as a power cut would: process.exit() in a worker would end
-    // only this thread, and leave its LMDB write lock held inside a process that lives on.
-    process.kill(process.pid, 'SIGKILL');
   }
 
   private async closeActor(id: number, actorId: string): Promise<void> {
@@ -317,106 +294,10 @@ export class WorkerHost {
     this.post({ t: 'closed', id, actorId, positions });
   }
 
-  private onBatch(actorId: string, input: number, wire: RecordBatchWire): void {
-    const s = this.slots.get(actorId);
-    const n = batchLength(wire);
-    if (s && !s.ready) {
-      s.queued.push({ input, wire });
-      return;
-    }
-    if (!s || !s.actor.lifecycle.is('RUNNING')) {
-      // Revoked while the batch was in flight: the new owner reads it again from the checkpoint.
-      this.post({ t: 'processed', actorId, records: n, bytes: wireBytes(wire), backpressured: false });
-      return;
-    }
-    // The actor's one input loop: skip what was processed before a restart,
-    // pass the gate (limits, decode, validate, event time), ingest.
-    const gate = s.inputs[input].gate!;
-    const values: unknown[] = [];
-    const times: number[] = [];
-    const offsets: number[] = [];
-    const meta = wire.meta;
-    for (let i = 0; i < n; i++) {
-      const offset = meta[2 * i];
-      if (offset < s.actor.position(input)) continue;
-      if (!gate.admitAt(wire, i)) continue;
-      values.push(gate.value);
-      times.push(gate.time);
-      offsets.push(offset);
-    }
-    gate.endBatch();
-    if (values.length) s.actor.ingest(input, values, times, offsets);
-    if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
-    this.post({ t: 'processed', actorId, records: n, bytes: wireBytes(wire), backpressured: s.actor.backpressured });
-  }
-
-  /**
-   * A bounded run's input reached its end: event time of that input goes to
-   * the end (once all inputs are there, every window and timer fires), and
-   * the runner hears that the partition is done.
-   */
-  private onEndInput(actorId: string, input: number): void {
-    const s = this.slots.get(actorId);
-    if (s && !s.ready) {
-      s.queued.push({ input });
-      return;
-    }
-    // Revoked meanwhile: the next owner is told again.
-    if (!s || !s.actor.lifecycle.is('RUNNING') || s.inputs[input].finished) return;
-    s.inputs[input].finished = true;
-    s.actor.finishInput(input);
-    if (!s.finishedReported && s.inputs.every((b) => b.finished)) {
-      s.finishedReported = true;
-      this.post({ t: 'finished', actorId });
-    }
-  }
-
-  /**
-   * Ticks every actor. When several checkpoint in the same tick, their
-   * commits share ONE LMDB transaction, so one fsync instead of one each:
-   * an actor's commit is then a child transaction (lmdb-js nests
-   * transactionSync), which a failing actor aborts alone. The epochs are
-   * durable only when the outer transaction commits, so their deliveries
-   * are held until then, and an injected after-commit crash waits for it.
-   * checkpoint() runs synchronously up to its commit, so calling tick()
-   * inside the callback puts every commit inside the transaction.
-   */
-  private async tickAll(): Promise<void> {
-    const now = Date.now();
-    const slots = [...this.slots.values()];
-    const group = slots.filter((s) => s.actor.checkpointDue(now)).length > 1;
-    const ticks: Array<Promise<void>> = [];
-    if (!group) {
-      for (const s of slots) ticks.push(s.actor.tick());
-    } else {
-      for (const s of slots) s.actor.holdDeliveries();
-      this.grouping = true;
-      try {
-        this.env.env.root.transactionSync(() => {
-          for (const s of slots) ticks.push(s.actor.tick());
-        });
-      } catch (err) {
-        // The shared commit failed: no actor's checkpoint of this tick is durable,
-        // and their memory says it is. They end here; nothing of theirs is delivered.
-        for (const s of slots) {
-          s.actor.destroy(err as Error);
-          this.post({ t: 'failed', actorId: s.actor.id, error: serializeError(err), fatal: true });
-        }
-        return;
-      } finally {
-        this.grouping = false;
-      }
-      if (this.deferredCrash) this.crash(this.deferredCrash);
-      for (const s of slots) s.actor.releaseDeliveries();
-    }
-    for (let i = 0; i < slots.length; i++) {
-      try {
-        await ticks[i];
-      } catch (err) {
-        slots[i].actor.destroy(err as Error);
-        this.post({ t: 'failed', actorId: slots[i].actor.id, error: serializeError(err), fatal: true });
-      }
-    }
+  /** The timer's tick: the actors' ticks, and batches that waited for a backpressure that has ended (one with no delivery to say so). */
+  private tick(): void {
+    void this.ticks.tickAll();
+    for (const s of this.slots.values()) if (s.queued.length > 0) this.input.drain(s);
   }
 
   stats(): ActorStats[] {

@@ -292,7 +292,7 @@ export class TestDriver<S extends Settings = Settings> {
 
   /** The event-time watermark of a partition's actor (-Infinity before it has one). */
   watermark(partition = 0): number {
-    return this.slot(partition).actor.watermarkValue;
+    return this.slot(partition).actor.currentWatermark();
   }
 
   /** Operator counters (`ctx.count`), summed over partitions, by `<operatorId>:<name>`. Metrics, not state: a crash resets them. */
@@ -323,7 +323,7 @@ export class TestDriver<S extends Settings = Settings> {
     const bind = this.bindings[input];
     for (const [p, recs] of byPartition) {
       if (!raw) {
-        const watermark = this.slots[p].actor.watermarkValue;
+        const watermark = this.slots[p].actor.currentWatermark();
         for (const r of recs) {
           const spec = bind.spec;
           const time = spec.timestamp ? eventTime(spec, r.value, r.time) : r.time;

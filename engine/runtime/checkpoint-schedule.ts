@@ -1,0 +1,86 @@
+/**
+ * When a partition actor checkpoints, and when it stops taking input: the
+ * bounds that keep its memory bounded (docs/engine.md, "Memory budget").
+ *
+ *   - The interval: a checkpoint every `checkpointIntervalMs`, from the
+ *     worker's tick.
+ *   - The epoch bound: an epoch closes once it holds `maxEpochRecords`
+ *     records of output (outbox) or dirty state entries (each one a
+ *     changelog record), whichever comes first, plus what the batch that
+ *     crossed it added. The worker checks it after every batch and then
+ *     ticks, so a flood of batches, which starves the worker's timers (Node
+ *     runs a thousand or more queued port messages per event-loop turn
+ *     before any timer), still checkpoints.
+ *   - The delivery backlog: the actor becomes backpressured (its Kafka
+ *     input pauses, its embedded sources wait) when its committed-but-
+ *     undelivered epochs hold `maxUndeliveredRecords` records, or number
+ *     `maxBacklogEpochs` (sinks that are behind in time, whatever the
+ *     sizes), and stays so until they are down to half of both. Without
+ *     that gap, each delivered epoch would resume the input and the next
+ *     batch pause it again; and a pause drops what the consumer had fetched
+ *     for the partition, to be fetched again (engine/kafka/consumer.ts).
+ */
+
+/**
+ * Defaults of the bounds (JobRunnerOptions.maxEpochRecords,
+ * maxUndeliveredRecords). Large: each checkpoint in a catch-up costs its
+ * changelog (3-5 records per input record for orders-payments, about 10 µs
+ * each), so small bounds cost a catch-up most of its rate; these bound
+ * memory for any backlog at about what a 2 M-order catch-up of
+ * orders-payments reaches anyway (280-320 k dirty entries per actor), and do
+ * not change its rate. Smaller bounds trade rate for memory: docs/engine.md,
+ * "Memory budget"; bench/notes/35-catchup-memory.md.
+ */
+export const EPOCH_BOUNDS = {
+  maxEpochRecords: 400_000,
+  maxUndeliveredRecords: 800_000,
+};
+
+export class CheckpointSchedule {
+  private last = 0;
+  private pressed = false;
+  private readonly slack: number;
+  /** Undelivered epochs that mean "sinks are behind": four, or a second's worth at short intervals. */
+  readonly maxBacklogEpochs: number;
+
+  constructor(
+    private readonly intervalMs: number,
+    /** Half a tick (tickPeriodMs): a checkpoint within it of its time is due now rather than a whole tick late. */
+    tickMs: number,
+    readonly maxEpochRecords = EPOCH_BOUNDS.maxEpochRecords,
+    readonly maxUndeliveredRecords = EPOCH_BOUNDS.maxUndeliveredRecords,
+  ) {
+    this.slack = Math.floor(tickMs / 2);
+    this.maxBacklogEpochs = Math.max(4, Math.ceil(1000 / Math.max(1, intervalMs)));
+  }
+
+  /** A checkpoint (or an idle tick that needed none) started at `at`: the interval runs from here. */
+  started(at: number): void {
+    this.last = at;
+  }
+
+  intervalUp(now: number): boolean {
+    return now - this.last >= this.intervalMs - this.slack;
+  }
+
+  /** When the interval is next up. */
+  nextAt(): number {
+    return this.last + this.intervalMs - this.slack;
+  }
+
+  /** The open epoch reached its bound: `outboxRecords` of output, or the store's dirty entries (`storeFull`). */
+  epochFull(outboxRecords: number, storeFull: boolean): boolean {
+    return storeFull || outboxRecords >= this.maxEpochRecords;
+  }
+
+  /**
+   * The actor must not take input: its undelivered epochs reached a bound
+   * and are not down to half of it yet, or the open epoch's output is far
+   * over its own bound (checkpoints are not happening).
+   */
+  behind(undeliveredEpochs: number, undeliveredRecords: number, outboxRecords: number): boolean {
+    if (undeliveredEpochs >= this.maxBacklogEpochs || undeliveredRecords >= this.maxUndeliveredRecords) this.pressed = true;
+    else if (undeliveredEpochs <= this.maxBacklogEpochs / 2 && undeliveredRecords <= this.maxUndeliveredRecords / 2) this.pressed = false;
+    return this.pressed || outboxRecords >= 10 * this.maxEpochRecords;
+  }
+}
