@@ -98,7 +98,9 @@ class Spans {
 
   copy(): Uint8Array {
     const total = this.close();
-    const bytes = new Uint8Array(total);
+    // Not zero-filled (the spans cover every byte), and its own ArrayBuffer, so it can be transferred.
+    const slow = Buffer.allocUnsafeSlow(total);
+    const bytes = new Uint8Array(slow.buffer, slow.byteOffset, total);
     for (let k = 0; k < this.bufs.length; k++) bytes.set(new Uint8Array(this.bufs[k], this.starts[k], this.ends[k] - this.starts[k]), this.bases[k]);
     return bytes;
   }
