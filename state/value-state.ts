@@ -34,6 +34,12 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
   // Reused for every LMDB access: lmdb-js encodes the key synchronously.
   private readonly scratch: [string, string, string, StateKey];
   private readonly prefixBytes: number;
+  // The last key read and what the read found, so that a write right after it (read-modify-
+  // write, the usual pattern) skips a second lookup in a Map of up to the cache's size. An
+  // undefined lastEntry with lastKey set: the key filter ruled the key out, it is not stored.
+  // Cleared when that entry is evicted (entries are recycled) and on reset.
+  private lastKey: StateKey | undefined = undefined;
+  private lastEntry: CacheEntry | undefined = undefined;
 
   constructor(ctx: StateContext, operator: string, name: string) {
     this.ctx = ctx;
@@ -47,6 +53,8 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
   get(key: StateKey): T | undefined {
     const k = checkKey(key);
     const e = this.entries.get(k);
+    this.lastKey = k;
+    this.lastEntry = e;
     if (e !== undefined) {
       this.ctx.cache.touch(e);
       return e.value as T | undefined;
@@ -56,6 +64,7 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
     // again costs less than a cache entry (a Map insert now, an eviction later, and a
     // slot taken from the live keys).
     if (!this.ctx.storedKeys.mayBeStored(this.seed, k)) return undefined;
+    this.lastKey = undefined; // create() below may evict, and recycle, any entry
     this.scratch[3] = k;
     const buf = this.ctx.db.getBinaryFast(this.scratch);
     let value: T | undefined;
@@ -64,7 +73,10 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
       size = buf.length;
       value = decodeValue<T>(buf);
     }
-    this.entries.set(k, this.ctx.cache.create(this, k, undefined, value, false, size));
+    const created = this.ctx.cache.create(this, k, undefined, value, false, size);
+    this.entries.set(k, created);
+    this.lastKey = k;
+    this.lastEntry = created;
     return value;
   }
 
@@ -77,17 +89,27 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
   }
 
   private write(k: StateKey, value: unknown): void {
-    const e = this.entries.get(k);
+    const known = k === this.lastKey;
+    const e = known ? this.lastEntry : this.entries.get(k);
     if (e !== undefined) {
       this.ctx.cache.write(e, value);
       return;
     }
     checkKeySize(this.prefixBytes, k, undefined);
-    this.entries.set(k, this.ctx.cache.create(this, k, undefined, value, true, -1));
+    // Just ruled out by the filter: stored size 0, the commit need not look it up.
+    this.lastKey = undefined; // create() may evict, and recycle, any entry
+    const created = this.ctx.cache.create(this, k, undefined, value, true, known ? 0 : -1);
+    this.entries.set(k, created);
+    this.lastKey = k;
+    this.lastEntry = created;
   }
 
   evicted(e: CacheEntry): void {
     this.entries.delete(e.key);
+    if (e === this.lastEntry) {
+      this.lastKey = undefined;
+      this.lastEntry = undefined;
+    }
   }
 
   lmdbKey(e: CacheEntry): [string, string, string, StateKey] {
@@ -98,5 +120,7 @@ export class ValueStateHandle<T> implements ValueState<T>, StoredOwner {
   /** Forgets all cached entries (the store reset its cache, e.g. after drop()). */
   reset(): void {
     this.entries.clear();
+    this.lastKey = undefined;
+    this.lastEntry = undefined;
   }
 }

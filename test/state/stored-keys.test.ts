@@ -132,4 +132,27 @@ describe('StoredKeys (the key filter of a PartitionStore)', () => {
     expect(reopened.stats().stateKeys).toBe(100);
     expect(reopened.valueState<number>('op', 'v').get(42)).toBe(43);
   });
+
+  it('writes the right key when the entry a read remembered was evicted and recycled in between', () => {
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const store = new PartitionStore(env, 'p0', { cacheMaxEntries: 1 });
+    const vs = store.valueState<number>('op', 'v');
+    const other = store.valueState<number>('op', 'w');
+    vs.put('a', 1);
+    other.put('b', 10);
+    store.commit({ epoch: 1, positions: {}, outbox: [] });
+    expect(vs.get('a')).toBe(1); // read: remembered for the write below
+    expect(other.get('b')).toBe(10); // evicts a's entry and takes its object
+    vs.put('a', 2);
+    expect(vs.get('nope')).toBeUndefined(); // ruled out by the filter: remembered as absent
+    expect(other.get('c')).toBeUndefined();
+    vs.put('nope', 3);
+    store.commit({ epoch: 2, positions: {}, outbox: [] });
+    const reopened = new PartitionStore(env, 'p0', { cacheMaxEntries: 0 });
+    expect(reopened.valueState<number>('op', 'v').get('a')).toBe(2);
+    expect(reopened.valueState<number>('op', 'v').get('nope')).toBe(3);
+    expect(reopened.valueState<number>('op', 'w').get('b')).toBe(10);
+    expect(reopened.stats().stateKeys).toBe(3);
+  });
 });
