@@ -46,6 +46,8 @@ Options for run:
   --session-timeout MS          Kafka session timeout: how soon a dead process's partitions move (default 30000)
   --cache-max-entries N         hot state entries kept in memory per partition
   --worker-heap-mb MB           heap limit of each worker thread: collects sooner, dies above it (default: V8's)
+  --max-epoch-records N         a checkpoint at N dirty state entries or output records per partition (default: none)
+  --max-undelivered-records N   input pauses while N records per partition wait for delivery (default: none)
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,
@@ -120,6 +122,8 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'session-timeout': { type: 'string' },
         'cache-max-entries': { type: 'string' },
         'worker-heap-mb': { type: 'string' },
+        'max-epoch-records': { type: 'string' },
+        'max-undelivered-records': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -202,6 +206,8 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       checkpointIntervalMs: opts.checkpointIntervalMs,
       cacheMaxEntries: opts.cacheMaxEntries,
       workerHeapMb: opts.workerHeapMb,
+      maxEpochRecords: opts.maxEpochRecords,
+      maxUndeliveredRecords: opts.maxUndeliveredRecords,
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,

@@ -34,6 +34,9 @@ export interface RunOptions {
   cacheMaxEntries?: number;
   /** Old-generation heap limit of each worker thread, MiB (JobRunnerOptions.workerHeapMb). */
   workerHeapMb?: number;
+  /** Epoch and delivery-backlog bounds per partition, records (JobRunnerOptions; checkpoint-schedule.ts). */
+  maxEpochRecords?: number;
+  maxUndeliveredRecords?: number;
   shutdownTimeoutMs: number;
   /** Bound on reaching Kafka and the sinks' servers at start (default 15 000). */
   connectTimeoutMs: number;
@@ -72,6 +75,8 @@ export interface RawCli {
   'session-timeout'?: string;
   'cache-max-entries'?: string;
   'worker-heap-mb'?: string;
+  'max-epoch-records'?: string;
+  'max-undelivered-records'?: string;
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
   'offset-reset'?: string;
@@ -131,7 +136,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 export const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'workerHeapMb', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
+  'cacheMaxEntries', 'workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -177,6 +182,8 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     sessionTimeoutMs: int('--session-timeout', cli['session-timeout'] ?? env.SLUICE_SESSION_TIMEOUT_MS ?? (file.sessionTimeoutMs as number | undefined), 1000),
     cacheMaxEntries: int('--cache-max-entries', cli['cache-max-entries'] ?? (file.cacheMaxEntries as number | undefined)),
     workerHeapMb: int('--worker-heap-mb', cli['worker-heap-mb'] ?? (file.workerHeapMb as number | undefined)),
+    maxEpochRecords: int('--max-epoch-records', cli['max-epoch-records'] ?? (file.maxEpochRecords as number | undefined)),
+    maxUndeliveredRecords: int('--max-undelivered-records', cli['max-undelivered-records'] ?? (file.maxUndeliveredRecords as number | undefined)),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
     verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',

@@ -23,18 +23,22 @@
 
 /**
  * Defaults of the bounds (JobRunnerOptions.maxEpochRecords,
- * maxUndeliveredRecords). Large: each checkpoint in a catch-up costs its
- * changelog (3-5 records per input record for orders-payments, about 10 µs
- * each), so small bounds cost a catch-up most of its rate; these bound
- * memory for any backlog at about what a 2 M-order catch-up of
- * orders-payments reaches anyway (280-320 k dirty entries per actor), and do
- * not change its rate. Smaller bounds trade rate for memory: docs/engine.md,
- * "Memory budget"; bench/notes/35-catchup-memory.md.
+ * maxUndeliveredRecords; --max-epoch-records, --max-undelivered-records):
+ * none. Each checkpoint in a catch-up costs its changelog (3-5 records per
+ * input record for orders-payments, about 10 µs each), and a catch-up that
+ * checkpoints by a bound pays it for every write where one that does not
+ * pays it once, for the state left at the end: with 400 k / 800 k, a 500 k-
+ * order catch-up did 94-98 k records per CPU-second against 147-155 k
+ * without (bench/notes/35-catchup-memory.md). Set them to bound a catch-up's
+ * memory, at that price.
  */
 export const EPOCH_BOUNDS = {
-  maxEpochRecords: 400_000,
-  maxUndeliveredRecords: 800_000,
+  maxEpochRecords: Infinity,
+  maxUndeliveredRecords: Infinity,
 };
+
+/** Output records of the open epoch at which the actor stops taking input (checkpoints are not keeping up), whatever the bounds. */
+const MAX_OPEN_OUTBOX = 200_000;
 
 export class CheckpointSchedule {
   private last = 0;
@@ -81,6 +85,6 @@ export class CheckpointSchedule {
   behind(undeliveredEpochs: number, undeliveredRecords: number, outboxRecords: number): boolean {
     if (undeliveredEpochs >= this.maxBacklogEpochs || undeliveredRecords >= this.maxUndeliveredRecords) this.pressed = true;
     else if (undeliveredEpochs <= this.maxBacklogEpochs / 2 && undeliveredRecords <= this.maxUndeliveredRecords / 2) this.pressed = false;
-    return this.pressed || outboxRecords >= 10 * this.maxEpochRecords;
+    return this.pressed || outboxRecords >= Math.min(10 * this.maxEpochRecords, MAX_OPEN_OUTBOX);
   }
 }
