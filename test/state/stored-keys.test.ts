@@ -5,6 +5,9 @@ import { openStateEnv, closeStateEnv, type StateEnv } from '../../state/env.ts';
 import { PartitionStore } from '../../state/partition-store.ts';
 import { MAX_ENCODE_DEPTH } from '../../state/codec.ts';
 import { tempStateDir } from './helpers.ts';
+import { SCAN_STEP } from '../../state/stored-keys.ts';
+import { stateSeed } from '../../state/key-filter.ts';
+import { RANGE_END } from '../../state/key-order.ts';
 
 // The key filter (state/stored-keys.ts) lets a store answer "absent" without
 // reading LMDB. Each case below is a way LMDB could come to hold a key the
@@ -154,5 +157,68 @@ describe('StoredKeys (the key filter of a PartitionStore)', () => {
     expect(reopened.valueState<number>('op', 'v').get('nope')).toBe(3);
     expect(reopened.valueState<number>('op', 'w').get('b')).toBe(10);
     expect(reopened.stats().stateKeys).toBe(3);
+  });
+
+  it('builds its filter a step per read from one snapshot, with the commits made meanwhile, and never blocks a read on the whole scan', () => {
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const writer = new PartitionStore(env, 'p0', { cacheMaxEntries: 0 });
+    const w = writer.valueState<number>('op', 'v');
+    const N = 10 * SCAN_STEP;
+    for (let i = 0; i < N; i++) w.put(`k${String(i).padStart(6, '0')}`, i);
+    writer.commit({ epoch: 1, positions: {}, outbox: [] });
+    writer.close();
+    const store = new PartitionStore(env, 'p0', { cacheMaxEntries: 0 });
+    const vs = store.valueState<number>('op', 'v');
+    const name = (i: number) => `k${String(i).padStart(6, '0')}`;
+    // The first read starts the build and scans one step: no filter yet, so it reads LMDB.
+    expect(vs.get(name(0))).toBe(0);
+    expect(store.storedKeys.scanning).toBe(true);
+    // Commits while the scan runs, on both sides of where it is: keys removed before it reaches them
+    // (a removal the snapshot has), keys added after it (past its end: not in the snapshot), keys added
+    // and removed again.
+    for (let i = N - 100; i < N; i++) vs.delete(name(i));
+    for (let i = 0; i < 50; i++) vs.delete(name(i));
+    for (let i = N; i < N + 300; i++) vs.put(name(i), i);
+    store.commit({ epoch: 2, positions: {}, outbox: [] });
+    for (let i = N; i < N + 10; i++) vs.delete(name(i));
+    store.commit({ epoch: 3, positions: {}, outbox: [] });
+    // Reads move the scan on, SCAN_STEP keys each: it ends after the rest of the keys' steps.
+    let reads = 1;
+    while (store.storedKeys.scanning) {
+      expect(vs.get(name(1_000_000 + reads))).toBeUndefined();
+      reads++;
+    }
+    expect(reads).toBe(Math.ceil((N + 1) / SCAN_STEP));
+    expect(store.storedKeys.builds).toBe(1);
+    // The filter holds exactly the stored slots: the snapshot's N, minus 150 removed, plus 290 added.
+    const live = new Set<string>();
+    for (const k of env.state.getKeys({ start: ['p0'], end: ['p0', RANGE_END] })) live.add(String((k as unknown[])[3]));
+    expect(live.size).toBe(N - 150 + 290);
+    const filter = (store.storedKeys as unknown as { filter: { size: number } }).filter;
+    expect(filter.size).toBe(live.size);
+    for (let i = 0; i < N + 300; i++) expect(vs.get(name(i))).toBe(live.has(name(i)) ? i : undefined);
+    // Keys never stored are ruled out now (a fingerprint clash lets about 1 in 8,000 through).
+    let ruledOut = 0;
+    for (let i = 0; i < 1000; i++) if (!store.storedKeys.mayBeStored(stateSeed('op', 'v'), `absent${i}`)) ruledOut++;
+    expect(ruledOut).toBeGreaterThan(990);
+  });
+
+  it('drops a build under way when the store forgets its memory, and starts again from a new snapshot', () => {
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const a = new PartitionStore(env, 'p0', { cacheMaxEntries: 0 });
+    for (let i = 0; i < 3 * SCAN_STEP; i++) a.valueState<number>('op', 'v').put(i, i);
+    a.commit({ epoch: 1, positions: {}, outbox: [] });
+    expect(a.valueState<number>('op', 'v').get(0)).toBe(0);
+    expect(a.storedKeys.scanning).toBe(true);
+    a.storedKeys.invalidate();
+    expect(a.storedKeys.scanning).toBe(false);
+    // Written behind the back of the dropped build (as another owner would): the new build sees it.
+    a.valueState<number>('op', 'v').put('late', 1);
+    a.commit({ epoch: 2, positions: {}, outbox: [] });
+    for (let i = 0; a.storedKeys.builds < 2 || a.storedKeys.scanning; i++) expect(a.valueState<number>('op', 'v').get(`probe${i}`)).toBeUndefined();
+    expect(a.storedKeys.builds).toBe(2);
+    expect(a.valueState<number>('op', 'v').get('late')).toBe(1);
   });
 });
