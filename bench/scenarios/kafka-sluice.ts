@@ -24,6 +24,13 @@ export interface SluiceKafkaRun {
   /** First processed batch until every record's checkpoint was delivered, seconds (waitDelivered only). */
   deliveredSeconds: number | undefined;
   cpuS: number;
+  /**
+   * Epochs (checkpoints) delivered while the records were processed, summed
+   * over the actors: how often the job really checkpointed during the run,
+   * whatever its interval says (a catch-up's timer can starve: docs/engine.md,
+   * "Memory budget"). The final epochs, delivered after, are not in it.
+   */
+  epochsDuringRun: number;
   outputs: Record<string, number>;
   deadLetters: Record<string, number>;
 }
@@ -63,6 +70,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
   let tProcessed = 0;
   let cProcessed = 0;
   let tDelivered = 0;
+  let epochsDuringRun = 0;
   /** Next offset delivered, per actor and source: their sum reaches the record count when everything is delivered. */
   const delivered = new Map<string, number>();
   let finish!: () => void;
@@ -83,7 +91,10 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
         cProcessed = (c.user + c.system) / 1e6;
         check();
       }
-    } else if (msg.t === 'delivered' && o.waitDelivered) {
+    } else if (msg.t === 'delivered' && t0 > 0 && tProcessed === 0) {
+      epochsDuringRun++;
+    }
+    if (msg.t === 'delivered' && o.waitDelivered) {
       delivered.set(msg.actorId, Object.values(msg.positions).reduce((a, b) => a + b, 0));
       let sum = 0;
       for (const v of delivered.values()) sum += v;
@@ -114,6 +125,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
       seconds: (tProcessed - t0) / 1000,
       deliveredSeconds: o.waitDelivered ? (tDelivered - t0) / 1000 : undefined,
       cpuS: cProcessed,
+      epochsDuringRun,
       outputs: summary.recordsOut,
       deadLetters: summary.deadLetters,
     };
