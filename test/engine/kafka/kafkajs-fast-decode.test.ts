@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGroupConsumer } from '../../../engine/kafka/consumer.ts';
-import { Batch, decodeRecord, decodeRecordBatch, filterAborted, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
+import { Batch, decodeRecord, decodeRecordBatch, kafkajsDecodePatched, readSmallVarLong } from '../../../engine/kafka/kafkajs-fast-decode.ts';
+import { filterAborted } from '../../../engine/kafka/aborted-transactions.ts';
 
 const require = createRequire(import.meta.url);
 type Fn = (...a: unknown[]) => unknown;
