@@ -44,10 +44,11 @@
  * tr - lowerBoundMs + graceMs (right); it is evicted once the watermark
  * passes floor(bound) + 1. By default keys share timers by time bucket
  * (`timerBucketMs`, 1 s): one event-time timer per bucket and side, key = the
- * bucket's end, tag `BL` or `BR`, and map state `bucketL` / `bucketR`
- * (bucket end -> field per join key) listing the keys to evict then. A
+ * bucket's end, tag `BL` or `BR`, and per bucket a list of the keys to
+ * check then (due-buckets.ts: one state entry per bucket, not per key, so
+ * scheduling costs no changelog record per record). A
  * timer is an object in memory for as long as it is registered
- * (state/timer-service.ts), while map state lives in LMDB behind a bounded
+ * (state/timer-service.ts), while bucket lists live in LMDB behind a bounded
  * cache: with 10 M unpaid orders, per-key timers meant ~4 GB of RSS and a
  * restart that reloads them all; buckets keep both bounded. Eviction is
  * at most one bucket later in event time, and exact: each key's records are
@@ -60,7 +61,8 @@
  * own time. Output keeps the key.
  */
 import { ErrorCodes, SluiceError } from '../errors.ts';
-import { Operator, type Batch, type Key, type MapState, type OperatorContext, type Timer, type ValueState } from '../contracts/operator.ts';
+import { Operator, type Batch, type Key, type OperatorContext, type Timer, type ValueState } from '../contracts/operator.ts';
+import { DueBuckets } from './due-buckets.ts';
 
 export type JoinMode = 'inner' | 'left' | 'full';
 
@@ -99,8 +101,8 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
   private readonly bucketMs: number;
   private left!: ValueState<Array<Entry<L>>>;
   private right!: ValueState<Array<Entry<R>>>;
-  private bucketL!: MapState<1>;
-  private bucketR!: MapState<1>;
+  private readonly dueL = new DueBuckets('L');
+  private readonly dueR = new DueBuckets('R');
 
   constructor(private readonly o: IntervalJoinOptions<L, R, O>) {
     super();
@@ -135,8 +137,8 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
   override onStart(ctx: OperatorContext<O>): void {
     this.left = ctx.valueState<Array<Entry<L>>>('left');
     this.right = ctx.valueState<Array<Entry<R>>>('right');
-    this.bucketL = ctx.mapState<1>('bucketL');
-    this.bucketR = ctx.mapState<1>('bucketR');
+    this.dueL.start(ctx as OperatorContext<unknown>);
+    this.dueR.start(ctx as OperatorContext<unknown>);
   }
 
   /** Schedules the eviction check of `key`'s records on one side once the watermark passes `due`. */
@@ -148,11 +150,8 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
     const b = this.bucketMs;
     // `+ 0` turns -0 (a bucket ending at 0 from below) into 0: LMDB keys would not round-trip it.
     const end = Math.ceil(due / b) * b + 0;
-    const keys = side === 'L' ? this.bucketL : this.bucketR;
-    // A key already listed in this bucket needs nothing more; the timer is registered with the first.
-    if (keys.get(end, key) !== undefined) return;
-    keys.put(end, key, 1);
-    ctx.timers.registerEventTime(end, end, side === 'L' ? 'BL' : 'BR');
+    // The timer is registered with the bucket's first key.
+    if ((side === 'L' ? this.dueL : this.dueR).add(end, key)) ctx.timers.registerEventTime(end, end, side === 'L' ? 'BL' : 'BR');
   }
 
   process(batch: Batch<L | R>, ctx: OperatorContext<O>): void {
@@ -305,11 +304,11 @@ export class IntervalJoin<L, R, O> extends Operator<L | R, O> {
         this.evict(this.right, timer.key, -this.lower + this.grace, wm, rightOnly, ctx);
         return;
       case 'BL':
-        for (const k of this.bucketL.keys(timer.key)) this.evict(this.left, k, this.upper + this.grace, wm, leftOnly, ctx);
-        return this.bucketL.clear(timer.key);
+        for (const k of this.dueL.take(timer.key as number)) this.evict(this.left, k, this.upper + this.grace, wm, leftOnly, ctx);
+        return;
       case 'BR':
-        for (const k of this.bucketR.keys(timer.key)) this.evict(this.right, k, -this.lower + this.grace, wm, rightOnly, ctx);
-        return this.bucketR.clear(timer.key);
+        for (const k of this.dueR.take(timer.key as number)) this.evict(this.right, k, -this.lower + this.grace, wm, rightOnly, ctx);
+        return;
     }
   }
 
