@@ -3,7 +3,8 @@
  * bounds that keep its memory bounded (docs/engine.md, "Memory budget").
  *
  *   - The interval: a checkpoint every `checkpointIntervalMs`, from the
- *     worker's tick.
+ *     worker's tick, which the batch loop also runs when the interval is up
+ *     (worker-ticks.ts), so a flood of batches checkpoints on time too.
  *   - The epoch bound: an epoch closes once it holds `maxEpochRecords`
  *     records of output (outbox) or dirty state entries (each one a
  *     changelog record), whichever comes first, plus what the batch that

@@ -88,8 +88,8 @@ export class WorkerInput {
     if (values.length) s.actor.ingest(input, values, times, offsets);
     if (n > 0) s.actor.skipTo(input, meta[2 * (n - 1)] + 1);
     // The timer's ticks starve while batches keep coming (worker-ticks.ts): a batch that
-    // filled the epoch ticks now. The checkpoint is committed on return.
-    if (s.actor.epochFull) void this.ticks().tickAll();
+    // filled the epoch, or after which the interval is up, ticks now. The checkpoint is committed on return.
+    if (s.actor.checkpointDue()) void this.ticks().tickAll();
     this.post({ t: 'processed', actorId, records: n, bytes: wireBytes(wire), backpressured: s.actor.backpressured });
   }
 

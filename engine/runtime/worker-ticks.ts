@@ -4,13 +4,14 @@
  * crash points tests inject around it.
  *
  * A tick comes from the worker's timer (every tickPeriodMs), or from the
- * batch loop after a batch that filled its actor's epoch (worker-input.ts):
- * while batches keep arriving, Node runs a thousand or more queued port
- * messages per event-loop turn before any timer, so the timer alone would
- * leave the epoch to grow with the whole backlog (checkpoint-schedule.ts;
- * docs/engine.md, "Memory budget"). The interval is the timer's: in such a
- * flood, epochs close at their bound in records instead (a checkpoint per
- * interval there would cost the catch-up most of its rate, bench/notes/35).
+ * batch loop after a batch when its actor's checkpoint is due: the interval
+ * is up, or the epoch reached its bound (worker-input.ts). While batches
+ * keep arriving, Node runs a thousand or more queued port messages per
+ * event-loop turn before any timer, so the timer alone would leave the
+ * epoch to grow with the whole backlog (checkpoint-schedule.ts;
+ * docs/engine.md, "Memory budget"), and a catch-up would checkpoint once,
+ * at its end. A flood checkpoints on the interval as a quiet stream does,
+ * as Kafka Streams commits every commit.interval.ms whatever the load.
  */
 import { writeSync } from 'node:fs';
 import type { StoreEnvHandle } from './stores.ts';
