@@ -32,6 +32,8 @@ export interface CommitInput {
   ackEpochsUpTo?: number;
   /** Sees every state and timer write (see ChangeRecorder). */
   recorder?: ChangeRecorder;
+  /** Called after the recorder saw the commit's last write, before the outbox is written (in the same transaction). */
+  recorded?: () => void;
 }
 
 /**

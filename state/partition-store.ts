@@ -223,6 +223,8 @@ export class PartitionStore implements StateContext {
           }
         }
 
+        input.recorded?.();
+
         // (d, e) outbox: acknowledged epochs go first, then this epoch's records.
         if (input.ackEpochsUpTo !== undefined) keys += ackOutbox(this.env.outbox, this.actorId, input.ackEpochsUpTo).keys;
         const appended = appendOutbox(this.env.outbox, this.actorId, input.epoch, input.outbox);

@@ -9,6 +9,7 @@ import type { DeliveryPolicy } from './delivery-policy.ts';
 import type { DeliveryObserver } from './delivery-queue.ts';
 import type { ActorStore } from './store-contract.ts';
 import type { DeadLetterRecord } from './dead-letter.ts';
+import { recordCount } from './changelog-pack.ts';
 import type { WatermarkInputSpec } from './watermark-tracker.ts';
 
 /** Points between checkpoint phases where tests inject a crash. */
@@ -108,13 +109,13 @@ export function newActorCounters(inputs: number): ActorCounters {
 }
 
 /** Counts a committed checkpoint: its time, its bytes, and the records its epoch queued for delivery (`entries`). */
-export function countCheckpoint(c: ActorCounters, started: number, finished: number, bytes: number, entries: ReadonlyArray<{ records: readonly unknown[] }>): void {
+export function countCheckpoint(c: ActorCounters, started: number, finished: number, bytes: number, entries: ReadonlyArray<{ sinkId: string; records: readonly unknown[] }>): void {
   c.checkpoints++;
   c.lastCheckpointAt = finished;
   c.lastCheckpointMs = finished - started;
   c.lastCheckpointBytes = bytes;
   let records = 0;
-  for (const e of entries) records += e.records.length;
+  for (const e of entries) records += recordCount(e);
   if (records > c.peakEpochRecords) c.peakEpochRecords = records;
 }
 

@@ -32,7 +32,6 @@
  * actor's local state is dropped and rebuilt from the changelog up to that
  * marker, whose positions the consumer then seeks to.
  */
-import { Packr } from 'msgpackr';
 import type { Key } from 'lmdb';
 import { resolveJob, type JobDefinition, type Settings } from '../contracts/job.ts';
 import { PipelineBuilder } from '../contracts/pipeline.ts';
@@ -45,8 +44,10 @@ import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { PartitionStore } from '../../state/partition-store.ts';
 import { restoresTopic } from './restore-progress.ts';
+import { decodeChangelogKey, encodeChangelogKey } from './changelog-key.ts';
+import { CHANGELOG_SINK, forEachPacked, type ChangelogPack } from './changelog-pack.ts';
 
-export const CHANGELOG_SINK = '__changelog';
+export { CHANGELOG_SINK };
 
 export const changelogTopic = (job: string, operator: string): string => `${job}-${operator}-changelog`;
 export const checkpointTopic = (job: string): string => `${job}-checkpoints`;
@@ -66,31 +67,18 @@ export interface ChangelogMarker {
 
 /**
  * What the actor puts in its outbox for CHANGELOG_SINK: the marker, then the
- * writes, each with its changelog key already encoded (`c`, see
- * encodeChangelogKey) and its operator (`o`, which names the topic). The
- * `{ d, k, v }` form is what outboxes written before held: still delivered.
+ * writes, packed (changelog-pack.ts: many records' bytes in one Buffer).
+ * The `{ o, c, v }` form (a record per write, its changelog key encoded)
+ * and the `{ d, k, v }` form are what outboxes written before held: still
+ * delivered.
  */
 export type ChangelogEntry =
   | { m: ChangelogMarker }
+  | ChangelogPack
   | { o: string; c: Buffer; v: Buffer | null }
   | { d: 'state' | 'timers'; k: Key; v: Buffer | null };
 
-const packr = new Packr({ useRecords: false });
-const keyScratch: unknown[] = [];
-
-/**
- * A changelog record's key, msgpack([db, ...lmdbKey]), encoded once when the
- * commit records the write: the outbox then stores it as bytes, and neither
- * it nor prepare() encodes the key array again.
- */
-export function encodeChangelogKey(db: 'state' | 'timers', key: Key): Buffer {
-  const k = key as unknown[];
-  keyScratch.length = k.length + 1;
-  keyScratch[0] = db;
-  for (let i = 0; i < k.length; i++) keyScratch[i + 1] = k[i];
-  // pack() returns a view of its own buffer that later packs do not overwrite.
-  return packr.pack(keyScratch);
-}
+export { encodeChangelogKey };
 
 /** Operators that may keep state: everything but the stateless library operators. */
 export function statefulOperators(job: JobDefinition<Settings>, settings: Settings): string[] {
@@ -178,14 +166,18 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
     const out: ProducerRecord[] = [];
     for (const r of d.records) {
       const e = r.value as ChangelogEntry;
-      if ('m' in e) {
+      if ('p' in e) {
+        const topics = e.p.map((op) => changelogTopic(this.job, op));
+        // The key and value are views of the pack (the producer copies what it sends).
+        forEachPacked(e, (op, key, value) => void out.push({ topic: topics[op], partition: d.partition, key, value }));
+      } else if ('m' in e) {
         out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
       } else if ('c' in e) {
         // The value is the store's encoding as it stands (the producer copies what it sends).
         out.push({ topic: changelogTopic(this.job, e.o), partition: d.partition, key: e.c, value: e.v === null || Buffer.isBuffer(e.v) ? e.v : Buffer.from(e.v) });
       } else {
         const op = String((e.k as unknown[])[1]);
-        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: packr.pack([e.d, ...(e.k as unknown[])]), value: e.v === null ? null : Buffer.from(e.v) });
+        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: encodeChangelogKey(e.d, e.k), value: e.v === null ? null : Buffer.from(e.v) });
       }
     }
     this.stage(d.epoch, CHANGELOG_SINK, out);
@@ -305,7 +297,7 @@ export async function restoreFromChangelog(
     (_t, recs) => {
       for (const r of recs) {
         if (r.key === null) continue;
-        const [db, ...key] = packr.unpack(r.key) as ['state' | 'timers', ...unknown[]];
+        const [db, ...key] = decodeChangelogKey(r.key);
         last.set(r.key.toString('latin1'), { db, key: key as Key, value: r.value });
       }
       progress?.((read += recs.length), total);

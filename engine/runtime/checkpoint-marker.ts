@@ -8,7 +8,8 @@
 import type { ChangeRecorder } from '../../state/partition-store.ts';
 import type { SinkRecord } from '../contracts/sinks.ts';
 import { FIRE } from '../operators/windows/window-types.ts';
-import { CHANGELOG_SINK, encodeChangelogKey, type ChangelogMarker } from './changelog.ts';
+import { CHANGELOG_SINK, type ChangelogMarker } from './changelog.ts';
+import { ChangelogPacker } from './changelog-pack.ts';
 import type { ActorStore } from './store-contract.ts';
 
 /**
@@ -27,25 +28,29 @@ export function progressFigures(store: ActorStore, watermark: number): Pick<Chan
   };
 }
 
-/** The entry's records, starting with the marker; with `recordChanges`, a recorder that appends the commit's writes. */
-export function changelogEntry(marker: ChangelogMarker, recordChanges: boolean): { records: SinkRecord[]; recorder: ChangeRecorder | undefined } {
+/** The entry's records, starting with the marker; with `recordChanges`, a recorder that packs the commit's writes after it (changelog-pack.ts), and `finish` to call once the commit returns. */
+export function changelogEntry(marker: ChangelogMarker, recordChanges: boolean): { records: SinkRecord[]; recorder: ChangeRecorder | undefined; finish: () => void } {
   const records: SinkRecord[] = [{ id: '', key: null, time: 0, value: { m: marker } }];
-  // The store reuses its key arrays between writes: the key is encoded at once (changelog.ts).
-  const recorder: ChangeRecorder | undefined = recordChanges
-    ? (d, k, v) => void records.push({ id: '', key: null, time: 0, value: { o: String((k as unknown[])[1]), c: encodeChangelogKey(d, k), v } })
-    : undefined;
-  return { records, recorder };
+  if (!recordChanges) return { records, recorder: undefined, finish: () => {} };
+  // The store reuses its key arrays between writes: the packer encodes the key at once.
+  const packer = new ChangelogPacker(records);
+  return { records, recorder: (d, k, v) => packer.add(d, k, v), finish: () => packer.finish() };
 }
 
 /**
  * Phase 1 of a checkpoint of a job with a changelog (or markers only):
  * appends the checkpoint's changelog entry to the epoch's outbox entries,
- * and returns the recorder that fills it while the commit runs.
+ * and returns the recorder that fills it while the commit runs, and what
+ * the commit calls after the last write (CommitInput.recorded).
  */
-export function appendChangelogEntry(entries: Array<{ sinkId: string; records: SinkRecord[] }>, marker: ChangelogMarker, recordChanges: boolean): ChangeRecorder | undefined {
+export function appendChangelogEntry(
+  entries: Array<{ sinkId: string; records: SinkRecord[] }>,
+  marker: ChangelogMarker,
+  recordChanges: boolean,
+): { recorder: ChangeRecorder | undefined; recorded: () => void } {
   const entry = changelogEntry(marker, recordChanges);
   entries.push({ sinkId: CHANGELOG_SINK, records: entry.records });
-  return entry.recorder;
+  return { recorder: entry.recorder, recorded: entry.finish };
 }
 
 /** What a checkpoint stores beside the positions (its `extra`): the acked epoch, custom sources' snapshots, the changelog markers this state wrote, event time. */

@@ -5,6 +5,7 @@
 import { isTwoPhase, type AnySinkDriver, type EpochTransaction, type SinkDelivery, type SinkRecord } from '../contracts/sinks.ts';
 import { ErrorCodes, SluiceError, oneLine } from '../errors.ts';
 import { CHANGELOG_SINK } from './changelog.ts';
+import { recordCount } from './changelog-pack.ts';
 import { DeliveryPolicy, secs, type SinkStall } from './delivery-policy.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { DEAD_LETTER_SINK } from './topology.ts';
@@ -114,7 +115,7 @@ export class DeliveryQueue {
       lane.items.push(e);
       q.pending++;
       if (!lane.last) q.others++;
-      q.records += e.records.length;
+      q.records += recordCount(e);
     }
     this.queue.push(q);
     this.byEpoch.set(epoch, q);

@@ -276,9 +276,10 @@ export class PartitionActor implements TopologyOutput {
     // The changelog entry is filled by the store's recorder while the commit
     // runs, before the store writes the outbox in the same transaction.
     let recorder: ChangeRecorder | undefined;
+    let recorded: (() => void) | undefined;
     if (this.o.changelog || this.o.markers) {
       const token = `${this.markerPrefix}-${epoch}`;
-      recorder = appendChangelogEntry(entries, { token, epoch, positions, sources, at: this.now(), ...progressFigures(this.o.store, this.eventTime.watermark) }, this.o.changelog === true);
+      ({ recorder, recorded } = appendChangelogEntry(entries, { token, epoch, positions, sources, at: this.now(), ...progressFigures(this.o.store, this.eventTime.watermark) }, this.o.changelog === true));
       this.markers = [...this.markers, token].slice(-16);
     }
     this.o.fault?.('after-prepare');
@@ -290,6 +291,7 @@ export class PartitionActor implements TopologyOutput {
       outbox: entries,
       ackEpochsUpTo: this.delivery.delivered,
       recorder,
+      recorded,
     });
     this.epoch = epoch;
     // The schedule runs from checkpoint starts, so the commit's own time does not stretch the interval.

@@ -28,6 +28,8 @@ export interface CommitInput {
   ackEpochsUpTo?: number;
   /** Sees every state and timer write of the commit (for the changelog). */
   recorder?: (db: 'state' | 'timers', key: LmdbKey, value: Buffer | null) => void;
+  /** Called after the recorder's last write, before the outbox is written. */
+  recorded?: () => void;
 }
 
 export interface ActorStore {

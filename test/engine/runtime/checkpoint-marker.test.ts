@@ -1,29 +1,35 @@
 import { describe, it, expect } from 'vitest';
 import { Packr } from 'msgpackr';
 import { changelogEntry } from '../../../engine/runtime/checkpoint-marker.ts';
-import { encodeChangelogKey, type ChangelogEntry, type ChangelogMarker } from '../../../engine/runtime/changelog.ts';
+import { CHANGELOG_SINK, encodeChangelogKey, type ChangelogMarker } from '../../../engine/runtime/changelog.ts';
+import { forEachPacked, recordCount, type ChangelogPack } from '../../../engine/runtime/changelog-pack.ts';
 
 const marker: ChangelogMarker = { token: 't-1', epoch: 1, positions: { 'orders:0': 10 }, at: 0 };
 
 describe('changelog entry of a checkpoint', () => {
   it('records each write with its key encoded as restore reads it, safe from the reuse of the key array', () => {
-    const { records, recorder } = changelogEntry(marker, true);
+    const { records, recorder, finish } = changelogEntry(marker, true);
     const key: unknown[] = ['p0', 'join', 'left', 'order-1'];
     recorder!('state', key as never, Buffer.from([0x91, 0x01]));
     key[3] = 'order-2'; // the store reuses its key arrays
     recorder!('state', key as never, null);
-    recorder!('timers', ['p0', 'join', 'event', 5, 'k', null] as never, Buffer.from([1]));
+    recorder!('timers', ['p0', 'other', 'event', 5, 'k', null] as never, Buffer.from([1]));
+    finish();
     expect((records[0].value as { m: ChangelogMarker }).m).toBe(marker);
-    const changes = records.slice(1).map((r) => r.value as Extract<ChangelogEntry, { c: Buffer }>);
+    expect(records).toHaveLength(2);
+    const changes: Array<[string, Buffer, Buffer | null]> = [];
+    const pack = records[1].value as ChangelogPack;
+    forEachPacked(pack, (op, k, v) => changes.push([pack.p[op], k, v]));
     // restoreFromChangelog decodes keys with a plain msgpack unpack: [db, ...lmdbKey].
     const unpack = new Packr({ useRecords: false });
-    expect(changes.map((e) => unpack.unpack(e.c))).toEqual([
+    expect(changes.map((e) => unpack.unpack(e[1]))).toEqual([
       ['state', 'p0', 'join', 'left', 'order-1'],
       ['state', 'p0', 'join', 'left', 'order-2'],
-      ['timers', 'p0', 'join', 'event', 5, 'k', null],
+      ['timers', 'p0', 'other', 'event', 5, 'k', null],
     ]);
-    expect(changes.map((e) => e.o)).toEqual(['join', 'join', 'join']);
-    expect(changes.map((e) => e.v && [...e.v])).toEqual([[0x91, 0x01], null, [1]]);
+    expect(changes.map((e) => e[0])).toEqual(['join', 'join', 'other']);
+    expect(changes.map((e) => e[2] && [...e[2]])).toEqual([[0x91, 0x01], null, [1]]);
+    expect(recordCount({ sinkId: CHANGELOG_SINK, records })).toBe(4);
   });
 
   it('encodes keys byte for byte as the changelog did before (msgpack of [db, ...key])', () => {
