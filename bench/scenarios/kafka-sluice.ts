@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobDefinition, Settings } from '../../engine/contracts/job.ts';
 import { JobRunner } from '../../engine/runtime/job-runner.ts';
+import type { JobRunnerOptions } from '../../engine/runtime/job-runner-options.ts';
 import type { FromWorker } from '../../engine/runtime/protocol.ts';
 import type { Dataset } from './kafka-data.ts';
 
@@ -45,6 +46,8 @@ export interface SluiceKafkaOptions {
   timeoutS: number;
   waitDelivered: boolean;
   checkpointIntervalMs?: number;
+  /** More JobRunner options (epoch bounds, worker heap limit), as `sluice run` flags would set them. */
+  runnerOptions?: Pick<JobRunnerOptions, 'maxEpochRecords' | 'maxUndeliveredRecords' | 'workerHeapMb' | 'cacheMaxEntries'>;
   /** Told the runner before it starts (the catch-up scenario samples its workers' heaps). */
   onRunner?: (runner: JobRunner) => void;
 }
@@ -62,6 +65,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
     stateDir: join(dir, 'state'),
     outputDir: join(dir, 'out'),
     checkpointIntervalMs: o.checkpointIntervalMs,
+    ...o.runnerOptions,
   });
   o.onRunner?.(runner);
   let processed = 0;
