@@ -1,7 +1,8 @@
 /**
  * The state calls of the orders/payments interval join, without Kafka or
- * workers: per order two reads of `left`, one of `right`, a bucket field
- * read and the writes; per payment the same on the other side; buckets
+ * workers: per order two reads of `left`, one of `right`, the key listed
+ * in its eviction bucket (engine/operators/due-buckets.ts) and the writes;
+ * per payment the same on the other side; buckets
  * evicted as event time passes and a checkpoint every 5,000 records. For
  * profiling and comparing the state layer alone (`node --cpu-prof`).
  *
@@ -13,6 +14,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openStateEnv, closeStateEnv } from '../state/env.ts';
 import { PartitionStore } from '../state/partition-store.ts';
+import { DueBuckets } from '../engine/operators/due-buckets.ts';
+import type { OperatorContext } from '../engine/contracts/operator.ts';
 
 const orders = Number(process.argv[2] ?? 200_000);
 const cache = Number(process.argv[3] ?? 100_000);
@@ -21,8 +24,12 @@ const env = openStateEnv(dir, { noSync: true });
 const store = new PartitionStore(env, 'p0', { cacheMaxEntries: cache });
 const left = store.valueState<Array<[number, number, unknown]>>('join', 'left');
 const right = store.valueState<Array<[number, number, unknown]>>('join', 'right');
-const bucketL = store.mapState<1>('join', 'bucketL');
-const bucketR = store.mapState<1>('join', 'bucketR');
+// The join's context, as far as its eviction buckets use it.
+const ctx = { valueState: (n: string) => store.valueState('join', n), mapState: (n: string) => store.mapState('join', n) } as unknown as OperatorContext<unknown>;
+const bucketL = new DueBuckets('L');
+const bucketR = new DueBuckets('R');
+bucketL.start(ctx);
+bucketR.start(ctx);
 const ids: string[] = [];
 for (let i = 0; i < orders; i++) ids.push(JSON.parse(`{"id":"${randomUUID()}"}`).id);
 const window = 22_500; // live orders of one actor in the job's 15 minutes
@@ -38,7 +45,7 @@ for (let i = 0; i < orders; i++) {
   const rights = right.get(k);
   left.put(k, buffered ? [...buffered, [i, rights ? 1 : 0, order]] : [[i, 0, order]]);
   const endL = Math.ceil((i + window) / 100);
-  if (bucketL.get(endL, k) === undefined) bucketL.put(endL, k, 1);
+  bucketL.add(endL, k);
   if (i >= 10 && i % 10 !== 9) {
     const pk = ids[i - 10];
     const lefts = left.get(pk);
@@ -49,16 +56,14 @@ for (let i = 0; i < orders; i++) {
     right.get(pk);
     right.put(pk, [[i, 1, { order_id: pk, amount: i, payment_date: '2024-01-01T00:00:01Z' }]]);
     const endR = Math.ceil((i + 100) / 100);
-    if (bucketR.get(endR, pk) === undefined) bucketR.put(endR, pk, 1);
+    bucketR.add(endR, pk);
     n++;
   }
   n++;
   if (i % 100 === 99) {
     const due = Math.ceil(i / 100);
-    for (const key of bucketL.keys(due)) if (left.get(key) !== undefined) left.delete(key);
-    bucketL.clear(due);
-    for (const key of bucketR.keys(due)) if (right.get(key) !== undefined) right.delete(key);
-    bucketR.clear(due);
+    for (const key of bucketL.take(due)) if (left.get(key as string) !== undefined) left.delete(key as string);
+    for (const key of bucketR.take(due)) if (right.get(key as string) !== undefined) right.delete(key as string);
   }
   if (n >= (epoch + 1) * 5000) store.commit({ epoch: ++epoch, positions: {}, outbox: [] });
 }
