@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { JobRunner } from '../../engine/runtime/job-runner.ts';
 import type { Dataset } from './kafka-data.ts';
-import { runSluiceKafka } from './kafka-sluice.ts';
+import { runSluiceKafka, type SluiceKafkaOptions } from './kafka-sluice.ts';
 import { ordersPaymentsAvailability, ordersPaymentsSettings } from './orders-payments-job.ts';
 
 export interface CatchupRunOptions {
@@ -28,6 +28,8 @@ export interface CatchupRunOptions {
   groupId: string;
   timeoutS: number;
   sampleMs: number;
+  /** JobRunner options to run with (epoch bounds, worker heap limit, cache size); the defaults when absent. */
+  runnerOptions?: SluiceKafkaOptions['runnerOptions'];
 }
 
 export interface MemorySample {
@@ -133,6 +135,7 @@ export async function catchupRun(o: CatchupRunOptions): Promise<CatchupRunResult
       groupId: o.groupId,
       timeoutS: o.timeoutS,
       waitDelivered: true,
+      runnerOptions: o.runnerOptions,
       onRunner: (r) => (runner = r),
     });
     return { records: x.records, seconds: x.seconds, deliveredSeconds: x.deliveredSeconds!, cpuS: x.cpuS, peakRssMiB: round(status('VmHWM')), peak, outputs: x.outputs, deadLetters: x.deadLetters };
