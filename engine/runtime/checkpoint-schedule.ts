@@ -25,13 +25,12 @@
 /**
  * Defaults of the bounds (JobRunnerOptions.maxEpochRecords,
  * maxUndeliveredRecords; --max-epoch-records, --max-undelivered-records):
- * none. Each checkpoint in a catch-up costs its changelog (3-5 records per
- * input record for orders-payments, about 10 µs each), and a catch-up that
- * checkpoints by a bound pays it for every write where one that does not
- * pays it once, for the state left at the end: with 400 k / 800 k, a 500 k-
- * order catch-up did 94-98 k records per CPU-second against 147-155 k
- * without (bench/notes/35-catchup-memory.md). Set them to bound a catch-up's
- * memory, at that price.
+ * none. The interval bounds an epoch in time, under any load (a flood
+ * ticks from the batch loop), and at most 4 epochs wait for delivery: a
+ * record bound adds a size bound for input faster than the interval
+ * expects. Each checkpoint costs its changelog, so a small bound costs rate:
+ * with 20 k / 60 k a 500 k-order catch-up did 48 k records per CPU-second
+ * against 78 k with the interval alone (bench/notes/35-catchup-memory.md).
  */
 export const EPOCH_BOUNDS = {
   maxEpochRecords: Infinity,
