@@ -3,7 +3,7 @@ import { openStateEnv, closeStateEnv, type StateEnv } from '../../../state/env.t
 import { PartitionStore } from '../../../state/partition-store.ts';
 import { RANGE_END } from '../../../state/key-order.ts';
 import type { OperatorContext } from '../../../engine/contracts/operator.ts';
-import { DueBuckets, DUE_CHUNK } from '../../../engine/operators/due-buckets.ts';
+import { DueBuckets, DUE_CHUNK, DUE_CHUNK_BYTES } from '../../../engine/operators/due-buckets.ts';
 import { tempStateDir } from '../../state/helpers.ts';
 
 // The interval join's eviction lists (due-buckets.ts) on a real LMDB store:
@@ -59,6 +59,43 @@ describe('DueBuckets', () => {
     expect(due.take(7000)).toEqual([]);
     commit(store, 2);
     expect(storedKeys(env)).toBe(0);
+  });
+
+  it('seals a chunk of long keys by its bytes, so no changelog record nears Kafka\'s 1 MiB limit', () => {
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const store = new PartitionStore(env, 'p0');
+    const due = new DueBuckets('L');
+    due.start(ctxOf(store));
+    // Keys of 1,900 characters (state keys may be up to about 2 KB).
+    const long = (i: number): string => `${i}:`.padEnd(1900, 'x');
+    for (let i = 0; i < 500; i++) due.add(9000, long(i));
+    const sizes: number[] = [];
+    store.commit({ epoch: 1, positions: {}, outbox: [], recorder: (_db, _k, v) => void (v && sizes.push(v.length)) });
+    expect(Math.max(...sizes)).toBeLessThan(DUE_CHUNK_BYTES + 4096);
+    expect(due.take(9000)).toHaveLength(500);
+  });
+
+  it('lists a hot key once however its records interleave with others', () => {
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const store = new PartitionStore(env, 'p0');
+    const due = new DueBuckets('R');
+    due.start(ctxOf(store));
+    for (let i = 0; i < 300; i++) {
+      due.add(4000, 'hot');
+      due.add(4000, `cold-${i}`);
+    }
+    commit(store, 1);
+    // From LMDB now, then more of the same key: still once.
+    store.close();
+    const again = new PartitionStore(env, 'p0');
+    const more = new DueBuckets('R');
+    more.start(ctxOf(again));
+    for (let i = 0; i < 50; i++) more.add(4000, 'hot');
+    const keys = more.take(4000);
+    expect(keys.filter((k) => k === 'hot')).toHaveLength(1);
+    expect(keys).toHaveLength(301);
   });
 
   it('goes on filling a bucket after a restart, from what the last checkpoint holds', () => {
