@@ -37,11 +37,14 @@ export interface ChangelogPack {
 /** Bytes at which a pack is closed and the next one begun. */
 export const PACK_BYTES = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Packs changes as the store's recorder hands them over; each closed pack becomes one outbox record. */
 export class ChangelogPacker {
   private ops: string[] = [];
   private opIndex = new Map<string, number>();
-  private buf: Buffer = Buffer.allocUnsafeSlow(PACK_BYTES);
+  /** Allocated when the first record of a pack comes (a commit without changes allocates nothing). */
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private n = 0;
 
@@ -86,15 +89,24 @@ export class ChangelogPacker {
   private grow(need: number): void {
     // The open pack is closed, and the next one is big enough for this record alone if it must be.
     if (this.n > 0) this.close();
-    if (need > this.buf.length) this.buf = Buffer.allocUnsafeSlow(need);
+    if (need > this.buf.length) this.buf = Buffer.allocUnsafeSlow(Math.max(need, PACK_BYTES));
   }
 
   private close(): void {
-    const pack: ChangelogPack = { p: this.ops, n: this.n, b: this.buf.subarray(0, this.pos) };
-    this.out.push({ id: '', key: null, time: 0, value: pack });
+    // A pack waits in memory until its Kafka transaction commits: one mostly empty (the last of a
+    // commit, or one closed early by a large record) is copied to its size, and its buffer serves
+    // the next pack; a full one keeps its buffer, and the next pack gets a new one.
+    const small = this.pos < this.buf.length >> 1;
+    let b = this.buf.subarray(0, this.pos);
+    if (small) {
+      // Not Buffer.from: a small copy would be a slice of Node's shared pool, which it keeps alive.
+      b = Buffer.allocUnsafeSlow(this.pos);
+      this.buf.copy(b, 0, 0, this.pos);
+    }
+    this.out.push({ id: '', key: null, time: 0, value: { p: this.ops, n: this.n, b } satisfies ChangelogPack });
     this.ops = [];
     this.opIndex = new Map();
-    this.buf = Buffer.allocUnsafeSlow(PACK_BYTES);
+    if (!small) this.buf = EMPTY;
     this.pos = 0;
     this.n = 0;
   }

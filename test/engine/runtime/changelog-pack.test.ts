@@ -48,6 +48,10 @@ describe('ChangelogPacker', () => {
     const sizes = records.map((r) => [(r.value as ChangelogPack).n, (r.value as ChangelogPack).b.length]);
     expect(sizes.filter(([n, len]) => n > 1 && len > PACK_BYTES + 140)).toEqual([]);
     expect(sizes.filter(([n, len]) => n === 1 && len > PACK_BYTES)).toHaveLength(1);
+    // A pack waits in memory until its transaction commits: a short one (the last) holds no 64 KiB buffer.
+    const last = (records.at(-1)!.value as ChangelogPack).b;
+    expect(last.length).toBeLessThan(PACK_BYTES / 2);
+    expect(last.buffer.byteLength).toBeLessThan(PACK_BYTES);
     expect(recordCount({ sinkId: CHANGELOG_SINK, records })).toBe(changes.length);
     const expected = changes.map(([db, k, v]) => [k[1], [db, ...k], v && [...v]]);
     expect(unpackAll(records)).toEqual(expected);
