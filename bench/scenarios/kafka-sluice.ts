@@ -25,6 +25,8 @@ export interface SluiceKafkaRun {
   /** First processed batch until every record's checkpoint was delivered, seconds (waitDelivered only). */
   deliveredSeconds: number | undefined;
   cpuS: number;
+  /** CPU-seconds until delivered (waitDelivered only): what the final checkpoint and its delivery cost included. */
+  cpuDeliveredS: number | undefined;
   /**
    * Epochs (checkpoints) delivered while the records were processed, summed
    * over the actors: how often the job really checkpointed during the run,
@@ -47,7 +49,7 @@ export interface SluiceKafkaOptions {
   waitDelivered: boolean;
   checkpointIntervalMs?: number;
   /** More JobRunner options (epoch bounds, worker heap limit), as `sluice run` flags would set them. */
-  runnerOptions?: Pick<JobRunnerOptions, 'maxEpochRecords' | 'maxUndeliveredRecords' | 'workerHeapMb' | 'cacheMaxEntries'>;
+  runnerOptions?: Pick<JobRunnerOptions, 'maxEpochRecords' | 'maxUndeliveredRecords' | 'workerHeapMb' | 'cacheMaxEntries' | 'untilEnd'>;
   /** Told the runner before it starts (the catch-up scenario samples its workers' heaps). */
   onRunner?: (runner: JobRunner) => void;
 }
@@ -74,6 +76,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
   let tProcessed = 0;
   let cProcessed = 0;
   let tDelivered = 0;
+  let cDelivered = 0;
   let epochsDuringRun = 0;
   /** Next offset delivered, per actor and source: their sum reaches the record count when everything is delivered. */
   const delivered = new Map<string, number>();
@@ -104,6 +107,8 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
       for (const v of delivered.values()) sum += v;
       if (tDelivered === 0 && sum >= o.dataset.total) {
         tDelivered = performance.now();
+        const c = process.cpuUsage(c0);
+        cDelivered = (c.user + c.system) / 1e6;
         check();
       }
     }
@@ -129,6 +134,7 @@ export async function runSluiceKafka(o: SluiceKafkaOptions): Promise<SluiceKafka
       seconds: (tProcessed - t0) / 1000,
       deliveredSeconds: o.waitDelivered ? (tDelivered - t0) / 1000 : undefined,
       cpuS: cProcessed,
+      cpuDeliveredS: o.waitDelivered ? cDelivered : undefined,
       epochsDuringRun,
       outputs: summary.recordsOut,
       deadLetters: summary.deadLetters,
