@@ -15,15 +15,25 @@ export interface RemovedRange {
   bytes: number;
 }
 
-/** Must run inside `transactionSync`. `onRemove` sees each removed key (for the changelog). */
-export function removeRange(db: BinaryDb, start: Key, end: Key, onRemove?: (key: Key) => void): RemovedRange {
+/**
+ * Must run inside `transactionSync`. `onRemove` sees each removed key (for the
+ * changelog). With `countBytes` false the values are not read, and `bytes` is
+ * 0: reading a value copies it out of the map and faults in every page of it,
+ * which for the outbox's large chunks (overflow pages) is most of what a
+ * delete would cost and most of the file pages the process would hold.
+ */
+export function removeRange(db: BinaryDb, start: Key, end: Key, onRemove?: (key: Key) => void, countBytes = true): RemovedRange {
   let keys = 0;
   let bytes = 0;
   const batch: Key[] = [];
   for (;;) {
-    for (const { key, value } of db.getRange({ start, end, limit: BATCH })) {
-      batch.push(key);
-      bytes += value.length;
+    if (countBytes) {
+      for (const { key, value } of db.getRange({ start, end, limit: BATCH })) {
+        batch.push(key);
+        bytes += value.length;
+      }
+    } else {
+      for (const key of db.getKeys({ start, end, limit: BATCH })) batch.push(key);
     }
     if (batch.length === 0) return { keys, bytes };
     for (let i = 0; i < batch.length; i++) {

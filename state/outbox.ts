@@ -59,7 +59,8 @@ export function appendOutbox(db: BinaryDb, actorId: string, epoch: number, appen
 
 /** Must run inside `transactionSync`. Deletes all entries with epoch <= upTo. */
 export function ackOutbox(db: BinaryDb, actorId: string, upTo: number): RemovedRange {
-  return removeRange(db, [actorId], [actorId, upTo, RANGE_END]);
+  // Keys only: an acknowledged chunk is never read again (lmdb-ranges.ts).
+  return removeRange(db, [actorId], [actorId, upTo, RANGE_END], undefined, false);
 }
 
 /** All unacknowledged batches, by epoch then sink id; chunks are joined. */
@@ -81,5 +82,5 @@ export function readOutbox(db: BinaryDb, actorId: string): OutboxBatch[] {
 
 /** Must run inside `transactionSync`. */
 export function dropOutbox(db: BinaryDb, actorId: string): RemovedRange {
-  return removeRange(db, [actorId], [actorId, RANGE_END]);
+  return removeRange(db, [actorId], [actorId, RANGE_END], undefined, false);
 }

@@ -12,7 +12,8 @@
  * external and ArrayBuffer bytes, and each worker thread's heap, so the
  * figure says where the memory is, not only how much.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -28,6 +29,12 @@ export interface CatchupRunOptions {
   groupId: string;
   timeoutS: number;
   sampleMs: number;
+  /**
+   * Diagnostics: at this many seconds after the start, write a heap snapshot
+   * of each worker thread to `<snapshotDir>/worker-<i>.heapsnapshot`.
+   */
+  snapshotAtS?: number;
+  snapshotDir?: string;
   /** JobRunner options to run with (epoch bounds, worker heap limit, cache size); the defaults when absent. */
   runnerOptions?: SluiceKafkaOptions['runnerOptions'];
 }
@@ -125,6 +132,18 @@ export async function catchupRun(o: CatchupRunOptions): Promise<CatchupRunResult
             .finally(() => (sampling = false));
         }, o.sampleMs)
       : undefined;
+  const snap =
+    o.snapshotAtS && o.snapshotDir
+      ? setTimeout(() => {
+          const workers = ((runner as unknown as { workers?: Array<{ worker?: Worker }> })?.workers ?? []).map((h) => h.worker);
+          workers.forEach((w, i) => {
+            void w
+              ?.getHeapSnapshot()
+              .then((r) => pipeline(r, createWriteStream(`${o.snapshotDir}/worker-${i}.heapsnapshot`)))
+              .then(() => process.stderr.write(`[catchup] heap snapshot of worker ${i} written\n`));
+          });
+        }, o.snapshotAtS * 1000)
+      : undefined;
   try {
     const x = await runSluiceKafka({
       jobModule: job.module!,
@@ -141,6 +160,7 @@ export async function catchupRun(o: CatchupRunOptions): Promise<CatchupRunResult
     return { records: x.records, seconds: x.seconds, deliveredSeconds: x.deliveredSeconds!, cpuS: x.cpuS, peakRssMiB: round(status('VmHWM')), peak, outputs: x.outputs, deadLetters: x.deadLetters };
   } finally {
     clearInterval(timer);
+    clearTimeout(snap);
   }
 }
 

@@ -7,6 +7,11 @@
  * workers for any backlog.
  *
  *   npm run bench -- kafka-catchup [--orders 2000000] [--workers 2] [--runs 1]
+ *     [--workerHeapMb N] [--maxEpochRecords N] [--maxUndeliveredRecords N] [--cacheMaxEntries N] [--maxInflightBytes N]
+ *
+ * The last five are the JobRunner's options of those names (0 or absent: the
+ * runner's default), so a bound's cost in throughput is measured beside its
+ * memory.
  *
  * Rates: records over the span from the first processed batch to the last
  * record processed ("processed"), and to the moment every checkpoint
@@ -42,10 +47,12 @@ function runChild(o: CatchupRunOptions): Promise<CatchupRunResult> {
   });
 }
 
+const RUNNER_OPTIONS = ['workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'cacheMaxEntries', 'maxInflightBytes'] as const;
+
 export const kafkaCatchupScenario: Scenario = {
   name: 'kafka-catchup',
   description: 'orders-payments catching up on a Kafka backlog from the start, alone in a child process: peak RSS, processed and delivered rates',
-  defaults: { orders: 2_000_000, partitions: 4, workers: 2, runs: 1, brokers: '', keepTopics: true, sampleMs: 500, timeoutS: 1800 },
+  defaults: { orders: 2_000_000, partitions: 4, workers: 2, runs: 1, brokers: '', keepTopics: true, sampleMs: 500, timeoutS: 1800, workerHeapMb: 0, maxEpochRecords: 0, maxUndeliveredRecords: 0, cacheMaxEntries: 0, maxInflightBytes: 0 },
   async run(o): Promise<ScenarioResult> {
     const broker = await resolveBroker(o);
     const d = await preload(broker.brokers, datasetFor(Number(o.orders), Number(o.partitions)));
@@ -55,10 +62,12 @@ export const kafkaCatchupScenario: Scenario = {
     const perCpu: number[] = [];
     const notes: string[] = [];
     const stamp = Date.now().toString(36);
+    const runnerOptions: NonNullable<CatchupRunOptions['runnerOptions']> = {};
+    for (const k of RUNNER_OPTIONS) if (Number(o[k]) > 0) runnerOptions[k] = Number(o[k]);
     try {
       for (let r = 0; r < Number(o.runs); r++) {
         const groupId = `sluice-bench-catchup-${stamp}-${r}`;
-        const x = await runChild({ brokers: broker.brokers, dataset: d, workers: Number(o.workers), groupId, timeoutS: Number(o.timeoutS), sampleMs: Number(o.sampleMs) }).finally(() =>
+        const x = await runChild({ brokers: broker.brokers, dataset: d, workers: Number(o.workers), groupId, timeoutS: Number(o.timeoutS), sampleMs: Number(o.sampleMs), runnerOptions }).finally(() =>
           deleteTopicsWithPrefix(broker.brokers, `${groupId}-`).catch(() => []),
         );
         rss.push(x.peakRssMiB);
@@ -83,6 +92,6 @@ export const kafkaCatchupScenario: Scenario = {
       `${d.total.toLocaleString('en-US')} records (${d.orders.toLocaleString('en-US')} orders with duplicates, and their payments), ${d.partitions} partitions, read from offset 0 under a fresh group by a fresh process; peak RSS is that process's VmHWM.`,
       'A sample: RSS (anonymous / file pages), the main thread\'s heap and ArrayBuffers, each worker\'s used heap, heap pages held and external memory (Worker.getHeapStatistics), and per actor [state keys, cached entries, undelivered epochs, backpressured, checkpoints, undelivered records, peak epoch records].',
     );
-    return { settings: { orders: d.orders, records: d.total, partitions: d.partitions, workers: o.workers, runs: o.runs }, figures, notes };
+    return { settings: { orders: d.orders, records: d.total, partitions: d.partitions, workers: o.workers, runs: o.runs, ...runnerOptions }, figures, notes };
   },
 };

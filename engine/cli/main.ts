@@ -47,7 +47,7 @@ Options for run:
   --cache-max-entries N         hot state entries kept in memory per partition
   --worker-heap-mb MB           heap limit of each worker thread: collects sooner, dies above it (default: V8's)
   --max-epoch-records N         a checkpoint at N dirty state entries or output records per partition (default: none)
-  --max-undelivered-records N   input pauses while N records per partition wait for delivery (default: none)
+  --max-undelivered-records N   input pauses while N records per partition wait for delivery (default: 100000)
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,

@@ -24,17 +24,26 @@
 
 /**
  * Defaults of the bounds (JobRunnerOptions.maxEpochRecords,
- * maxUndeliveredRecords; --max-epoch-records, --max-undelivered-records):
- * none. The interval bounds an epoch in time, under any load (a flood
- * ticks from the batch loop), and at most 4 epochs wait for delivery: a
- * record bound adds a size bound for input faster than the interval
- * expects. Each checkpoint costs its changelog, so a small bound costs rate:
- * with 20 k / 60 k a 500 k-order catch-up did 48 k records per CPU-second
- * against 78 k with the interval alone (bench/notes/35-catchup-memory.md).
+ * maxUndeliveredRecords; --max-epoch-records, --max-undelivered-records).
+ *
+ * Epochs: no record bound. The interval bounds an epoch in time, under any
+ * load (a flood ticks from the batch loop). Each checkpoint costs its
+ * changelog, so a small bound costs rate: with 20 k / 60 k a 500 k-order
+ * catch-up did 48 k records per CPU-second against 78 k with the interval
+ * alone (bench/notes/35-catchup-memory.md).
+ *
+ * Delivery backlog: 100,000 records per actor. Four epochs of a catch-up
+ * are not a bound in size: their Kafka transactions lagged processing by
+ * seconds, and 300-500 k records per actor waited (packs, output records
+ * and their outbox pages). With this bound the 2 M-order catch-up peaked
+ * 300-700 MiB lower at the same rate (2,110 and 2,240 MiB at 67.9 k and
+ * 66.8 k records per CPU-second, against 2,780 and 2,553 MiB at 66.5 k and
+ * 62.2 k without, alternating runs, bench/notes/35-catchup-memory.md): the
+ * input waits for delivery instead of running ahead of it.
  */
 export const EPOCH_BOUNDS = {
   maxEpochRecords: Infinity,
-  maxUndeliveredRecords: Infinity,
+  maxUndeliveredRecords: 100_000,
 };
 
 /** Output records of the open epoch at which the actor stops taking input (checkpoints are not keeping up), whatever the bounds. */

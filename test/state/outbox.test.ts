@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { openStateEnv, closeStateEnv, type StateEnv } from '../../state/env.ts';
 import { PartitionStore } from '../../state/partition-store.ts';
-import { OUTBOX_CHUNK } from '../../state/outbox.ts';
+import { OUTBOX_CHUNK, ackOutbox, appendOutbox, readOutbox } from '../../state/outbox.ts';
 import { tempStateDir } from './helpers.ts';
 
 describe('outbox', () => {
@@ -55,5 +55,37 @@ describe('outbox', () => {
     new PartitionStore(env, 'p1').commit({ epoch: 2, positions: {}, outbox: [], ackEpochsUpTo: 10 });
     expect(new PartitionStore(env, 'p1').readOutbox()).toEqual([]);
     expect(new PartitionStore(env, 'p10').readOutbox()).toEqual([{ epoch: 5, sinkId: 's', records: [10] }]);
+  });
+
+  it('acknowledges without reading the chunks back', () => {
+    // An acknowledged chunk is only deleted: reading it would copy it out of
+    // the map and fault in each of its overflow pages, and those file pages
+    // stayed in the process's RSS (bench/notes/35-catchup-memory.md).
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const e = env;
+    const big = Array.from({ length: OUTBOX_CHUNK * 3 }, (_, i) => ({ i, pad: 'x'.repeat(200) }));
+    e.state.transactionSync(() => {
+      appendOutbox(e.outbox, 'p0', 1, [{ sinkId: 's', records: big }]);
+      appendOutbox(e.outbox, 'p0', 2, [{ sinkId: 's', records: ['kept'] }]);
+    });
+    const valuesRead: unknown[] = [];
+    const spy = new Proxy(e.outbox, {
+      get(target, prop, receiver) {
+        if (prop === 'getRange' || prop === 'get' || prop === 'getBinary') {
+          return (...args: unknown[]) => {
+            const v = (Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown).apply(target, args);
+            if (prop !== 'getRange' || (args[0] as { values?: boolean } | undefined)?.values !== false) valuesRead.push(prop);
+            return v;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const removed = e.state.transactionSync(() => ackOutbox(spy, 'p0', 1));
+    expect(removed.keys).toBe(3);
+    expect(valuesRead).toEqual([]);
+    expect(readOutbox(e.outbox, 'p0')).toEqual([{ epoch: 2, sinkId: 's', records: ['kept'] }]);
   });
 });
