@@ -9,7 +9,12 @@
  *
  * Records are chunked so a large epoch becomes several moderate LMDB values
  * instead of one huge overflow value (LMDB must find contiguous free pages
- * for a single large value, which gets slow as the file fragments). Key order
+ * for a single large value, which gets slow as the file fragments, and
+ * extends the file when it finds none). A caller whose records are large
+ * says so with `recordsPerChunk`: the changelog's records are 64 KiB packs,
+ * and 512 of them made values of up to 32 MiB, so the 2 M-order catch-up's
+ * data file grew all run long (215 MiB, of which 24 MiB state) and each
+ * value was encoded in one buffer that size. Key order
  * gives epoch order, then sink id, then chunk order, which is also the order
  * `readOutbox` returns. Acknowledging an epoch deletes every entry with an
  * epoch up to and including it.
@@ -24,6 +29,8 @@ export const OUTBOX_CHUNK = 512;
 export interface OutboxAppend {
   sinkId: string;
   records: unknown[];
+  /** Records per LMDB value (default OUTBOX_CHUNK); 1 for records that are large themselves. */
+  recordsPerChunk?: number;
 }
 
 export interface OutboxBatch {
@@ -40,12 +47,13 @@ export function appendOutbox(db: BinaryDb, actorId: string, epoch: number, appen
   // Epochs only grow (PartitionStore.commit checks), so (epoch, sink) starts
   // empty; a sink id repeated within one commit continues its numbering.
   const chunkNo = new Map<string, number>();
-  for (const { sinkId, records } of appends) {
+  for (const { sinkId, records, recordsPerChunk } of appends) {
     if (records.length === 0) continue;
+    const per = Math.max(1, recordsPerChunk ?? OUTBOX_CHUNK);
     key[2] = sinkId;
     key[3] = chunkNo.get(sinkId) ?? 0;
-    for (let i = 0; i < records.length; i += OUTBOX_CHUNK) {
-      const chunk = i === 0 && records.length <= OUTBOX_CHUNK ? records : records.slice(i, i + OUTBOX_CHUNK);
+    for (let i = 0; i < records.length; i += per) {
+      const chunk = i === 0 && records.length <= per ? records : records.slice(i, i + per);
       const buf = encodeValue(chunk);
       db.putSync(key, buf);
       bytes += buf.length;

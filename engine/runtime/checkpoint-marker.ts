@@ -44,12 +44,13 @@ export function changelogEntry(marker: ChangelogMarker, recordChanges: boolean):
  * the commit calls after the last write (CommitInput.recorded).
  */
 export function appendChangelogEntry(
-  entries: Array<{ sinkId: string; records: SinkRecord[] }>,
+  entries: Array<{ sinkId: string; records: SinkRecord[]; recordsPerChunk?: number }>,
   marker: ChangelogMarker,
   recordChanges: boolean,
 ): { recorder: ChangeRecorder | undefined; recorded: () => void } {
   const entry = changelogEntry(marker, recordChanges);
-  entries.push({ sinkId: CHANGELOG_SINK, records: entry.records });
+  // A pack is up to 64 KiB (changelog-pack.ts): one per outbox value (state/outbox.ts).
+  entries.push({ sinkId: CHANGELOG_SINK, records: entry.records, recordsPerChunk: 1 });
   return { recorder: entry.recorder, recorded: entry.finish };
 }
 

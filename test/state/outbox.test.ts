@@ -88,4 +88,20 @@ describe('outbox', () => {
     expect(valuesRead).toEqual([]);
     expect(readOutbox(e.outbox, 'p0')).toEqual([{ epoch: 2, sinkId: 's', records: ['kept'] }]);
   });
+
+  it('stores large records one per value when asked, and reads them back as one batch', () => {
+    // The changelog's records are 64 KiB packs: 512 to a value made values of
+    // up to 32 MiB (state/outbox.ts).
+    tmp = tempStateDir();
+    env = openStateEnv(tmp.dir, { noSync: true });
+    const e = env;
+    const packs = Array.from({ length: 5 }, (_, i) => ({ n: i, b: Buffer.alloc(64 * 1024, i) }));
+    const written = e.state.transactionSync(() => appendOutbox(e.outbox, 'p0', 1, [{ sinkId: 'log', records: packs, recordsPerChunk: 1 }, { sinkId: 'out', records: [1, 2, 3] }]));
+    expect(written.keys).toBe(5 + 1);
+    expect(e.state.transactionSync(() => [...e.outbox.getRange({ start: ['p0'], end: ['p0', 2] })]).every(({ value }) => value.length < 66 * 1024)).toBe(true);
+    const back = readOutbox(e.outbox, 'p0');
+    expect(back.map((b) => [b.sinkId, b.records.length])).toEqual([['log', 5], ['out', 3]]);
+    expect((back[0].records as Array<{ b: Uint8Array }>).map((r) => r.b[0])).toEqual([0, 1, 2, 3, 4]);
+  });
 });
+

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Packr } from 'msgpackr';
-import { changelogEntry } from '../../../engine/runtime/checkpoint-marker.ts';
+import { appendChangelogEntry, changelogEntry } from '../../../engine/runtime/checkpoint-marker.ts';
 import { CHANGELOG_SINK, encodeChangelogKey, type ChangelogMarker } from '../../../engine/runtime/changelog.ts';
 import { forEachPacked, recordCount, type ChangelogPack } from '../../../engine/runtime/changelog-pack.ts';
 
@@ -30,6 +30,12 @@ describe('changelog entry of a checkpoint', () => {
     expect(changes.map((e) => e[0])).toEqual(['join', 'join', 'other']);
     expect(changes.map((e) => e[2] && [...e[2]])).toEqual([[0x91, 0x01], null, [1]]);
     expect(recordCount({ sinkId: CHANGELOG_SINK, records })).toBe(4);
+  });
+
+  it('has the outbox store each pack as a value of its own', () => {
+    const entries: Parameters<typeof appendChangelogEntry>[0] = [{ sinkId: 'facts', records: [] }];
+    appendChangelogEntry(entries, marker, true);
+    expect(entries.map((e) => [e.sinkId, e.recordsPerChunk])).toEqual([['facts', undefined], [CHANGELOG_SINK, 1]]);
   });
 
   it('encodes keys byte for byte as the changelog did before (msgpack of [db, ...key])', () => {
