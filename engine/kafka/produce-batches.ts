@@ -10,7 +10,7 @@
  * no partition's share can exceed it.
  */
 import type { MessageToProduce } from '@platformatic/kafka';
-import type { ProducerRecord } from './types.ts';
+import type { LazyRecords, ProducerRecord } from './types.ts';
 
 /** Per-record overhead in the v2 record format (varints, attributes, deltas), rounded up. */
 const RECORD_OVERHEAD = 24;
@@ -37,22 +37,40 @@ export function estimateRecordBytes(r: ProducerRecord): number {
 }
 
 /** Splits records, in order, into runs of at most `maxBytes` and `maxRecords` (a single larger record gets a run of its own). */
-export function chunkRecords(records: ProducerRecord[], maxBytes = DEFAULT_MAX_REQUEST_BYTES, maxRecords = DEFAULT_MAX_REQUEST_RECORDS): ProducerRecord[][] {
-  const chunks: ProducerRecord[][] = [];
+export function chunkRecords(records: Iterable<ProducerRecord>, maxBytes = DEFAULT_MAX_REQUEST_BYTES, maxRecords = DEFAULT_MAX_REQUEST_RECORDS): ProducerRecord[][] {
+  return [...eachChunk(records, maxBytes, maxRecords)];
+}
+
+/** chunkRecords, one run at a time: records that are made as they are iterated (LazyRecords) are alive a run at a time. */
+export function* eachChunk(records: Iterable<ProducerRecord>, maxBytes = DEFAULT_MAX_REQUEST_BYTES, maxRecords = DEFAULT_MAX_REQUEST_RECORDS): Generator<ProducerRecord[]> {
   let current: ProducerRecord[] = [];
   let size = 0;
   for (const r of records) {
     const n = estimateRecordBytes(r);
     if (current.length > 0 && (size + n > maxBytes || current.length >= maxRecords)) {
-      chunks.push(current);
+      yield current;
       current = [];
       size = 0;
     }
     current.push(r);
     size += n;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  if (current.length > 0) yield current;
+}
+
+/** What a send holds: its records, or how to make them. */
+export type SendRecords = ProducerRecord[] | LazyRecords;
+
+export function sendBytes(s: SendRecords): number {
+  if (!Array.isArray(s)) return s.bytes;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) n += estimateRecordBytes(s[i]);
+  return n;
+}
+
+/** The records of several sends, in order. */
+export function* sendRecords(sends: readonly SendRecords[]): Generator<ProducerRecord> {
+  for (const s of sends) yield* Array.isArray(s) ? s : s.records();
 }
 
 const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);

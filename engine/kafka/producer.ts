@@ -40,11 +40,11 @@
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import { isFenced, toKafkaError } from './client.ts';
 import type { EngineProducer } from './producer-client.ts';
-import { chunkRecords, DEFAULT_MAX_REQUEST_BYTES, estimateRecordBytes, toMessages } from './produce-batches.ts';
-import type { KafkaClientConfig, Producer, ProducerOptions, ProducerRecord } from './types.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, eachChunk, sendBytes, sendRecords, toMessages, type SendRecords } from './produce-batches.ts';
+import type { KafkaClientConfig, Producer, ProducerOptions } from './types.ts';
 
 interface PendingSend {
-  records: ProducerRecord[];
+  records: SendRecords;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -73,8 +73,9 @@ export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {
   let queue: PendingSend[] = [];
   let draining: Promise<void> | null = null;
 
-  async function write(records: ProducerRecord[]): Promise<void> {
-    const chunks = chunkRecords(records, DEFAULT_MAX_REQUEST_BYTES);
+  async function write(sends: readonly SendRecords[]): Promise<void> {
+    // Requests are made one at a time: lazy records exist a request at a time.
+    const chunks = eachChunk(sendRecords(sends), DEFAULT_MAX_REQUEST_BYTES);
     if (!transactional) {
       for (const chunk of chunks) await producer.send({ messages: toMessages(chunk), acks: -1 });
       return;
@@ -109,7 +110,7 @@ export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {
     let size = 0;
     let n = 0;
     while (n < queue.length) {
-      const bytes = queue[n].records.reduce((sum, r) => sum + estimateRecordBytes(r), 0);
+      const bytes = sendBytes(queue[n].records);
       if (n > 0 && size + bytes > DEFAULT_MAX_REQUEST_BYTES) break;
       size += bytes;
       n++;
@@ -126,7 +127,7 @@ export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {
     while (queue.length > 0) {
       const group = takeGroup();
       try {
-        await write(group.length === 1 ? group[0].records : group.flatMap((p) => p.records));
+        await write(group.map((p) => p.records));
         for (const p of group) p.resolve();
       } catch (err) {
         const e = toKafkaError(err, 'send failed');
@@ -168,7 +169,7 @@ export function createProducer(cfg: KafkaClientConfig, opts: ProducerOptions = {
 
     send(records) {
       if (!connected) return Promise.reject(new SluiceError(ErrorCodes.ILLEGAL_STATE, 'producer is not connected'));
-      if (records.length === 0) return Promise.resolve();
+      if (Array.isArray(records) ? records.length === 0 : records.bytes === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         queue.push({ records, resolve, reject });
         schedule();

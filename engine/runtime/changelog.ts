@@ -40,12 +40,14 @@ import { createAdmin } from '../kafka/admin.ts';
 import { isFenced, isRecordFault } from '../kafka/client.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import { createProducer } from '../kafka/producer.ts';
-import type { KafkaClientConfig, Producer, ProducerRecord } from '../kafka/types.ts';
+import type { KafkaClientConfig, LazyRecords, Producer, ProducerRecord } from '../kafka/types.ts';
+import { sendBytes, sendRecords, type SendRecords } from '../kafka/produce-batches.ts';
 import { ErrorCodes, SluiceError } from '../errors.ts';
 import type { PartitionStore } from '../../state/partition-store.ts';
 import { restoresTopic } from './restore-progress.ts';
 import { decodeChangelogKey, encodeChangelogKey } from './changelog-key.ts';
-import { CHANGELOG_SINK, forEachPacked, type ChangelogPack } from './changelog-pack.ts';
+import { CHANGELOG_SINK, type ChangelogPack } from './changelog-pack.ts';
+import { ChangelogRecords, type ChangelogTopics } from './changelog-records.ts';
 
 export { CHANGELOG_SINK };
 
@@ -122,15 +124,22 @@ export async function ensureChangelogTopics(cfg: KafkaClientConfig, job: string,
  */
 export class ChangelogDriver implements TwoPhaseSinkDriver {
   private producer: Producer | undefined;
-  /** Per epoch: what each sink added to the transaction, by sink id (the changelog's own marker and changes under CHANGELOG_SINK). */
-  private readonly staged = new Map<number, Map<string, readonly ProducerRecord[]>>();
+  /** Per epoch: what each sink added to the transaction, by sink id (the changelog's own marker and changes under CHANGELOG_SINK, made into records as they are sent). */
+  private readonly staged = new Map<number, Map<string, readonly ProducerRecord[] | LazyRecords>>();
+  private readonly topics: ChangelogTopics;
   committedEpoch = 0;
 
   constructor(
     private readonly cfg: KafkaClientConfig,
     private readonly job: string,
     private readonly partition: number,
-  ) {}
+  ) {
+    const byOperator = new Map<string, string>();
+    this.topics = {
+      changes: (op) => byOperator.get(op) ?? (byOperator.set(op, changelogTopic(job, op)), byOperator.get(op)!),
+      markers: checkpointTopic(job),
+    };
+  }
 
   /**
    * The epoch's transaction, as a sink's prepare() sees it. Each prepare
@@ -143,13 +152,13 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
     return {
       add: (records) => {
         if (records.length === 0) return;
-        const prev = this.staged.get(epoch)?.get(sinkId) ?? [];
+        const prev = (this.staged.get(epoch)?.get(sinkId) ?? []) as readonly ProducerRecord[];
         this.stage(epoch, sinkId, prev.length === 0 ? records : [...prev, ...records]);
       },
     };
   }
 
-  private stage(epoch: number, sinkId: string, records: readonly ProducerRecord[]): void {
+  private stage(epoch: number, sinkId: string, records: readonly ProducerRecord[] | LazyRecords): void {
     let bySink = this.staged.get(epoch);
     if (!bySink) this.staged.set(epoch, (bySink = new Map()));
     bySink.set(sinkId, records);
@@ -160,27 +169,10 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
     await this.producer.connect();
   }
 
-  /** Phase 1: the epoch's marker and changes, as Kafka records, staged (replacing an earlier prepare of the epoch). */
+  /** Phase 1: the epoch's marker and changes, staged as records to be made when sent (replacing an earlier prepare of the epoch). */
   async prepare(d: SinkDelivery): Promise<void> {
     if (d.epoch <= this.committedEpoch) return;
-    const out: ProducerRecord[] = [];
-    for (const r of d.records) {
-      const e = r.value as ChangelogEntry;
-      if ('p' in e) {
-        const topics = e.p.map((op) => changelogTopic(this.job, op));
-        // The key and value are views of the pack (the producer copies what it sends).
-        forEachPacked(e, (op, key, value) => void out.push({ topic: topics[op], partition: d.partition, key, value }));
-      } else if ('m' in e) {
-        out.push({ topic: checkpointTopic(this.job), partition: d.partition, key: `p${d.partition}`, value: JSON.stringify(e.m) });
-      } else if ('c' in e) {
-        // The value is the store's encoding as it stands (the producer copies what it sends).
-        out.push({ topic: changelogTopic(this.job, e.o), partition: d.partition, key: e.c, value: e.v === null || Buffer.isBuffer(e.v) ? e.v : Buffer.from(e.v) });
-      } else {
-        const op = String((e.k as unknown[])[1]);
-        out.push({ topic: changelogTopic(this.job, op), partition: d.partition, key: encodeChangelogKey(e.d, e.k), value: e.v === null ? null : Buffer.from(e.v) });
-      }
-    }
-    this.stage(d.epoch, CHANGELOG_SINK, out);
+    this.stage(d.epoch, CHANGELOG_SINK, new ChangelogRecords(d.records, d.partition, this.topics));
   }
 
   /**
@@ -189,7 +181,14 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
    * still names the last epoch whose output and changes it holds.
    */
   async commit(epochs: readonly SinkEpoch[]): Promise<void> {
-    const out: ProducerRecord[] = [];
+    const parts: SendRecords[] = [];
+    let bytes = 0;
+    const add = (r: readonly ProducerRecord[] | LazyRecords | undefined): void => {
+      const n = r === undefined ? 0 : sendBytes(r as SendRecords);
+      if (n === 0) return;
+      parts.push(r as SendRecords);
+      bytes += n;
+    };
     for (const { epoch } of epochs) {
       const bySink = this.staged.get(epoch);
       if (epoch <= this.committedEpoch || !bySink) {
@@ -197,12 +196,13 @@ export class ChangelogDriver implements TwoPhaseSinkDriver {
         continue;
       }
       // The sinks' output first, the marker and changes last, as before the contract was public.
-      for (const [sinkId, recs] of bySink) if (sinkId !== CHANGELOG_SINK) for (const r of recs) out.push(r);
-      for (const r of bySink.get(CHANGELOG_SINK) ?? []) out.push(r);
+      for (const [sinkId, recs] of bySink) if (sinkId !== CHANGELOG_SINK) add(recs);
+      add(bySink.get(CHANGELOG_SINK));
     }
-    if (out.length === 0) return;
+    if (parts.length === 0) return;
     try {
-      await this.producer!.send(out);
+      // One send, so one transaction; its records are made a request at a time.
+      await this.producer!.send(parts.length === 1 ? parts[0] : { bytes, records: () => sendRecords(parts) });
       for (const { epoch } of epochs) this.staged.delete(epoch);
     } catch (err) {
       const fenced = isFenced(err);
