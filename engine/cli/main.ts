@@ -48,6 +48,7 @@ Options for run:
   --worker-heap-mb MB           heap limit of each worker thread: collects sooner, dies above it (default: V8's)
   --max-epoch-records N         a checkpoint at N dirty state entries or output records per partition (default: none)
   --max-undelivered-records N   input pauses while N records per partition wait for delivery (default: 100000)
+  --max-inflight-bytes N        a partition's Kafka input pauses while N bytes wait in its worker (default: 16 MiB)
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,
@@ -124,6 +125,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'worker-heap-mb': { type: 'string' },
         'max-epoch-records': { type: 'string' },
         'max-undelivered-records': { type: 'string' },
+        'max-inflight-bytes': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -208,6 +210,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       workerHeapMb: opts.workerHeapMb,
       maxEpochRecords: opts.maxEpochRecords,
       maxUndeliveredRecords: opts.maxUndeliveredRecords,
+      maxInflightBytes: opts.maxInflightBytes,
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,

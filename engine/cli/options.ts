@@ -37,6 +37,7 @@ export interface RunOptions {
   /** Epoch and delivery-backlog bounds per partition, records (JobRunnerOptions; checkpoint-schedule.ts). */
   maxEpochRecords?: number;
   maxUndeliveredRecords?: number;
+  maxInflightBytes?: number;
   shutdownTimeoutMs: number;
   /** Bound on reaching Kafka and the sinks' servers at start (default 15 000). */
   connectTimeoutMs: number;
@@ -77,6 +78,7 @@ export interface RawCli {
   'worker-heap-mb'?: string;
   'max-epoch-records'?: string;
   'max-undelivered-records'?: string;
+  'max-inflight-bytes'?: string;
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
   'offset-reset'?: string;
@@ -136,7 +138,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 export const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
+  'cacheMaxEntries', 'workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'maxInflightBytes', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -184,6 +186,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     workerHeapMb: int('--worker-heap-mb', cli['worker-heap-mb'] ?? (file.workerHeapMb as number | undefined)),
     maxEpochRecords: int('--max-epoch-records', cli['max-epoch-records'] ?? (file.maxEpochRecords as number | undefined)),
     maxUndeliveredRecords: int('--max-undelivered-records', cli['max-undelivered-records'] ?? (file.maxUndeliveredRecords as number | undefined)),
+    maxInflightBytes: int('--max-inflight-bytes', cli['max-inflight-bytes'] ?? (file.maxInflightBytes as number | undefined)),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
     verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',
