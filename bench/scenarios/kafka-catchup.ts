@@ -57,12 +57,12 @@ type RunnerOptions = NonNullable<CatchupRunOptions['runnerOptions']>;
  * Named settings, run side by side (`--settings default,1gib`, rounds
  * alternating). "1gib": the bounds that keep this catch-up under 1 GiB with
  * 2 workers (docs/engine.md, "Memory budget"), in `sluice run` flags:
- * --max-epoch-records 30000 --max-undelivered-records 30000
- * --cache-max-entries 10000 --worker-heap-mb 192 --max-inflight-bytes 4194304.
+ * --max-epoch-records 25000 --max-undelivered-records 25000
+ * --cache-max-entries 5000 --worker-heap-mb 128 --max-inflight-bytes 4194304.
  */
 export const CATCHUP_SETTINGS: Record<string, RunnerOptions> = {
   default: {},
-  '1gib': { maxEpochRecords: 30_000, maxUndeliveredRecords: 30_000, cacheMaxEntries: 10_000, workerHeapMb: 192, maxInflightBytes: 4 << 20 },
+  '1gib': { maxEpochRecords: 25_000, maxUndeliveredRecords: 25_000, cacheMaxEntries: 5_000, workerHeapMb: 128, maxInflightBytes: 4 << 20 },
 };
 
 export const kafkaCatchupScenario: Scenario = {
