@@ -49,6 +49,8 @@ Options for run:
   --max-epoch-records N         a checkpoint at N dirty state entries or output records per partition (default: none)
   --max-undelivered-records N   input pauses while N records per partition wait for delivery (default: 100000)
   --max-inflight-bytes N        a partition's Kafka input pauses while N bytes wait in its worker (default: 16 MiB)
+  --input-alignment MS          a partition's Kafka inputs are read within MS of each other in record time: the one
+                                ahead waits while another catches up (default 10000; 0: off)
   --shutdown-timeout MS         bound on the drain after SIGINT/SIGTERM (default 30000)
   --until end                   a bounded run (replay, backfill): read every Kafka input up to the end offsets
                                 taken at start, advance event time to the end so every window and timer fires,
@@ -126,6 +128,7 @@ export async function main(argv: string[], io: CliIo = stdio, app: CliApp = { jo
         'max-epoch-records': { type: 'string' },
         'max-undelivered-records': { type: 'string' },
         'max-inflight-bytes': { type: 'string' },
+        'input-alignment': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'connect-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -211,6 +214,7 @@ async function run(jobArg: string, cli: RawCli, io: CliIo, jobs: JobCatalog): Pr
       maxEpochRecords: opts.maxEpochRecords,
       maxUndeliveredRecords: opts.maxUndeliveredRecords,
       maxInflightBytes: opts.maxInflightBytes,
+      inputAlignmentMs: opts.inputAlignmentMs,
       groupId: opts.groupId,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,

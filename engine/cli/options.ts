@@ -38,6 +38,8 @@ export interface RunOptions {
   maxEpochRecords?: number;
   maxUndeliveredRecords?: number;
   maxInflightBytes?: number;
+  /** Drift allowed between a partition's Kafka inputs, ms of record time; 0 off (JobRunnerOptions.inputAlignmentMs). */
+  inputAlignmentMs?: number;
   shutdownTimeoutMs: number;
   /** Bound on reaching Kafka and the sinks' servers at start (default 15 000). */
   connectTimeoutMs: number;
@@ -79,6 +81,7 @@ export interface RawCli {
   'max-epoch-records'?: string;
   'max-undelivered-records'?: string;
   'max-inflight-bytes'?: string;
+  'input-alignment'?: string;
   'shutdown-timeout'?: string;
   'connect-timeout'?: string;
   'offset-reset'?: string;
@@ -138,7 +141,7 @@ function until(v: string | undefined): boolean {
 /** The keys a --config file may hold; any other is a typo, rejected rather than ignored. */
 export const CONFIG_KEYS = [
   'workers', 'brokers', 'stateDir', 'outputDir', 'checkpointIntervalMs', 'groupId', 'sessionTimeoutMs',
-  'cacheMaxEntries', 'workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'maxInflightBytes', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
+  'cacheMaxEntries', 'workerHeapMb', 'maxEpochRecords', 'maxUndeliveredRecords', 'maxInflightBytes', 'inputAlignmentMs', 'shutdownTimeoutMs', 'connectTimeoutMs', 'offsetReset', 'metricsPort', 'metricsHost', 'until', 'sinkRetryForMs', 'sinkBackoffMaxMs', 'stallAfterMs', 'settings',
 ] as const;
 
 export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stderr.isTTY)): RunOptions {
@@ -187,6 +190,7 @@ export function resolveRunOptions(cli: RawCli, realEnv: NodeJS.ProcessEnv = proc
     maxEpochRecords: int('--max-epoch-records', cli['max-epoch-records'] ?? (file.maxEpochRecords as number | undefined)),
     maxUndeliveredRecords: int('--max-undelivered-records', cli['max-undelivered-records'] ?? (file.maxUndeliveredRecords as number | undefined)),
     maxInflightBytes: int('--max-inflight-bytes', cli['max-inflight-bytes'] ?? (file.maxInflightBytes as number | undefined)),
+    inputAlignmentMs: int('--input-alignment', cli['input-alignment'] ?? (file.inputAlignmentMs as number | undefined), 0),
     shutdownTimeoutMs: int('--shutdown-timeout', cli['shutdown-timeout'] ?? (file.shutdownTimeoutMs as number | undefined)) ?? 30_000,
     connectTimeoutMs: int('--connect-timeout', cli['connect-timeout'] ?? env.SLUICE_CONNECT_TIMEOUT_MS ?? (file.connectTimeoutMs as number | undefined)) ?? 15_000,
     verbose: cli.verbose === true || env.SLUICE_VERBOSE === '1',

@@ -33,6 +33,11 @@
  * partitions when a fetch response arrives, so a batch already fetched would
  * still reach eachBatch; we drop it without resolving its offsets and kafkajs
  * fetches the same range again after `resume`.
+ *
+ * Holding. `hold` only stops fetching (the engine's input alignment,
+ * runtime/kafka-alignment.ts): a batch already fetched is still delivered,
+ * so nothing is fetched twice. A partition is fetched while it is ready,
+ * not paused and not held.
  */
 import { offsetOf } from './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
@@ -81,6 +86,8 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
   const heartbeatInterval = opts.heartbeatIntervalMs ?? Math.max(100, Math.min(3_000, Math.floor(sessionTimeout / 10)));
 
   const tracker = new PartitionTracker();
+  /** Partitions held (hold/release): not fetched, but what was fetched is delivered. */
+  const held = new Set<string>();
   let started = false;
   let stopping = false;
   let joinedOnce = false;
@@ -281,7 +288,7 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
       if (!tracker.markReady(gen, key, offset)) continue; // the group moved on meanwhile
       if (offset >= 0) kafkaCall(() => consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) }));
       ready.push(tp);
-      if (!tracker.isPaused(key)) fetchable.push(tp);
+      if (!tracker.isPaused(key) && !held.has(key)) fetchable.push(tp);
     }
     if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
     if (ready.length > 0) emit({ type: 'ready', partitions: ready });
@@ -362,7 +369,17 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     },
 
     resume(tps) {
-      const fetchable = tps.filter((tp) => tracker.resume(keyOf(tp)));
+      const fetchable = tps.filter((tp) => tracker.resume(keyOf(tp)) && !held.has(keyOf(tp)));
+      if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
+    },
+
+    hold(tps) {
+      for (const tp of tps) held.add(keyOf(tp));
+      if (tps.length > 0) kafkaCall(() => consumer.pause(groupByTopic(tps)));
+    },
+
+    release(tps) {
+      const fetchable = tps.filter((tp) => held.delete(keyOf(tp)) && tracker.isReady(keyOf(tp)) && !tracker.isPaused(keyOf(tp)));
       if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
     },
 

@@ -166,8 +166,12 @@ export interface GroupConsumer {
   start(): Promise<void>;
   /** Revokes everything owned (onRevoked), leaves the group and disconnects. */
   stop(): Promise<void>;
+  /** Stops delivery at once (a batch already fetched is dropped, and fetched again after resume). */
   pause(tps: TopicPartition[]): void;
   resume(tps: TopicPartition[]): void;
+  /** Stops fetching, but still delivers what was fetched: input alignment (runtime/kafka-alignment.ts). */
+  hold(tps: TopicPartition[]): void;
+  release(tps: TopicPartition[]): void;
   /** Commits group offsets (progress/lag reporting only; positions come from the engine's checkpoints). */
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Partitions owned in the current generation (ready or not). */

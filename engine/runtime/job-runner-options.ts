@@ -35,6 +35,13 @@ export interface JobRunnerOptions {
   workerHeapMb?: number;
   /** Bytes posted to a worker and not yet processed, per partition, above which its Kafka input pauses (default MAX_INFLIGHT_BYTES, kafka-input.ts). */
   maxInflightBytes?: number;
+  /**
+   * A partition's Kafka inputs are kept within this many ms of each other in
+   * record time: an input further ahead is not fetched until the others catch
+   * up (default INPUT_ALIGNMENT_MS, 10 s; 0 turns it off). Steers fetching
+   * only, never results (kafka-alignment.ts).
+   */
+  inputAlignmentMs?: number;
   groupId?: string;
   /** Kafka consumer session timeout: how soon a crashed process's partitions move (default 30 000, as Kafka's). */
   sessionTimeoutMs?: number;

@@ -146,7 +146,7 @@ export class JobRunner {
       } else {
         await this.checkBrokers();
         (this.runtime as { epochTransactions: boolean }).epochTransactions = true;
-        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true, this.o.offsetReset, this.o.maxInflightBytes);
+        this.kafka = new KafkaInput(this, this.sources, this.o.groupId ?? `sluice-${this.o.job.name}`, this.o.sessionTimeoutMs, this.o.untilEnd === true, this.o.offsetReset, this.o.maxInflightBytes, this.o.inputAlignmentMs);
         this.partitions = await this.kafka.checkPartitions();
         const cfg = { brokers: this.runtime.brokers, clientId: `sluice-${this.o.job.name}` };
         await ensureChangelogTopics(cfg, this.runtime.appId, statefulOperators(this.o.job, this.o.settings), this.partitions);

@@ -31,6 +31,7 @@ import { encodeRecords, wireBytes } from './record-batch.ts';
 import { checkOffsetRange, type OffsetRanges, type OffsetReset } from './kafka-offset-range.ts';
 import { KafkaProgress } from './kafka-progress.ts';
 import { KafkaFeeds } from './kafka-feeds.ts';
+import { INPUT_ALIGNMENT_MS, InputAlignment } from './kafka-alignment.ts';
 import { checkCopartitioned } from './kafka-copartition.ts';
 import { RunBounds } from './kafka-run-bounds.ts';
 
@@ -43,6 +44,8 @@ export type { OffsetReset } from './kafka-offset-range.ts';
 
 export interface InputStats {
   rebalances: number;
+  /** Times an input was held for being ahead of another input of its partition in record time (kafka-alignment.ts). */
+  alignmentHolds: number;
   /**
    * `inflight`: records posted to the worker and not processed yet, `inflightBytes` their
    * wire size, `peakInflightBytes` the most that ever was, `maxBatchBytes` the largest batch;
@@ -58,6 +61,7 @@ export class KafkaInput {
   private readonly sourceIds: string[];
   private consumer: GroupConsumer | undefined;
   private readonly feeds: KafkaFeeds;
+  private readonly alignment: InputAlignment;
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   rebalances = 0;
@@ -79,6 +83,7 @@ export class KafkaInput {
     private readonly bounded = false,
     private readonly offsetReset: OffsetReset = 'fail',
     private readonly maxInflightBytes = MAX_INFLIGHT_BYTES,
+    inputAlignmentMs = INPUT_ALIGNMENT_MS,
   ) {
     // The client id names the process, so `sluice status` can say who owns what.
     this.cfg = { brokers: runner.runtime.brokers, clientId: `sluice-${runner.runtime.job}-${hostname()}-${process.pid}` };
@@ -88,6 +93,11 @@ export class KafkaInput {
       (p) => this.consumer?.pause(this.tpsOf(p)),
       // An input of a bounded run that reached its bound stays paused.
       (p) => this.consumer?.resume(this.tpsOf(p).filter((tp) => !this.bounds?.isEnded(`${tp.topic}:${tp.partition}`))),
+    );
+    this.alignment = new InputAlignment(
+      inputAlignmentMs,
+      (p, i) => this.consumer?.hold([{ topic: this.topics[i], partition: p }]),
+      (p, i) => this.consumer?.release([{ topic: this.topics[i], partition: p }]),
     );
     this.topics = this.sourceIds.map((id, i) => {
       const s = sources[id];
@@ -139,7 +149,10 @@ export class KafkaInput {
     this.commitTimer = setInterval(() => void this.commit(), COMMIT_EVERY_MS);
     this.admin = createAdmin(this.cfg);
     this.endsTimer = setInterval(() => void this.pollEnds(), ENDS_EVERY_MS);
-    this.resumeTimer = setInterval(() => this.feeds.resumeAll(), 100);
+    this.resumeTimer = setInterval(() => {
+      this.feeds.resumeAll();
+      this.alignment.tick(Date.now());
+    }, 100);
   }
 
   private partitionsOf(tps: TopicPartition[]): number[] {
@@ -190,6 +203,7 @@ export class KafkaInput {
           fail: (e) => this.runner.fail(e),
         });
         this.feeds.open(p);
+        this.alignment.open(p, this.topics.length);
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
@@ -214,6 +228,7 @@ export class KafkaInput {
   private endInput(p: number, input: number, key: string): void {
     if (!this.bounds!.end(key)) return;
     this.consumer?.pause([{ topic: this.topics[input], partition: p }]);
+    this.alignment.ended(p, input, Date.now());
     this.runner.workerFor(p).endInput(`p${p}`, input);
   }
 
@@ -221,6 +236,7 @@ export class KafkaInput {
     await Promise.all(
       this.partitionsOf(tps).map(async (p) => {
         this.feeds.close(p);
+        this.alignment.close(p);
         try {
           await this.runner.closeActor(p);
         } catch (err) {
@@ -258,6 +274,7 @@ export class KafkaInput {
     const bytes = wireBytes(wire);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
     this.feeds.sent(partition, n, bytes);
+    this.alignment.posted(partition, input, b.timestamp(n - 1), nextOffset >= b.highWatermark, Date.now());
   }
 
   onWorkerMessage(msg: FromWorker): void {
@@ -319,7 +336,7 @@ export class KafkaInput {
 
   /** Figures for metrics (metrics/runner-metrics.ts), for every partition this process owns or owned. */
   inputStats(now = Date.now()): InputStats {
-    return { rebalances: this.rebalances, partitions: this.feeds.stats(now) };
+    return { rebalances: this.rebalances, alignmentHolds: this.alignment.holds, partitions: this.feeds.stats(now) };
   }
 
   private async closeAdmin(): Promise<void> {

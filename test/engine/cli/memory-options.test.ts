@@ -19,4 +19,10 @@ describe('memory options', () => {
   it('refuses a bound that is not a positive integer, naming it', () => {
     expect(() => resolveRunOptions({ 'max-inflight-bytes': '4 MiB' }, {}, false)).toThrow(/--max-inflight-bytes/);
   });
+
+  it('reads the input alignment from the command line; 0 turns it off, a negative is refused', () => {
+    expect(resolveRunOptions({ 'input-alignment': '0' }, {}, false).inputAlignmentMs).toBe(0);
+    expect(resolveRunOptions({}, {}, false).inputAlignmentMs).toBeUndefined();
+    expect(() => resolveRunOptions({ 'input-alignment': '-5' }, {}, false)).toThrow(/--input-alignment/);
+  });
 });
