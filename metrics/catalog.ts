@@ -113,6 +113,7 @@ export const METRICS = [
   { name: 'sluice_mailbox_records', type: 'gauge', labels: P, origin: 'main', help: "Records posted to the partition's worker thread and not processed yet (Kafka input)." },
   { name: 'sluice_source_paused_seconds_total', type: 'counter', labels: P, origin: 'main', help: 'Time the Kafka consumer kept the partition paused for backpressure.' },
   { name: 'sluice_rebalances_total', type: 'counter', labels: ['job'], origin: 'main', help: 'Consumer group rebalances this process took part in.' },
+  { name: 'sluice_input_alignment_holds_total', type: 'counter', labels: ['job'], origin: 'main', help: "Times a partition's Kafka input was held for being ahead of another input of the partition in record time (input alignment)." },
   { name: 'sluice_job_state', type: 'gauge', labels: ['job', 'state'], origin: 'main', help: "1 for the job's current life-cycle state, 0 for the others." },
   {
     name: 'sluice_job_failures_total',

@@ -127,6 +127,7 @@ export class RunnerMetrics implements ScrapeTarget {
       s.gauge('sluice_consumer_lag_records').bind({ job, worker: worker(p), partition: String(p), topic: key.slice(0, colon) }).set(lag);
     }
     s.counter('sluice_rebalances_total').bind({ job }).set(input.rebalances);
+    s.counter('sluice_input_alignment_holds_total').bind({ job }).set(input.alignmentHolds);
     for (const p of input.partitions) {
       const l = { job, worker: worker(p.partition), partition: String(p.partition) };
       if (p.owned) s.gauge('sluice_mailbox_records').bind(l).set(p.inflight);
