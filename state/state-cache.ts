@@ -117,12 +117,23 @@ export class StateCache {
   /**
    * After the checkpoint transaction committed: every dirty entry is now what
    * LMDB holds, so it becomes clean (MRU) and the cache shrinks to its bound.
+   * A delete leaves the cache instead: LMDB no longer holds the slot, and the
+   * store's key filter (stored-keys.ts) was told so by the same commit, so a
+   * later read learns "absent" without the entry. Kept, deleted entries filled
+   * the cache: a join's pairs are written and deleted, and in the
+   * orders-payments catch-up 100,000 entries per actor were cached against
+   * some 30,000 keys stored, most of them deletes (their heap and their
+   * eviction for nothing).
    */
   markAllClean(): void {
     const list = this.dirtyList;
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       e.dirty = false;
+      if (e.value === undefined) {
+        this.release(e);
+        continue;
+      }
       e.storedSize = e.pendingSize;
       e.pendingSize = -1;
       e.ref = false;
@@ -149,12 +160,17 @@ export class StateCache {
         this.linkHead(e);
         continue;
       }
-      const owner = e.owner;
-      e.owner = null;
-      e.value = undefined;
-      owner?.evicted(e);
-      if (this.free.length < FREE_LIST_MAX) this.free.push(e);
+      this.release(e);
     }
+  }
+
+  /** The entry leaves the cache (it is off both lists): its owner forgets it, and the object is recycled. */
+  private release(e: CacheEntry): void {
+    const owner = e.owner;
+    e.owner = null;
+    e.value = undefined;
+    owner?.evicted(e);
+    if (this.free.length < FREE_LIST_MAX) this.free.push(e);
   }
 
   private linkHead(e: CacheEntry): void {

@@ -35,6 +35,26 @@ describe('StateCache', () => {
     expect(o.evictedKeys).toEqual(['clean', 0, 1, 2]);
   });
 
+  it('lets a committed delete leave the cache, its owner told, instead of caching "absent"', () => {
+    const o = owner();
+    const c = new StateCache(10);
+    const kept = c.create(o, 'kept', undefined, 1, true, -1);
+    const gone = c.create(o, 'gone', undefined, 2, false, 1);
+    c.write(gone, undefined);
+    c.create(o, 'new-and-deleted', undefined, undefined, true, 0);
+    for (const e of c.dirty) e.pendingSize = e.value === undefined ? 0 : 3;
+    c.markAllClean();
+    expect(o.evictedKeys).toEqual(['gone', 'new-and-deleted']);
+    expect(c.size).toBe(1);
+    expect(kept.value).toBe(1);
+    expect(kept.dirty).toBe(false);
+    expect(kept.storedSize).toBe(3);
+    // The released objects are recycled for new entries.
+    const next = c.create(o, 'next', undefined, 4, false, 3);
+    expect(next.key).toBe('next');
+    expect(next.owner).toBe(o);
+  });
+
   it('turns a clean entry dirty in place, off the eviction list', () => {
     const o = owner();
     const c = new StateCache(1);
