@@ -63,6 +63,8 @@ type RunnerOptions = NonNullable<CatchupRunOptions['runnerOptions']>;
 export const CATCHUP_SETTINGS: Record<string, RunnerOptions> = {
   default: {},
   '1gib': { maxEpochRecords: 25_000, maxUndeliveredRecords: 25_000, cacheMaxEntries: 5_000, workerHeapMb: 128, maxInflightBytes: 4 << 20 },
+  /** The defaults without input alignment (engine/runtime/kafka-alignment.ts): its effect, side by side. */
+  unaligned: { inputAlignmentMs: 0 },
 };
 
 export const kafkaCatchupScenario: Scenario = {

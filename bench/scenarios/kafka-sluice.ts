@@ -49,7 +49,7 @@ export interface SluiceKafkaOptions {
   waitDelivered: boolean;
   checkpointIntervalMs?: number;
   /** More JobRunner options (epoch bounds, worker heap limit), as `sluice run` flags would set them. */
-  runnerOptions?: Pick<JobRunnerOptions, 'maxEpochRecords' | 'maxUndeliveredRecords' | 'workerHeapMb' | 'cacheMaxEntries' | 'maxInflightBytes' | 'untilEnd'>;
+  runnerOptions?: Pick<JobRunnerOptions, 'maxEpochRecords' | 'maxUndeliveredRecords' | 'workerHeapMb' | 'cacheMaxEntries' | 'maxInflightBytes' | 'inputAlignmentMs' | 'untilEnd'>;
   /** Told the runner before it starts (the catch-up scenario samples its workers' heaps). */
   onRunner?: (runner: JobRunner) => void;
 }

@@ -35,9 +35,11 @@
  * fetches the same range again after `resume`.
  *
  * Holding. `hold` only stops fetching (the engine's input alignment,
- * runtime/kafka-alignment.ts): a batch already fetched is still delivered,
- * so nothing is fetched twice. A partition is fetched while it is ready,
- * not paused and not held.
+ * runtime/kafka-alignment.ts): a batch already fetched is still delivered
+ * rather than dropped and fetched again (with one broker; kafkajs drops the
+ * data of a partition paused while another broker's fetch for it is in
+ * flight). A partition is fetched while it is ready, not paused and not
+ * held; a partition's hold ends when it is revoked.
  */
 import { offsetOf } from './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
@@ -144,6 +146,8 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
    */
   function revokeAll(reason: string): Promise<void> {
     const tps = tracker.revokeAll();
+    // A hold is about a partition as this generation fed it; one that comes back starts unheld.
+    for (const tp of tps) held.delete(keyOf(tp));
     if (tps.length === 0) return revoking ?? Promise.resolve();
     const prev = revoking;
     const pendingAssign = assigning;
@@ -310,7 +314,8 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     const next = Math.max(Number(batch.lastOffset()) + 1, count > 0 ? offsetOf(messages[messages.length - 1]) + 1 : 0);
     if (count > 0) {
       try {
-        h.onBatch(new FetchedBatch(topic, partition, messages, first, highWatermark, next));
+        const stable = Number((batch as { lastStableOffset?: string }).lastStableOffset ?? -1);
+        h.onBatch(new FetchedBatch(topic, partition, messages, first, highWatermark, next, stable >= 0 ? stable : highWatermark));
       } catch (err) {
         // The engine refused the batch: hold the partition rather than refetch it in a loop.
         tracker.pause(key);

@@ -21,6 +21,7 @@ export class FetchedBatch implements KafkaBatch {
     private readonly first: number,
     readonly highWatermark: number,
     readonly nextOffset: number,
+    readonly readEnd: number = highWatermark,
   ) {}
 
   get length(): number {

@@ -276,16 +276,19 @@ export class Batch {
   topic: string;
   partition: number;
   highWatermark: string;
+  /** The partition's last stable offset when fetched (fetch v4 and later; '-1' when unknown): what read_committed can read up to. */
+  lastStableOffset: string;
   rawMessages: Message[];
   messagesWithinOffset: Message[];
   messages: Message[];
 
-  constructor(topic: string, fetchedOffset: string, partitionData: { partition: number; highWatermark: string; abortedTransactions: unknown; messages: Message[] }) {
+  constructor(topic: string, fetchedOffset: string, partitionData: { partition: number; highWatermark: string; lastStableOffset?: string; abortedTransactions: unknown; messages: Message[] }) {
     this.fetchedOffset = fetchedOffset;
     const { abortedTransactions, messages } = partitionData;
     this.topic = topic;
     this.partition = partitionData.partition;
     this.highWatermark = partitionData.highWatermark;
+    this.lastStableOffset = partitionData.lastStableOffset ?? '-1';
     this.rawMessages = messages;
     // A fetch can return records below the offset asked for (a whole record batch): they are dropped.
     const from = Number(fetchedOffset);

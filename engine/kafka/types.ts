@@ -49,6 +49,13 @@ export interface KafkaBatch {
   /** The partition's high watermark when the batch was fetched (offset of the next record to be written). */
   highWatermark: number;
   /**
+   * Where the partition's readable records ended when the batch was fetched:
+   * the last stable offset (the consumer reads committed records only, and an
+   * open transaction holds it below the high watermark), or the high
+   * watermark when the broker did not say.
+   */
+  readEnd: number;
+  /**
    * The offset after this batch, past any trailing control records
    * (transaction markers): above the last record's offset + 1 when the
    * batch ends in a commit marker.

@@ -24,10 +24,23 @@
  * furthest behind is never held, and any input that stops posting stops
  * holding the others within `idleMs` (KafkaInput re-evaluates every 100 ms).
  *
- * Time is the Kafka record timestamp of the last record posted (CreateTime:
- * the producer's, which for the engine's own sinks and for Kafka Streams is
- * the event time). It steers fetching only: nothing is reordered or dropped,
- * so results and exactly-once do not depend on it.
+ * While the actor's input is paused (backpressure: kafka-feeds.ts), its
+ * inputs cannot post, so their quiet does not count as idle: the hold stays
+ * (KafkaInput's tick says which actors are paused).
+ *
+ * "At the end" is the end of what the consumer may read: the last stable
+ * offset (read_committed stops there while a transaction is open), else the
+ * high watermark (KafkaBatch.readEnd).
+ *
+ * Time is the Kafka record timestamp of the last record posted: the
+ * producer's CreateTime (the engine's own sinks stamp the event time), or
+ * the broker's for a LogAppendTime topic. Inputs whose timestamps mean
+ * different things are not aligned with each other: KafkaInput leaves out a
+ * job's internal repartition topics, which carry the event time, while the
+ * raw topics they are made from carry their producers' time. Alignment
+ * steers fetching only: nothing is dropped, each input keeps its order, and
+ * event-time results do not depend on it (the interleaving of the inputs
+ * does, as it does on any consumer's timing).
  */
 
 interface InputClock {
@@ -58,9 +71,11 @@ export class InputAlignment {
     private readonly idleMs = IDLE_MS,
   ) {}
 
-  open(p: number, inputs: number): void {
-    if (this.maxDriftMs <= 0 || inputs < 2) return;
-    this.actors.set(p, Array.from({ length: inputs }, () => ({ at: -Infinity, caughtUp: false, ended: false, held: false, postedAt: 0 })));
+  /** Opens actor `p`: one flag per input, true for the inputs that are aligned (the others are never held and hold nothing back). */
+  open(p: number, aligned: readonly boolean[]): void {
+    if (this.maxDriftMs <= 0 || aligned.filter(Boolean).length < 2) return;
+    // An input left out counts as ended: never behind, never held.
+    this.actors.set(p, aligned.map((a) => ({ at: -Infinity, caughtUp: false, ended: !a, held: false, postedAt: 0 })));
   }
 
   /** The actor is gone: its held inputs are released (the consumer forgets nothing otherwise). */
@@ -90,9 +105,19 @@ export class InputAlignment {
     this.align(p, clocks, now);
   }
 
-  /** Re-evaluates every actor: an input behind that went quiet stops holding the others. */
-  tick(now: number): void {
-    for (const [p, clocks] of this.actors) this.align(p, clocks, now);
+  /**
+   * Re-evaluates every actor: an input behind that went quiet stops holding
+   * the others. For an actor whose input is paused, the quiet is the pause's:
+   * its inputs count as having posted now.
+   */
+  tick(now: number, paused: (p: number) => boolean): void {
+    for (const [p, clocks] of this.actors) {
+      if (paused(p)) {
+        for (const c of clocks) c.postedAt = now;
+        continue;
+      }
+      this.align(p, clocks, now);
+    }
   }
 
   /** Whether `input` of actor `p` is held now. */

@@ -53,6 +53,11 @@ export class KafkaFeeds {
     return this.feeds.has(p);
   }
 
+  /** Whether the actor's partitions are paused now (backpressure). */
+  isPaused(p: number): boolean {
+    return this.feeds.get(p)?.paused ?? false;
+  }
+
   partitions(): IterableIterator<number> {
     return this.feeds.keys();
   }

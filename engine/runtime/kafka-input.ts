@@ -151,7 +151,7 @@ export class KafkaInput {
     this.endsTimer = setInterval(() => void this.pollEnds(), ENDS_EVERY_MS);
     this.resumeTimer = setInterval(() => {
       this.feeds.resumeAll();
-      this.alignment.tick(Date.now());
+      this.alignment.tick(Date.now(), (p) => this.feeds.isPaused(p));
     }, 100);
   }
 
@@ -203,7 +203,8 @@ export class KafkaInput {
           fail: (e) => this.runner.fail(e),
         });
         this.feeds.open(p);
-        this.alignment.open(p, this.topics.length);
+        // Internal (repartition) topics carry event time, raw topics their producers' time: only the raw ones are aligned.
+        this.alignment.open(p, this.topics.map((t) => !this.isInternal(t)));
         this.sourceIds.forEach((id, i) => {
           const pos = positions[id] ?? 0;
           out.set(`${this.topics[i]}:${p}`, starts[i] ?? (pos > 0 ? pos : -1));
@@ -274,7 +275,7 @@ export class KafkaInput {
     const bytes = wireBytes(wire);
     this.runner.workerFor(partition).sendBatch(`p${partition}`, input, wire);
     this.feeds.sent(partition, n, bytes);
-    this.alignment.posted(partition, input, b.timestamp(n - 1), nextOffset >= b.highWatermark, Date.now());
+    this.alignment.posted(partition, input, b.timestamp(n - 1), nextOffset >= b.readEnd, Date.now());
   }
 
   onWorkerMessage(msg: FromWorker): void {

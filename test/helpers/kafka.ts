@@ -10,6 +10,12 @@
  *   const producer = kafka.producer();  // disconnected automatically
  */
 import { randomBytes } from 'node:crypto';
+// The engine's patches of kafkajs, before kafkajs loads: integration files share one process
+// (vitest's single fork) and kafkajs's module cache, so a file whose first import of kafkajs
+// came through here would leave every later file with kafkajs unpatched (its aborted-transaction
+// filter, its decoder, no last stable offset).
+import '../../engine/kafka/kafkajs-fast-decode.ts';
+import '../../engine/kafka/kafkajs-linear-grouping.ts';
 import {
   Kafka,
   logLevel,

@@ -9,6 +9,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+// The engine's kafkajs patches before kafkajs itself: integration files share kafkajs's module cache (test/helpers/kafka.ts).
+import '../../engine/kafka/kafkajs-fast-decode.ts';
+import '../../engine/kafka/kafkajs-linear-grouping.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

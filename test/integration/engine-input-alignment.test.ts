@@ -29,8 +29,9 @@ const ALIGN_MS = 10_000;
 async function produce(topic: string, src: 'a' | 'b', n: number, stepMs: number): Promise<void> {
   const producer = kafkaClient().producer();
   await producer.connect();
-  for (let i = 0; i < n; i += 1000) {
-    const messages = Array.from({ length: Math.min(1000, n - i) }, (_, j) => {
+  // 500 records (~0.5 MB) a send: well under the broker's 1 MiB message limit.
+  for (let i = 0; i < n; i += 500) {
+    const messages = Array.from({ length: Math.min(500, n - i) }, (_, j) => {
       const r: Rec = { src, seq: i + j, ts: T0 + (i + j) * stepMs, pad: PAD };
       return { key: null, value: JSON.stringify(r), timestamp: String(r.ts) };
     });
@@ -102,5 +103,5 @@ describe('input alignment over Kafka', () => {
     expect(d1).toBeLessThanOrEqual(ALIGN_MS + 2 * fetchSpanA);
     // The same data unaligned drifts further than that bound: the assertion above can fail.
     expect(d0).toBeGreaterThan(ALIGN_MS + 2 * fetchSpanA);
-  }, 240_000);
+  }, 400_000);
 });

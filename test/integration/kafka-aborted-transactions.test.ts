@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { createGroupConsumer } from '../../engine/kafka/consumer.ts';
 import { readPartitions } from '../../engine/kafka/partition-reader.ts';
 import { createTopic, kafkaBrokers, kafkaClient, uniqueName } from '../helpers/kafka.ts';
+import { ConsumerProbe, waitFor } from '../engine/kafka/support/harness.ts';
 
 describe('read_committed with interleaved aborted transactions', () => {
   it('hides every aborted record, whichever transaction ended first', async () => {
@@ -51,5 +52,30 @@ describe('read_committed with interleaved aborted transactions', () => {
       for (const r of recs) seen.push(r.value!.toString());
     });
     expect(seen).toEqual(['before', 'a-committed', 'b-committed', 'after']);
+  });
+
+  it('tells where the readable records end: the last stable offset while a transaction is open, not the high watermark', async () => {
+    const topic = await createTopic('lso', 1);
+    const k = kafkaClient();
+    const plain = k.producer();
+    const tx = k.producer({ transactionalId: uniqueName('txlso'), maxInFlightRequests: 1, idempotent: true });
+    await Promise.all([plain.connect(), tx.connect()]);
+    await plain.send({ topic, messages: [0, 1, 2, 3, 4].map((i) => ({ partition: 0, value: `c${i}` })) });
+    // Open, and left open while the consumer reads: offset 5 is written, not readable.
+    const t = await tx.transaction();
+    await t.send({ topic, messages: [{ partition: 0, value: 'open' }] });
+    const batches: Array<{ nextOffset: number; highWatermark: number; readEnd: number }> = [];
+    const probe = await new ConsumerProbe('lso', topic, uniqueName('lso-group'), new Map(), {
+      onBatch: (b) => void batches.push({ nextOffset: b.nextOffset, highWatermark: b.highWatermark, readEnd: b.readEnd }),
+    }).start();
+    await waitFor(() => probe.count >= 5, 30_000, () => `got ${probe.count}`);
+    await t.commit();
+    await waitFor(() => probe.count >= 6, 30_000, () => `got ${probe.count} after the commit`);
+    await Promise.all([plain.disconnect(), tx.disconnect()]);
+    // The first batch ended at the open transaction: readable up to 5, written up to 6.
+    expect(batches[0]).toEqual({ nextOffset: 5, highWatermark: 6, readEnd: 5 });
+    // After the commit (its marker at offset 6) everything is readable.
+    expect(batches.at(-1)!.readEnd).toBe(batches.at(-1)!.highWatermark);
+    expect(probe.violations).toEqual([]);
   });
 });

@@ -4,6 +4,9 @@
  * offsets and resets.
  */
 import { spawn } from 'node:child_process';
+// The engine's kafkajs patches before kafkajs itself: integration files share kafkajs's module cache (test/helpers/kafka.ts).
+import '../../engine/kafka/kafkajs-fast-decode.ts';
+import '../../engine/kafka/kafkajs-linear-grouping.ts';
 import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createAdmin } from '../../engine/kafka/admin.ts';

@@ -41,7 +41,7 @@ describe('StateCache', () => {
     const kept = c.create(o, 'kept', undefined, 1, true, -1);
     const gone = c.create(o, 'gone', undefined, 2, false, 1);
     c.write(gone, undefined);
-    c.create(o, 'new-and-deleted', undefined, undefined, true, 0);
+    const newAndDeleted = c.create(o, 'new-and-deleted', undefined, undefined, true, 0);
     for (const e of c.dirty) e.pendingSize = e.value === undefined ? 0 : 3;
     c.markAllClean();
     expect(o.evictedKeys).toEqual(['gone', 'new-and-deleted']);
@@ -51,8 +51,8 @@ describe('StateCache', () => {
     expect(kept.storedSize).toBe(3);
     // The released objects are recycled for new entries.
     const next = c.create(o, 'next', undefined, 4, false, 3);
-    expect(next.key).toBe('next');
-    expect(next.owner).toBe(o);
+    expect(next).toBe(newAndDeleted);
+    expect([next.key, next.owner, next.value]).toEqual(['next', o, 4]);
   });
 
   it('turns a clean entry dirty in place, off the eviction list', () => {

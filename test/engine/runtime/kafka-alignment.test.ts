@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputAlignment } from '../../../engine/runtime/kafka-alignment.ts';
 
 /** An alignment of actor 0 with `inputs` inputs, recording what it holds. */
-function setup(maxDriftMs: number, inputs = 2) {
+function setup(maxDriftMs: number, inputs: number | boolean[] = 2) {
   const held = new Set<number>();
   const log: string[] = [];
   const a = new InputAlignment(
@@ -19,7 +19,7 @@ function setup(maxDriftMs: number, inputs = 2) {
     },
     500,
   );
-  a.open(0, inputs);
+  a.open(0, typeof inputs === 'number' ? Array.from({ length: inputs }, () => true) : inputs);
   return { a, held, log };
 }
 
@@ -62,15 +62,44 @@ describe('InputAlignment', () => {
     // Behind again, then quiet for longer than idleMs: released by the periodic tick.
     a.posted(0, 1, 12_000, false, 20);
     expect([...held]).toEqual([0]);
-    a.tick(400);
+    a.tick(400, () => false);
     expect([...held]).toEqual([0]);
-    a.tick(521);
+    a.tick(521, () => false);
     expect(held.size).toBe(0);
     // A bounded run's input read to its bound holds nothing back either.
     a.posted(0, 1, 13_000, false, 600);
     expect([...held]).toEqual([0]);
     a.ended(0, 1, 610);
     expect(held.size).toBe(0);
+  });
+
+  it('keeps holding while the actor is paused: the input behind is quiet because of the pause, not idle', () => {
+    const { a, held } = setup(1_000, 2);
+    a.posted(0, 0, 1_000, false, 0);
+    a.posted(0, 1, 9_000, false, 0);
+    expect([...held]).toEqual([1]);
+    let paused = true;
+    a.tick(2_000, () => paused);
+    a.tick(4_000, () => paused);
+    expect([...held]).toEqual([1]);
+    // Resumed: the quiet counts from the resume.
+    paused = false;
+    a.tick(4_400, () => paused);
+    expect([...held]).toEqual([1]);
+    a.tick(4_600, () => paused);
+    expect(held.size).toBe(0);
+  });
+
+  it('leaves out inputs that are not aligned (internal topics): never held, never holding the others back', () => {
+    const { a, held } = setup(1_000, [true, false, true]);
+    a.posted(0, 1, 0, false, 0);
+    a.posted(0, 0, 50_000, false, 0);
+    a.posted(0, 2, 50_500, false, 0);
+    expect(held.size).toBe(0);
+    a.posted(0, 1, 999_999, false, 1);
+    expect(held.size).toBe(0);
+    a.posted(0, 2, 60_000, false, 2);
+    expect([...held]).toEqual([2]);
   });
 
   it('releases what it held when the actor closes, and is off at 0 or with one input', () => {
@@ -90,5 +119,9 @@ describe('InputAlignment', () => {
     const single = setup(1_000, 1);
     single.a.posted(0, 0, 1e9, false, 0);
     expect(single.held.size).toBe(0);
+    const oneAligned = setup(1_000, [true, false]);
+    oneAligned.a.posted(0, 0, 1e9, false, 0);
+    oneAligned.a.posted(0, 1, 0, false, 0);
+    expect(oneAligned.held.size).toBe(0);
   });
 });
