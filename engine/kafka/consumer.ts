@@ -33,13 +33,8 @@
  * partitions when a fetch response arrives, so a batch already fetched would
  * still reach eachBatch; we drop it without resolving its offsets and kafkajs
  * fetches the same range again after `resume`.
- *
- * Holding. `hold` only stops fetching (the engine's input alignment,
- * runtime/kafka-alignment.ts): a batch already fetched is still delivered
- * rather than dropped and fetched again (with one broker; kafkajs drops the
- * data of a partition paused while another broker's fetch for it is in
- * flight). A partition is fetched while it is ready, not paused and not
- * held; a partition's hold ends when it is revoked.
+ * `hold` (input alignment) only stops fetching: what was fetched is still
+ * delivered (with one broker; kafkajs drops a fetch in flight on another).
  */
 import { offsetOf } from './kafkajs-fast-decode.ts'; // before kafkajs loads (see there)
 import './kafkajs-linear-grouping.ts'; // before kafkajs loads (see there)
@@ -88,8 +83,6 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
   const heartbeatInterval = opts.heartbeatIntervalMs ?? Math.max(100, Math.min(3_000, Math.floor(sessionTimeout / 10)));
 
   const tracker = new PartitionTracker();
-  /** Partitions held (hold/release): not fetched, but what was fetched is delivered. */
-  const held = new Set<string>();
   let started = false;
   let stopping = false;
   let joinedOnce = false;
@@ -146,8 +139,6 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
    */
   function revokeAll(reason: string): Promise<void> {
     const tps = tracker.revokeAll();
-    // A hold is about a partition as this generation fed it; one that comes back starts unheld.
-    for (const tp of tps) held.delete(keyOf(tp));
     if (tps.length === 0) return revoking ?? Promise.resolve();
     const prev = revoking;
     const pendingAssign = assigning;
@@ -292,7 +283,7 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
       if (!tracker.markReady(gen, key, offset)) continue; // the group moved on meanwhile
       if (offset >= 0) kafkaCall(() => consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) }));
       ready.push(tp);
-      if (!tracker.isPaused(key) && !held.has(key)) fetchable.push(tp);
+      if (tracker.fetchable(key)) fetchable.push(tp);
     }
     if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
     if (ready.length > 0) emit({ type: 'ready', partitions: ready });
@@ -374,17 +365,17 @@ export function createGroupConsumer(cfg: KafkaClientConfig, opts: GroupConsumerO
     },
 
     resume(tps) {
-      const fetchable = tps.filter((tp) => tracker.resume(keyOf(tp)) && !held.has(keyOf(tp)));
+      const fetchable = tps.filter((tp) => tracker.resume(keyOf(tp)));
       if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
     },
 
     hold(tps) {
-      for (const tp of tps) held.add(keyOf(tp));
+      for (const tp of tps) tracker.hold(keyOf(tp));
       if (tps.length > 0) kafkaCall(() => consumer.pause(groupByTopic(tps)));
     },
 
     release(tps) {
-      const fetchable = tps.filter((tp) => held.delete(keyOf(tp)) && tracker.isReady(keyOf(tp)) && !tracker.isPaused(keyOf(tp)));
+      const fetchable = tps.filter((tp) => tracker.release(keyOf(tp)));
       if (fetchable.length > 0) kafkaCall(() => consumer.resume(groupByTopic(fetchable)));
     },
 

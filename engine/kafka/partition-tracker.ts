@@ -7,6 +7,9 @@
  *             Records of a partition that is not ready are never delivered.
  * - paused:   the engine asked for backpressure. Survives rebalances, so a
  *             partition that comes back stays paused until resumed.
+ * - held:     not fetched, but what was fetched is delivered (the engine's
+ *             input alignment). Ends when the partition is revoked.
+ * A partition is fetched while it is ready, not paused and not held.
  * - position: the next offset to deliver. Records below it are dropped, so a
  *             refetch after a seek or a dropped batch cannot duplicate.
  *
@@ -21,6 +24,7 @@ export class PartitionTracker {
   private readonly owned = new Map<PartitionKey, TopicPartition>();
   private readonly ready = new Set<PartitionKey>();
   private readonly paused = new Set<PartitionKey>();
+  private readonly held = new Set<PartitionKey>();
   private readonly positions = new Map<PartitionKey, number>();
   private readonly highWatermarks = new Map<PartitionKey, number>();
 
@@ -51,6 +55,7 @@ export class PartitionTracker {
   /** Stops all delivery at once and forgets positions; returns what was owned. */
   revokeAll(): TopicPartition[] {
     const revoked = [...this.owned.values()];
+    for (const key of this.owned.keys()) this.held.delete(key);
     this.generation++;
     this.owned.clear();
     this.ready.clear();
@@ -83,10 +88,24 @@ export class PartitionTracker {
     this.paused.add(key);
   }
 
-  /** Returns true when the client may fetch the partition again (it is ready). */
+  /** Returns true when the client may fetch the partition again (ready and not held). */
   resume(key: PartitionKey): boolean {
     this.paused.delete(key);
-    return this.ready.has(key);
+    return this.fetchable(key);
+  }
+
+  hold(key: PartitionKey): void {
+    this.held.add(key);
+  }
+
+  /** Returns true when the client may fetch the partition again (it was held, is ready and not paused). */
+  release(key: PartitionKey): boolean {
+    return this.held.delete(key) && this.fetchable(key);
+  }
+
+  /** Ready, not paused and not held: the client fetches it. */
+  fetchable(key: PartitionKey): boolean {
+    return this.ready.has(key) && !this.paused.has(key) && !this.held.has(key);
   }
 
   position(key: PartitionKey): number | undefined {

@@ -92,4 +92,29 @@ describe('PartitionTracker', () => {
     t.advance('t:0', 25);
     expect(t.lag().get('t:0')).toBe(0);
   });
+
+  it('fetches a partition only while it is ready, not paused and not held; a hold ends at revocation', () => {
+    const t = new PartitionTracker();
+    const gen = t.assign([tp(0)]);
+    t.hold('t:0');
+    expect(t.markReady(gen, 't:0', 0)).toBe(true);
+    expect(t.fetchable('t:0')).toBe(false);
+    // Held and paused: neither a resume nor a release alone makes it fetchable.
+    t.pause('t:0');
+    expect(t.resume('t:0')).toBe(false);
+    t.pause('t:0');
+    expect(t.release('t:0')).toBe(false);
+    expect(t.resume('t:0')).toBe(true);
+    // Held delivers what was fetched (canDeliver), paused does not.
+    t.hold('t:0');
+    expect(t.canDeliver('t:0')).toBe(true);
+    expect(t.fetchable('t:0')).toBe(false);
+    // Revoked while held: it comes back unheld.
+    t.revokeAll();
+    const gen2 = t.assign([tp(0)]);
+    t.markReady(gen2, 't:0', 0);
+    expect(t.fetchable('t:0')).toBe(true);
+    // Releasing what was not held changes nothing.
+    expect(t.release('t:0')).toBe(false);
+  });
 });
