@@ -19,6 +19,9 @@
  * Produce follows when the topic is there).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+// The engine's kafkajs patches before kafkajs itself: integration files share kafkajs's module cache (test/helpers/kafka.ts).
+import '../../engine/kafka/kafkajs-fast-decode.ts';
+import '../../engine/kafka/kafkajs-linear-grouping.ts';
 import { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnySinkDriver, SinkContext } from '../../engine/contracts/sinks.ts';
@@ -80,6 +83,13 @@ async function deleteTopic(brokers: string[], topic: string): Promise<void> {
   await admin.connect();
   try {
     await admin.deleteTopics({ topics: [topic] });
+    // The controller acknowledged; wait until the broker's metadata no longer lists the topic, so the
+    // sink's lookups learn "unknown topic" (on a loaded machine a stale listing sent a produce instead).
+    const deadline = Date.now() + 30_000;
+    while ((await admin.listTopics()).includes(topic)) {
+      if (Date.now() > deadline) throw new Error(`topic ${topic} still listed 30 s after its deletion`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } finally {
     await admin.disconnect();
   }
