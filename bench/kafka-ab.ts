@@ -11,7 +11,9 @@
  *
  * raw is kafka-raw.ts (kafkajs eachBatch + JSON.parse), sluice is
  * kafka-sluice.ts (the orders-payments job into a discard sink, 2 workers),
- * both as the tree has them. The data is preloaded once (kafka-data.ts).
+ * both as the tree has them. `latency:RATE` is the kafka scenario's latency
+ * phase (kafka-latency.ts: the live producer at RATE records/s for 20 s
+ * into fresh topics, checkpoints every 20 ms), reported as p50/p99/max. The data is preloaded once (kafka-data.ts).
  * Prints a line per run and writes a result file (render-readme.ts shows
  * it as a table).
  */
@@ -21,6 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as KafkaData from './scenarios/kafka-data.ts';
+import type * as KafkaLatency from './scenarios/kafka-latency.ts';
 import type * as KafkaRaw from './scenarios/kafka-raw.ts';
 import type * as KafkaSluice from './scenarios/kafka-sluice.ts';
 import type * as OrdersPaymentsJob from './scenarios/orders-payments-job.ts';
@@ -29,12 +32,28 @@ interface Row {
   round: number;
   tree: string;
   contender: string;
-  records: number;
-  seconds: number;
-  cpuS: number;
-  recordsPerS: number;
-  recordsPerCpuS: number;
+  records?: number;
+  seconds?: number;
+  cpuS?: number;
+  recordsPerS?: number;
+  recordsPerCpuS?: number;
+  /** latency:RATE rows: percentiles of the end-to-end latency (ms), and the rate the producer managed. */
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  producedPerS?: number;
   loadAvg1m: number;
+}
+
+/** The latency phase of the kafka scenario, at `rate`, with the modules of tree `dir`. */
+async function latencyChild(dir: string, rate: number, brokers: string[], workers: number): Promise<Record<string, number>> {
+  const mod = (p: string): string => pathToFileURL(resolve(dir, p)).href;
+  const lat = (await import(mod('bench/scenarios/kafka-latency.ts'))) as typeof KafkaLatency;
+  const op = (await import(mod('bench/scenarios/orders-payments-job.ts'))) as typeof OrdersPaymentsJob;
+  const job = op.ordersPaymentsAvailability(resolve(dir), 'discard');
+  const figs = await lat.measureLatency({ jobModule: job.module!, settingsFor: (ds) => op.ordersPaymentsSettings(job.module!, ds, 'discard', {}), brokers, partitions: 4, workers, rate, seconds: 20, checkpointIntervalMs: 20 });
+  const m = (metric: string): number => figs.find((f) => f.metric === metric)?.median ?? NaN;
+  return { p50Ms: m('p50'), p99Ms: m('p99'), maxMs: m('max'), producedPerS: Math.round(m('produced')) };
 }
 
 function arg(name: string, fallback?: string): string {
@@ -46,6 +65,10 @@ function arg(name: string, fallback?: string): string {
 
 /** Child mode: one run of one contender with the modules of tree `dir`; prints one JSON line. */
 async function child(dir: string, contender: string, brokers: string[], orders: number, workers: number): Promise<void> {
+  if (contender.startsWith('latency:')) {
+    process.stdout.write(`${JSON.stringify(await latencyChild(dir, Number(contender.slice(8)), brokers, workers))}\n`);
+    process.exit(0);
+  }
   const mod = (p: string): string => pathToFileURL(resolve(dir, p)).href;
   const data = (await import(mod('bench/scenarios/kafka-data.ts'))) as typeof KafkaData;
   const d = await data.preload(brokers, data.datasetFor(orders, 4));
@@ -89,8 +112,9 @@ async function main(): Promise<void> {
           stdio: ['ignore', 'pipe', 'inherit'],
           maxBuffer: 1 << 24,
         });
-        const r = JSON.parse(out.trim().split('\n').pop()!) as { records: number; seconds: number; cpuS: number };
-        const row: Row = { round, tree: t.name, contender, ...r, recordsPerS: Math.round(r.records / r.seconds), recordsPerCpuS: Math.round(r.records / r.cpuS), loadAvg1m: +loadavg()[0].toFixed(1) };
+        const r = JSON.parse(out.trim().split('\n').pop()!) as Partial<Row>;
+        const rates = r.records !== undefined ? { recordsPerS: Math.round(r.records / r.seconds!), recordsPerCpuS: Math.round(r.records / r.cpuS!) } : {};
+        const row: Row = { round, tree: t.name, contender, ...r, ...rates, loadAvg1m: +loadavg()[0].toFixed(1) };
         rows.push(row);
         process.stdout.write(`${JSON.stringify(row)}\n`);
       }
