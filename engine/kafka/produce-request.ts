@@ -41,7 +41,7 @@ export interface RequestMessage {
   key?: Uint8Array | string | null;
   value?: Uint8Array | string | null;
   headers?: Map<Uint8Array | string, Uint8Array | string | null> | null;
-  timestamp?: bigint | number;
+  timestamp?: bigint | number | null;
 }
 
 /** What the client passes with the messages (ProduceOptions inside the client). */
@@ -104,7 +104,8 @@ function writeField(buf: Buffer, p: number, v: Uint8Array | string | null | unde
   return p + b.length;
 }
 
-const timeOf = (m: RequestMessage, now: number): number => (m.timestamp === undefined ? now : Number(m.timestamp));
+// createProduceRequest has given every message a timestamp; `now` stands in for a direct caller of encodeRecordBatch.
+const timeOf = (m: RequestMessage, now: number): number => (m.timestamp == null ? now : Number(m.timestamp));
 
 /** The record's bytes after its length field. */
 function bodySize(m: RequestMessage, i: number, delta: number): number {
@@ -166,8 +167,18 @@ export function encodeRecordBatch(messages: readonly RequestMessage[], options: 
 }
 
 /** The Produce request of versions 9-11 (all three encode it alike), as the client's createRequest does. */
-export function createProduceRequest(acks: number, timeout: number, topicData: RequestMessage[], options: RequestOptions = {}): Writer {
+export function createProduceRequest(acks = 1, timeout = 0, topicData: RequestMessage[], options: RequestOptions = {}): Writer {
   const now = Date.now();
+  // As the client does: a message without a partition goes to 0, one without a timestamp gets this
+  // request's time, written into the message, so that a re-send (idempotent recovery, a retried
+  // producer) carries the same timestamps.
+  let stamp: bigint | undefined;
+  for (let i = 0; i < topicData.length; i++) {
+    const m = topicData[i];
+    if (m.partition === undefined) m.partition = 0;
+    if (m.timestamp == null) m.timestamp = stamp ??= BigInt(now);
+    else if (typeof m.timestamp === 'number' && !Number.isSafeInteger(m.timestamp)) throw new RangeError(`record timestamp ${m.timestamp} is not an integer number of milliseconds`);
+  }
   const writer = Writer.create()
     .appendString(options.transactionalId)
     .appendInt16(acks)

@@ -75,6 +75,27 @@ describe('produce request', () => {
     expect(ours.equals(theirs)).toBe(true);
   });
 
+  it('stamps a null timestamp with now, writes the stamp into the message (a re-send keeps it) and refuses a fractional one', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_765_000_000_000);
+    const ms: RequestMessage[] = [
+      { topic: 't', key: Buffer.from('a'), value: Buffer.from('1'), timestamp: null },
+      { topic: 't', partition: 0, key: Buffer.from('b'), value: Buffer.from('2') },
+    ];
+    const first = createProduceRequest(-1, 1000, ms, {}).buffer;
+    expect(ms.map((m) => [m.partition, m.timestamp])).toEqual([
+      [0, 1_765_000_000_000n],
+      [0, 1_765_000_000_000n],
+    ]);
+    vi.setSystemTime(1_765_000_009_000);
+    expect(createProduceRequest(-1, 1000, ms, {}).buffer.equals(first)).toBe(true);
+    // The client's request for the same messages at the first time: the same bytes.
+    vi.setSystemTime(1_765_000_000_000);
+    const plain = [{ topic: 't', key: Buffer.from('a'), value: Buffer.from('1') }, { topic: 't', partition: 0, key: Buffer.from('b'), value: Buffer.from('2') }];
+    expect(produceV11.createRequest(-1, 1000, plain as never, {} as never).buffer.equals(first)).toBe(true);
+    expect(() => createProduceRequest(-1, 1000, [{ topic: 't', value: Buffer.from('x'), timestamp: 1.5 }], {})).toThrow(RangeError);
+  });
+
   it('is the Produce API for versions 9 to 11 only, and leaves compressed requests to the client', () => {
     expect(fastProduceApi(8)).toBeUndefined();
     const api = fastProduceApi(11) as { key: number; version: number };
