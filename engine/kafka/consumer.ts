@@ -46,15 +46,7 @@ import { installCoordinatorHooks, type CoordinatorHooks } from './coordinator-ho
 import { PartitionTracker } from './partition-tracker.ts';
 import { fromAssignment, groupByTopic, keyOf, sortTps, tpKey } from './partitions.ts';
 import { FetchedBatch, firstAtOrAbove } from './fetched-batch.ts';
-import type {
-  AssignedOffsets,
-  GroupConsumer,
-  GroupConsumerEvent,
-  GroupConsumerOptions,
-  KafkaClientConfig,
-  TopicPartition,
-  TopicPartitionOffset,
-} from './types.ts';
+import type { AssignedOffsets, GroupConsumer, GroupConsumerEvent, GroupConsumerOptions, KafkaClientConfig, TopicPartition, TopicPartitionOffset } from './types.ts';
 
 /**
  * Fetch tuning. kafkajs fetches, hands every batch of the response to

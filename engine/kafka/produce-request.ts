@@ -116,9 +116,14 @@ function bodySize(m: RequestMessage, i: number, delta: number): number {
   return n;
 }
 
+/** Each record's body size from the sizing pass, for the writing pass; grown as needed, never shrunk. */
+let bodySizes = new Int32Array(1024);
+
 /** One partition's records as a RecordBatch v2, uncompressed. `now` stands for a missing timestamp. */
 export function encodeRecordBatch(messages: readonly RequestMessage[], options: RequestOptions, now: number): Buffer {
   const count = messages.length;
+  if (bodySizes.length < count) bodySizes = new Int32Array(Math.max(count, bodySizes.length * 2));
+  const sizes = bodySizes;
   const first = timeOf(messages[0], now);
   let max = first;
   let size = CRC_FROM + HEADER_REST;
@@ -126,6 +131,7 @@ export function encodeRecordBatch(messages: readonly RequestMessage[], options: 
     const t = timeOf(messages[i], now);
     if (t > max) max = t;
     const b = bodySize(messages[i], i, t - first);
+    sizes[i] = b;
     size += varSize(b * 2) + b;
   }
   const buf = Buffer.allocUnsafe(size);
@@ -146,7 +152,7 @@ export function encodeRecordBatch(messages: readonly RequestMessage[], options: 
   for (let i = 0; i < count; i++) {
     const m = messages[i];
     const delta = timeOf(m, now) - first;
-    p = writeVar(buf, p, bodySize(m, i, delta) * 2);
+    p = writeVar(buf, p, sizes[i] * 2);
     buf[p++] = 0;
     p = writeVar(buf, p, zigzag(delta));
     p = writeVar(buf, p, i * 2);
